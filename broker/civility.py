@@ -1,0 +1,145 @@
+"""API Particulier's identity pivot ("paramètres de civilité"), shared by every provider
+that finds a person by civil status.
+
+Providers subclass :class:`Civility` and say which parameters they require; the rules that
+API Particulier applies to all of them (date coherence, birthplace in France) live here once.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .datasets import ErrorCode, Params, ParamsProblem
+from .errors import BROKER, ErrorSpec
+
+__all__ = ["Civility", "normalise_name"]
+
+FRANCE = "99100"
+_Civ = ErrorCode(BROKER.CIVILITY_INVALID)
+
+
+def normalise_name(value: str) -> str:
+    """Upper case without accents or repeated spaces: how the pseudonym sees a name."""
+    stripped = unicodedata.normalize("NFKD", value)
+    ascii_only = "".join(c for c in stripped if not unicodedata.combining(c))
+    return " ".join(ascii_only.upper().split())
+
+
+class Civility(Params):
+    """The identity pivot, with API Particulier v3's parameter names."""
+
+    invalid: ClassVar[ErrorSpec] = BROKER.CIVILITY_INVALID
+    required: ClassVar[frozenset[str]] = frozenset(
+        {"nomNaissance", "sexeEtatCivil", "codeCogInseePaysNaissance"}
+    )
+    """API names a provider requires; the others stay optional."""
+    requires_birthplace_in_france: ClassVar[bool] = True
+    """Born in France (``99100``): the commune is needed, as a COG code or name+département."""
+
+    nomNaissance: Annotated[str | None, _Civ, Field(min_length=1, max_length=100)] = None
+    nomUsage: Annotated[str | None, _Civ, Field(max_length=100)] = None
+    prenoms: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]] | None, _Civ,
+                       Field(max_length=10)] = None
+    sexeEtatCivil: Annotated[Literal["M", "F"] | None, _Civ] = None
+    anneeDateNaissance: Annotated[int | None, _Civ, Field(ge=1900, le=2100)] = None
+    moisDateNaissance: Annotated[int | None, _Civ, Field(ge=1, le=12)] = None
+    jourDateNaissance: Annotated[int | None, _Civ, Field(ge=1, le=31)] = None
+    codeCogInseePaysNaissance: Annotated[str | None, _Civ, Field(pattern=r"^99\d{3}$")] = None
+    codeCogInseeCommuneNaissance: Annotated[
+        str | None, _Civ, Field(pattern=r"^(\d{5}|\d[AB]\d{3})$")
+    ] = None
+    nomCommuneNaissance: Annotated[str | None, _Civ, Field(min_length=1, max_length=100)] = None
+    codeCogInseeDepartementNaissance: Annotated[
+        str | None, _Civ, Field(pattern=r"^(\d{2,3}|2[AB])$")
+    ] = None
+
+    @field_validator("prenoms", mode="before")
+    @classmethod
+    def _one_first_name_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("sexeEtatCivil", mode="before")
+    @classmethod
+    def _sex_upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator(
+        "codeCogInseePaysNaissance", "codeCogInseeCommuneNaissance", "codeCogInseeDepartementNaissance",
+        mode="before",
+    )
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        return str(value).upper() if isinstance(value, int | str) else value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Civility:
+        for name in sorted(self.required):
+            value = getattr(self, name)
+            if value is None or value == []:
+                raise ParamsProblem(self._missing_spec(name), name)
+        if self.moisDateNaissance is not None and self.anneeDateNaissance is None:
+            raise ParamsProblem(BROKER.CIVILITY_INVALID, "anneeDateNaissance")
+        if self.jourDateNaissance is not None and self.moisDateNaissance is None:
+            raise ParamsProblem(BROKER.CIVILITY_INVALID, "moisDateNaissance")
+        if self.jourDateNaissance is not None:
+            assert self.anneeDateNaissance is not None and self.moisDateNaissance is not None
+            try:
+                born = date(self.anneeDateNaissance, self.moisDateNaissance, self.jourDateNaissance)
+            except ValueError:
+                raise ParamsProblem(BROKER.CIVILITY_INVALID, "jourDateNaissance") from None
+            if born > date.today():
+                raise ParamsProblem(BROKER.CIVILITY_INVALID, "anneeDateNaissance")
+        if (
+            self.requires_birthplace_in_france
+            and self.codeCogInseePaysNaissance == FRANCE
+            and self.codeCogInseeCommuneNaissance is None
+        ):
+            resolved = self._resolve_commune()
+            if resolved is None:
+                raise ParamsProblem(BROKER.CIVILITY_INVALID, "codeCogInseeCommuneNaissance")
+            object.__setattr__(self, "codeCogInseeCommuneNaissance", resolved)
+        return self
+
+    @classmethod
+    def _missing_spec(cls, name: str) -> ErrorSpec:
+        return BROKER.SEX_MISSING if name == "sexeEtatCivil" and cls.sex_missing_code else cls.invalid
+
+    sex_missing_code: ClassVar[bool] = False
+    """Answer ``00427`` rather than ``00366`` when the sex is missing (DSNJ's rule)."""
+
+    def _resolve_commune(self) -> str | None:
+        """Transcogage: birth commune name + département + year -> COG code."""
+        if not (self.nomCommuneNaissance and self.codeCogInseeDepartementNaissance):
+            return None
+        if self.anneeDateNaissance is None:
+            return None
+        from .identity.cog import resolve_birthplace
+
+        return resolve_birthplace(
+            self.nomCommuneNaissance, self.codeCogInseeDepartementNaissance, self.anneeDateNaissance
+        )
+
+    def birth_date_text(self) -> str | None:
+        """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``: as much of the birth date as was given."""
+        if self.anneeDateNaissance is None:
+            return None
+        text = f"{self.anneeDateNaissance:04d}"
+        if self.moisDateNaissance is not None:
+            text += f"-{self.moisDateNaissance:02d}"
+            if self.jourDateNaissance is not None:
+                text += f"-{self.jourDateNaissance:02d}"
+        return text
+
+    def subject(self) -> dict[str, Any]:
+        subject: dict[str, Any] = {
+            "nom": normalise_name(self.nomNaissance or ""),
+            "prenoms": [normalise_name(p) for p in self.prenoms or []],
+            "sexe": self.sexeEtatCivil,
+            "naissance": self.birth_date_text(),
+            "lieu": self.codeCogInseeCommuneNaissance or self.codeCogInseePaysNaissance,
+        }
+        return {k: v for k, v in subject.items() if v not in (None, "", [])}

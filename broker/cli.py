@@ -1,0 +1,226 @@
+"""``particulier``: every command of the broker, for operators, integrators and CI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .certification.cli import keys_app, verify_command
+from .contract import Lane
+from .db.cli import db_app
+from .habilitations.cli import agencies_app, habilitations_app
+from .journal.cli import audit_app, stats_command
+
+app = typer.Typer(
+    name="particulier",
+    help="Message-driven API Particulier: certified administrative data over RabbitMQ.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+topology_app = typer.Typer(help="RabbitMQ exchanges and queues.", no_args_is_help=True)
+schemas_app = typer.Typer(help="JSON Schemas and the AsyncAPI document.", no_args_is_help=True)
+docs_app = typer.Typer(help="Documents generated from the declarations.", no_args_is_help=True)
+app.add_typer(topology_app, name="topology")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(docs_app, name="docs")
+app.add_typer(db_app, name="db")
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(habilitations_app, name="habilitations")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.command("verify", help="Check a saved reply's proof of origin offline.")(verify_command)
+app.command("stats", help="Requests answered, by dataset and day.")(stats_command)
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("aio_pika").setLevel(logging.WARNING)
+    logging.getLogger("aiormq").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@topology_app.command("apply")
+def topology_apply() -> None:
+    """Declare exchanges, queues and dead-lettering (idempotent)."""
+    import aio_pika
+
+    from . import registry, topology
+    from .config import settings
+
+    async def main() -> None:
+        connection = await aio_pika.connect(settings().amqp_url)
+        async with connection:
+            await topology.apply(await connection.channel(), registry.providers())
+
+    asyncio.run(main())
+    names = [spec.name for p in registry.providers() for spec in topology.queues_for(p)]
+    typer.echo("topology applied: " + ", ".join(names))
+
+
+@app.command("worker")
+def worker_command(
+    providers: Annotated[list[str] | None, typer.Argument(help="Providers to serve.")] = None,
+    all_providers: Annotated[bool, typer.Option("--all", help="Serve every provider.")] = False,
+    metrics_port: Annotated[int | None, typer.Option(help="Port of /metrics.")] = None,
+    verbose: bool = False,
+) -> None:
+    """Run a worker for some providers (or --all) until SIGTERM."""
+    from . import registry
+    from .worker import run
+
+    _logging(verbose)
+    names = list(registry.providers()) if all_providers else list(providers or [])
+    if not names:
+        raise typer.BadParameter("name providers, or pass --all")
+    unknown = [n for n in names if n not in registry.providers()]
+    if unknown:
+        raise typer.BadParameter(f"unknown providers: {', '.join(unknown)}")
+    asyncio.run(run(names, metrics_port=metrics_port))
+
+
+@app.command("simulator")
+def simulator_command(
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    cases: Annotated[
+        list[Path] | None, typer.Option(help="Extra folders of conformance cases.")
+    ] = None,
+    no_default_cases: Annotated[
+        bool, typer.Option(help="Do not load the shared conformance folder.")
+    ] = False,
+    population: Annotated[int, typer.Option(help="Synthetic population size.")] = 1_000_000,
+    not_found_share: Annotated[float, typer.Option(help="Share of people unknown.")] = 0.05,
+    latency_ms: float = 0.0,
+    jitter_ms: float = 0.0,
+    error_rate: float = 0.0,
+    timeout_rate: float = 0.0,
+    rate_limit_rate: float = 0.0,
+) -> None:
+    """Serve every provider's upstream simulator under /<provider>; faults at /_admin/faults."""
+    from . import registry
+    from .population import Population
+    from .simulation import Faults, SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+
+    _logging()
+    dirs = ([] if no_default_cases else default_cases_dirs()) + list(cases or [])
+    ctx = SimulatorContext(
+        population=Population(population, not_found_share=not_found_share),
+        cases=load_cases(dirs),
+    )
+    faults = Faults(latency_ms, jitter_ms, error_rate, timeout_rate, rate_limit_rate)
+    builders = {n: p.simulator for n, p in registry.providers().items()}
+    for name in builders:
+        ctx.faults[name] = Faults(**faults.__dict__)
+
+    async def main() -> None:
+        runner = await serve(build_app(builders, ctx), host, port)
+        logging.getLogger("particulier.simulator").info(
+            "simulating %s on http://%s:%d (%d cases)", ",".join(builders), host, port, len(ctx.cases)
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``name=value`` pairs; numbers become numbers, repeated names and ``prenoms`` lists."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"expected name=value, got {pair!r}")
+        value: Any = text
+        if text.isdigit() and not (len(text) > 1 and text.startswith("0")) and len(text) < 10:
+            value = int(text)
+        if name in params:
+            previous = params[name]
+            params[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            params[name] = [value] if name == "prenoms" else value
+    return params
+
+
+@app.command("request")
+def request_command(
+    dataset: Annotated[str, typer.Argument(help="Dataset id, e.g. cnav.quotient_familial.")],
+    recipient: Annotated[str, typer.Option(help="SIRET of the receiving public body.")],
+    param: Annotated[list[str] | None, typer.Option(help="name=value, repeatable.")] = None,
+    version: Annotated[int | None, typer.Option(help="Dataset version (3 or 4).")] = None,
+    lane: Lane = Lane.INTERACTIVE,
+    timeout: float = 30.0,
+    verify: Annotated[bool, typer.Option(help="Check the proof of origin.")] = True,
+) -> None:
+    """Send one request and print the reply as JSON."""
+    from .client import Client
+
+    params = parse_params(param or [])
+
+    async def main() -> bytes:
+        async with Client(lane=lane, verify=verify) as client:
+            reply = await client.request(
+                dataset, params, recipient=recipient, version=version, timeout=timeout
+            )
+            return reply.raw
+
+    raw = asyncio.run(main())
+    typer.echo(json.dumps(json.loads(raw), ensure_ascii=False, indent=2))
+
+
+@app.command("demo")
+def demo_command(
+    count: Annotated[int, typer.Option(help="Households to check.")] = 1000,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 200,
+    latency_ms: Annotated[float, typer.Option(help="Simulated upstream latency.")] = 50.0,
+) -> None:
+    """Start the simulator and a worker, check synthetic households, print a summary, stop."""
+    from .demo import run_demo
+
+    _logging()
+    raise typer.Exit(asyncio.run(run_demo(count, concurrency, latency_ms)))
+
+
+@schemas_app.command("export")
+def schemas_export(
+    out: Annotated[Path, typer.Option(help="Target folder.")] = Path("schemas"),
+) -> None:
+    """Write the JSON Schema of every message and the AsyncAPI 3.0 document."""
+    from .schemas import write_schemas
+
+    for path in write_schemas(out):
+        typer.echo(f"wrote {path}")
+
+
+@docs_app.command("datasets")
+def docs_datasets(
+    out: Annotated[Path, typer.Option(help="Target file.")] = Path("docs/datasets.md"),
+) -> None:
+    """Write docs/datasets.md from the dataset declarations."""
+    from .docs import datasets_markdown
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(datasets_markdown(), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

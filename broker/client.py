@@ -1,0 +1,321 @@
+"""The client SDK for agency back-offices.
+
+>>> async with Client() as client:
+...     reply = await client.request("cnav.quotient_familial", params, recipient=SIRET)
+...     reply.raise_for_status()
+
+One long-lived connection, one exclusive reply queue, and a map of futures keyed by
+``correlation_id``: thousands of calls can be in flight without a lock between them. Every
+reply's proof of origin is checked before it is handed over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from yarl import URL
+
+from .certification import CertificationError, Verifier, request_hash
+from .config import settings
+from .contract import DEADLINE_HEADER, EXCHANGE, Lane, ReplyBody, routing_key
+
+__all__ = [
+    "Client",
+    "ParticulierError",
+    "ProofError",
+    "Reply",
+    "ReplyError",
+    "ReplyTimeout",
+    "load_jwks",
+]
+
+
+class ParticulierError(Exception):
+    """Base of the SDK's exceptions."""
+
+
+class ReplyTimeout(ParticulierError, TimeoutError):
+    """No reply came within the call's timeout."""
+
+
+class ProofError(ParticulierError):
+    """A reply's proof of origin did not verify: its content must not be used."""
+
+
+class ReplyError(ParticulierError):
+    """A reply carrying errors instead of data (raised by :meth:`Reply.raise_for_status`)."""
+
+    def __init__(self, reply: Reply) -> None:
+        codes = ",".join(e.code for e in reply.body.errors) or "none"
+        super().__init__(f"status {reply.status}, codes {codes}")
+        self.reply = reply
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.code for e in self.reply.body.errors]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A verified reply: the body, and the exact bytes received (to archive or re-verify)."""
+
+    body: ReplyBody
+    raw: bytes
+    correlation_id: str
+    message_id: str
+
+    @property
+    def status(self) -> int:
+        return self.body.status
+
+    @property
+    def ok(self) -> bool:
+        return self.body.status == 200
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        return self.body.data
+
+    @property
+    def retry_in(self) -> int | None:
+        for error in self.body.errors:
+            wait = error.meta.get("retry_in")
+            if isinstance(wait, int | float):
+                return int(wait)
+        return None
+
+    def raise_for_status(self) -> Reply:
+        if not self.ok:
+            raise ReplyError(self)
+        return self
+
+
+def load_jwks(source: str | None = None) -> dict[str, Any]:
+    """The keys that sign replies: a file or ``http(s)`` URL (``PARTICULIER_JWKS``), or, in
+    development, the local key ring's public keys."""
+    source = source or os.environ.get("PARTICULIER_JWKS")
+    if source and source.startswith(("http://", "https://")):
+        import httpx
+
+        response = httpx.get(source, timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+    if source:
+        return dict(json.loads(Path(source).read_text(encoding="utf-8")))
+    from .certification import KeyRing
+
+    return KeyRing.load().jwks()
+
+
+@dataclass
+class _Pending:
+    future: asyncio.Future[Reply]
+    request_hash: str
+    message_id: str
+
+
+class Client:
+    """A back-office's connection to the broker."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        lane: Lane = Lane.INTERACTIVE,
+        verify: bool = True,
+        jwks: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.url = url or settings().amqp_url
+        self.requester = URL(self.url).user or "guest"
+        self.lane = lane
+        self._verifier: Verifier | None = None
+        if verify:
+            self._verifier = Verifier(jwks if jwks is not None else load_jwks())
+        self._pending: dict[str, _Pending] = {}
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._queue: AbstractQueue | None = None
+        self.ignored = 0
+        """Replies that matched no pending call (late, duplicate or foreign)."""
+
+    async def __aenter__(self) -> Client:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    @property
+    def reply_queue(self) -> str:
+        assert self._queue is not None, "not connected"
+        return self._queue.name
+
+    async def connect(self) -> None:
+        self._connection = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": "particulier-client"}
+        )
+        self._channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
+        self._queue = await self._channel.declare_queue(
+            f"reply.{self.requester}.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+        )
+        await self._queue.consume(self._on_reply, no_ack=True)
+
+    async def close(self) -> None:
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.cancel()
+        self._pending.clear()
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def request(
+        self,
+        dataset: str,
+        params: Mapping[str, Any],
+        *,
+        recipient: str,
+        version: int | None = None,
+        timeout: float = 30.0,
+        lane: Lane | None = None,
+        retry_rate_limited: bool = False,
+    ) -> Reply:
+        """Ask for ``dataset`` about the person ``params`` designates; wait for the reply.
+
+        With ``retry_rate_limited``, a 429 reply is retried after its ``retry_in`` while the
+        timeout allows.
+        """
+        ends = time.monotonic() + timeout
+        while True:
+            reply = await self._call(
+                dataset, params, recipient, version, ends - time.monotonic(), lane or self.lane
+            )
+            wait = reply.retry_in if reply.status == 429 else None
+            if not retry_rate_limited or wait is None or time.monotonic() + wait >= ends:
+                return reply
+            await asyncio.sleep(wait)
+
+    async def _call(
+        self,
+        dataset: str,
+        params: Mapping[str, Any],
+        recipient: str,
+        version: int | None,
+        timeout: float,
+        lane: Lane,
+    ) -> Reply:
+        if timeout <= 0:
+            raise ReplyTimeout("no time left")
+        correlation_id = uuid.uuid4().hex
+        message_id = uuid.uuid4().hex
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = _Pending(
+            future,
+            request_hash(
+                dataset=dataset,
+                version=version,
+                params=params,
+                recipient=recipient,
+                message_id=message_id,
+                requester=self.requester,
+            ),
+            message_id,
+        )
+        try:
+            await self.publish(
+                dataset,
+                params,
+                recipient=recipient,
+                version=version,
+                lane=lane,
+                correlation_id=correlation_id,
+                message_id=message_id,
+                deadline=time.time() + timeout,
+            )
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise ReplyTimeout(f"no reply within {timeout:.1f}s") from None
+        finally:
+            self._pending.pop(correlation_id, None)
+
+    async def publish(
+        self,
+        dataset: str,
+        params: Mapping[str, Any],
+        *,
+        recipient: str,
+        correlation_id: str,
+        message_id: str,
+        reply_to: str | None = None,
+        version: int | None = None,
+        lane: Lane | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """Publish one request (confirmed) without waiting for its reply."""
+        assert self._exchange is not None, "not connected"
+        body: dict[str, Any] = {"dataset": dataset, "recipient": recipient, "params": dict(params)}
+        if version is not None:
+            body["version"] = version
+        headers: dict[str, Any] = {}
+        if deadline is not None:
+            headers[DEADLINE_HEADER] = int(deadline * 1000)
+        await self._exchange.publish(
+            aio_pika.Message(
+                json.dumps(body, ensure_ascii=False).encode(),
+                content_type="application/json",
+                correlation_id=correlation_id,
+                message_id=message_id,
+                reply_to=reply_to or self.reply_queue,
+                user_id=self.requester,
+                type=dataset,
+                headers=headers,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=routing_key(lane or self.lane, dataset),
+            mandatory=True,
+        )
+
+    def verify(self, raw: bytes, expected_hash: str | None) -> ReplyBody:
+        """Parse and check a reply; raises :class:`ProofError` when the proof fails."""
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            raise ProofError("malformed") from None
+        if self._verifier is not None:
+            try:
+                self._verifier.verify(decoded, request_hash=expected_hash)
+            except CertificationError as exc:
+                raise ProofError(str(exc)) from None
+        return ReplyBody.model_validate(decoded)
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        pending = self._pending.get(message.correlation_id or "")
+        if pending is None or pending.future.done():
+            self.ignored += 1
+            return
+        try:
+            body = self.verify(message.body, pending.request_hash)
+        except ProofError as exc:
+            pending.future.set_exception(exc)
+            return
+        pending.future.set_result(
+            Reply(body, message.body, message.correlation_id or "", pending.message_id)
+        )

@@ -1,0 +1,44 @@
+"""Configuration from the environment (``PARTICULIER_*``), with defaults for this machine."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "settings"]
+
+
+class Settings(BaseSettings):
+    """Everything a process reads from its environment; see the README's table."""
+
+    model_config = SettingsConfigDict(env_prefix="PARTICULIER_", extra="ignore")
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = "postgresql://particulier_app@127.0.0.1:5432/particulier"
+    simulator_url: str = Field(
+        default="http://127.0.0.1:8700",
+        description="Base URL of the upstream simulators; provider P is served under /P.",
+    )
+    upstream_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-provider upstream base URL, e.g. {"cnav": "https://..."}; '
+        "overrides simulator_url.",
+    )
+    metrics_port: int = 9108
+    interactive_prefetch: int = 256
+    bulk_prefetch: int = 128
+    default_deadline: float = Field(
+        default=30.0, description="Seconds granted to a request that sets no deadline."
+    )
+    upstream_attempts: int = 3
+    upstream_max_connections: int = 512
+
+    def upstream_url(self, provider: str) -> str:
+        return self.upstream_urls.get(provider) or f"{self.simulator_url.rstrip('/')}/{provider}"
+
+
+@cache
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,128 @@
+"""The public message contract: what a back-office publishes and what it receives.
+
+These models are the single source of the JSON Schemas and the AsyncAPI document in
+``schemas/``. Dataset-specific ``params`` and ``data`` models live with each provider.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DEADLINE_HEADER",
+    "EXCHANGE",
+    "DEAD_EXCHANGE",
+    "DEAD_QUEUE",
+    "REASON_HEADER",
+    "ErrorObject",
+    "Lane",
+    "ReplyBody",
+    "ReplyMeta",
+    "RequestBody",
+    "routing_key",
+]
+
+EXCHANGE = "particulier.requests"
+DEAD_EXCHANGE = "particulier.dead"
+DEAD_QUEUE = "particulier.dead"
+DEADLINE_HEADER = "x-deadline"
+"""Header holding the requester's deadline, in milliseconds since the Unix epoch."""
+REASON_HEADER = "x-dead-reason"
+"""Header of a dead letter: why it could not be answered (a code, never personal data)."""
+
+
+class Lane(StrEnum):
+    """Traffic class: a person waits (``interactive``), or a nightly run (``bulk``)."""
+
+    INTERACTIVE = "interactive"
+    BULK = "bulk"
+
+
+def routing_key(lane: Lane | str, dataset: str) -> str:
+    """``<lane>.<provider>.<dataset>``, e.g. ``interactive.cnav.quotient_familial``."""
+    return f"{Lane(lane).value}.{dataset}"
+
+
+class RequestBody(BaseModel):
+    """Body of a verification request (``content_type: application/json``)."""
+
+    model_config = ConfigDict(extra="forbid", title="Request")
+
+    dataset: str = Field(
+        description="Dataset id, ``<provider>.<dataset>``.",
+        examples=["cnav.quotient_familial"],
+        pattern=r"^[a-z0-9_]+\.[a-z0-9_]+$",
+    )
+    recipient: str | None = Field(
+        default=None,
+        description="SIRET of the public body that receives the data (API Particulier's "
+        "``recipient``).",
+        examples=["13002526500013"],
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The dataset's parameters, named as API Particulier v3 names them.",
+        examples=[{"nomNaissance": "ROUX", "prenoms": ["JEANNE"], "sexeEtatCivil": "F"}],
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="Version of the dataset's shape (3 or 4 where API Particulier has both); "
+        "the newest when absent.",
+    )
+
+
+class ErrorObject(BaseModel):
+    """API Particulier's error object."""
+
+    model_config = ConfigDict(title="Error")
+
+    code: str = Field(pattern=r"^\d{5}$", description="Provider number (2 digits) + subcode.")
+    title: str
+    detail: str
+    source: dict[str, str] | None = Field(
+        default=None, description="``{'parameter': name}`` when one parameter is at fault."
+    )
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        description="``provider`` (the data provider's label) and ``retry_in`` (seconds) "
+        "when retrying helps.",
+    )
+
+
+class ReplyMeta(BaseModel):
+    """Where a reply comes from."""
+
+    model_config = ConfigDict(title="ReplyMeta")
+
+    request_id: str = Field(description="The request's ``message_id``.")
+    dataset: str | None = None
+    version: int | None = None
+    provider: str | None = Field(default=None, description="Provider label, e.g. ``CNAV``.")
+    issued_at: datetime
+    scopes: list[str] | None = Field(
+        default=None, description="Scopes applied to mask ``data``."
+    )
+
+
+class ReplyBody(BaseModel):
+    """Body of a reply, published to the request's ``reply_to`` with its ``correlation_id``."""
+
+    model_config = ConfigDict(title="Reply")
+
+    status: int = Field(description="API Particulier's HTTP status for the same answer.")
+    data: dict[str, Any] | None = Field(
+        description="API Particulier v3's ``data`` for the dataset, masked by scopes; null on "
+        "failure."
+    )
+    errors: list[ErrorObject] = Field(default_factory=list)
+    meta: ReplyMeta
+    proof: str | None = Field(
+        default=None,
+        description="Proof of origin: a JWS (RFC 7515, EdDSA) with detached payload over the "
+        "RFC 8785 canonical form of this reply without ``proof``. See docs/certification.md.",
+    )

@@ -1,0 +1,183 @@
+"""How a provider package declares its datasets.
+
+A :class:`Provider` groups the :class:`Dataset` declarations of one data provider with its
+error catalogue and its upstream simulator. The broker core reads only these declarations:
+it never imports a provider by name (see :mod:`broker.registry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .simulation import SimulatorContext
+    from .upstream import UpstreamCall
+
+__all__ = [
+    "Dataset",
+    "ErrorCode",
+    "Params",
+    "ParamsProblem",
+    "Provider",
+    "mask",
+    "validate_params",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """``Annotated`` marker: the error answered when this parameter is invalid."""
+
+    spec: ErrorSpec
+
+
+class ParamsProblem(ValueError):
+    """Raised by a params validator to answer with a precise code (e.g. exclusive params)."""
+
+    def __init__(self, spec: ErrorSpec, parameter: str | None = None) -> None:
+        super().__init__(spec.code)
+        self.spec = spec
+        self.parameter = parameter
+
+
+class Params(BaseModel):
+    """Base of every dataset's parameters, named as API Particulier v3 names them.
+
+    Unknown parameters are ignored, as API Particulier does.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    invalid: ClassVar[ErrorSpec] = BROKER.PARAMS_INVALID
+    """Answered for an invalid parameter whose field carries no :class:`ErrorCode`."""
+
+    def subject(self) -> dict[str, Any]:
+        """The normalised identifiers of the person: the input of the journal's pseudonym."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def validate_params(model: type[Params], raw: Mapping[str, Any]) -> Params:
+    """Validate ``raw`` into ``model`` or raise :class:`ProblemError` naming the parameter."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        ctx = first.get("ctx") or {}
+        cause = ctx.get("error")
+        if isinstance(cause, ParamsProblem):
+            raise ProblemError(cause.spec, parameter=cause.parameter) from None
+        loc = first.get("loc") or ()
+        name = str(loc[0]) if loc else None
+        spec = model.invalid
+        if name is not None:
+            info = model.model_fields.get(name)
+            if info is None:
+                info = next(
+                    (f for f in model.model_fields.values() if f.alias == name), None
+                )
+            if info is not None:
+                name = info.alias or name
+                marker = next((m for m in info.metadata if isinstance(m, ErrorCode)), None)
+                if marker is not None:
+                    spec = marker.spec
+        raise ProblemError(spec, parameter=name) from None
+
+
+Fetch = Callable[["UpstreamCall", Any], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset in one version: everything the broker, docs and tests need to serve it."""
+
+    id: str
+    """``<provider>.<dataset>``, the routing key's tail and the message ``type``."""
+    version: int
+    route: str
+    """The API Particulier route it mirrors, e.g. ``/v3/dss/quotient_familial/identite``."""
+    title: str
+    params: type[Params]
+    data: type[BaseModel]
+    scopes: Mapping[str, Sequence[str]]
+    """Scope -> the fields of ``data`` it unmasks (top-level keys, or dotted paths)."""
+    fetch: Fetch
+    """Calls the upstream and returns ``data`` in API Particulier's shape (unmasked)."""
+    example_params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_name(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.split(".", 1)[1]
+
+    def mask(self, data: Mapping[str, Any], granted: frozenset[str]) -> dict[str, Any]:
+        return mask(data, [p for s, paths in self.scopes.items() if s in granted for p in paths])
+
+
+def mask(data: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:
+    """Keep only ``paths`` of ``data`` (data minimisation, invariant 3).
+
+    A path is a top-level key or a dotted path into nested objects; lists of objects are
+    masked element-wise.
+    """
+    tree: dict[str, Any] = {}
+    for path in paths:
+        node = tree
+        parts = path.split(".")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if child is True:
+                break
+            node = child
+        else:
+            node[parts[-1]] = True
+    return _apply(data, tree)
+
+
+def _apply(data: Mapping[str, Any], tree: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, sub in tree.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if sub is True or value is None:
+            out[key] = value
+        elif isinstance(value, list):
+            out[key] = [_apply(v, sub) if isinstance(v, Mapping) else v for v in value]
+        elif isinstance(value, Mapping):
+            out[key] = _apply(value, sub)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A data provider: its datasets, its error catalogue and its upstream simulator."""
+
+    name: str
+    """Short lower-case name used in queue names and dataset ids (``cnav``)."""
+    label: str
+    """API Particulier's label, shown in ``meta.provider`` (``CNAV``)."""
+    errors: ProviderErrors
+    datasets: tuple[Dataset, ...]
+    simulator: Callable[[SimulatorContext], web.Application]
+    """Builds the aiohttp application that plays this provider's upstream."""
+    upstream_timeout: float = 10.0
+    """Longest wait for one upstream call, further bounded by the request's deadline."""
+
+    def dataset(self, dataset_id: str, version: int | None = None) -> Dataset | None:
+        matching = [d for d in self.datasets if d.id == dataset_id]
+        if version is not None:
+            matching = [d for d in matching if d.version == version]
+        return max(matching, key=lambda d: d.version, default=None)

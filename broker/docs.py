@@ -1,0 +1,164 @@
+"""``docs/datasets.md``, generated from the dataset declarations (a test fails on drift)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from typing import Any
+
+from . import registry
+from .datasets import Dataset, Provider, validate_params
+from .errors import BROKER, ErrorSpec, ProblemError
+from .population import Population
+from .simulation import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+from .upstream import Upstream
+
+__all__ = ["datasets_markdown"]
+
+_REQUEST_ERRORS = (
+    BROKER.UNREADABLE, BROKER.UNKNOWN_DATASET, BROKER.REQUESTER_MISSING, BROKER.RECIPIENT_MISSING,
+    BROKER.RECIPIENT_INVALID, BROKER.FORBIDDEN, BROKER.RATE_LIMITED, BROKER.DEADLINE_EXPIRED,
+)
+
+
+def _type_name(annotation: Any) -> str:
+    text = repr(annotation).replace("typing.", "")
+    for noise in ("<class '", "'>", "Annotated[", "NoneType"):
+        text = text.replace(noise, "")
+    return text.split(", FieldInfo")[0].split(", <")[0].strip("[] |") or "any"
+
+
+def _params_table(dataset: Dataset) -> list[str]:
+    required = getattr(dataset.params, "required", frozenset())
+    lines = ["| parameter | type | required |", "|---|---|---|"]
+    for name, info in dataset.params.model_fields.items():
+        api = info.alias or name
+        needed = "yes" if info.is_required() or api in required else "no"
+        kind = _type_name(info.annotation)
+        lines.append(f"| `{api}` | {kind} | {needed} |")
+    return lines
+
+
+def _error_rows(specs: list[ErrorSpec]) -> list[str]:
+    lines = ["| code | status | title |", "|---|---|---|"]
+    seen = set()
+    for spec in specs:
+        if spec.code in seen:
+            continue
+        seen.add(spec.code)
+        lines.append(f"| `{spec.code}` | {spec.status} | {spec.title} |")
+    return lines
+
+
+def _param_specs(dataset: Dataset) -> list[ErrorSpec]:
+    specs = [dataset.params.invalid]
+    for info in dataset.params.model_fields.values():
+        for marker in info.metadata:
+            spec = getattr(marker, "spec", None)
+            if isinstance(spec, ErrorSpec):
+                specs.append(spec)
+    return specs
+
+
+async def _examples() -> dict[tuple[str, int], dict[str, Any]]:
+    """Each dataset's example answered by its simulator, as the broker maps it."""
+    providers = registry.providers()
+    ctx = SimulatorContext(population=Population(1000), cases=load_cases(default_cases_dirs()))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    runner = await serve(build_app({n: p.simulator for n, p in providers.items()}, ctx), "127.0.0.1", port)
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    try:
+        for provider in providers.values():
+            upstream = Upstream(provider.name, f"http://127.0.0.1:{port}/{provider.name}/", provider.errors)
+            for dataset in provider.datasets:
+                out[(dataset.id, dataset.version)] = await _example(upstream, dataset)
+            await upstream.aclose()
+    finally:
+        await runner.cleanup()
+    return out
+
+
+async def _example(upstream: Upstream, dataset: Dataset) -> dict[str, Any]:
+    try:
+        params = validate_params(dataset.params, dataset.example_params)
+        data = await dataset.fetch(upstream.call(time.monotonic() + 10), params)
+        return {"status": 200, "data": data, "errors": []}
+    except ProblemError as exc:
+        return {"status": exc.status, "data": None, "errors": [exc.error()]}
+
+
+def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> list[str]:
+    out = [
+        f"## `{dataset.id}` v{dataset.version}: {dataset.title}",
+        "",
+        f"Provider {provider.label}. Mirrors API Particulier's `{dataset.route}`. "
+        f"Routing key `interactive.{dataset.id}` or `bulk.{dataset.id}`.",
+        "",
+        "### Parameters",
+        "",
+        *_params_table(dataset),
+        "",
+        "### Fields by scope",
+        "",
+        "| scope | fields |",
+        "|---|---|",
+        *[f"| `{scope}` | {', '.join(f'`{f}`' for f in fields)} |" for scope, fields in dataset.scopes.items()],
+        "",
+        "### Errors",
+        "",
+        *_error_rows([*_param_specs(dataset), *provider.errors, *_REQUEST_ERRORS]),
+        "",
+        "### Example",
+        "",
+        "Request body:",
+        "",
+        "```json",
+        json.dumps(
+            {"dataset": dataset.id, "version": dataset.version, "recipient": "13002526500013",
+             "params": dict(dataset.example_params)},
+            ensure_ascii=False, indent=2,
+        ),
+        "```",
+        "",
+        "Reply body (every scope granted; `meta` and `proof` abridged):",
+        "",
+        "```json",
+        json.dumps(
+            {**example, "meta": {"request_id": "…", "dataset": dataset.id,
+                                 "version": dataset.version, "provider": provider.label},
+             "proof": "eyJ…..…"},
+            ensure_ascii=False, indent=2,
+        ),
+        "```",
+        "",
+    ]
+    return out
+
+
+def datasets_markdown() -> str:
+    examples = asyncio.run(_examples())
+    providers = registry.providers()
+    lines = [
+        "# Datasets",
+        "",
+        "Generated by `particulier docs datasets` from the declarations in `workers/`; do not "
+        "edit by hand (a test fails when this file drifts).",
+        "",
+        "| dataset | version | provider | API Particulier route |",
+        "|---|---|---|---|",
+    ]
+    for provider in providers.values():
+        for dataset in provider.datasets:
+            lines.append(
+                f"| `{dataset.id}` | {dataset.version} | {provider.label} | `{dataset.route}` |"
+            )
+    lines.append("")
+    for provider in providers.values():
+        for dataset in provider.datasets:
+            lines.extend(_section(provider, dataset, examples[(dataset.id, dataset.version)]))
+    return "\n".join(lines)
+

@@ -1,0 +1,55 @@
+"""Prometheus metrics of the workers. Labels never carry personal data: only dataset ids,
+lanes, statuses, error codes and provider names."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = [
+    "IN_FLIGHT",
+    "PROCESSING_SECONDS",
+    "REQUESTS",
+    "UPSTREAM_ERRORS",
+    "UPSTREAM_RETRIES",
+    "UPSTREAM_SECONDS",
+]
+
+_LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+)
+
+REQUESTS = Counter(
+    "particulier_requests_total",
+    "Requests answered, by dataset, lane, status and error code.",
+    ["dataset", "lane", "status", "code"],
+)
+PROCESSING_SECONDS = Histogram(
+    "particulier_processing_seconds",
+    "Time from delivery to acknowledgement of a request.",
+    ["dataset", "lane"],
+    buckets=_LATENCY_BUCKETS,
+)
+UPSTREAM_SECONDS = Histogram(
+    "particulier_upstream_seconds",
+    "Duration of one upstream HTTP exchange (one attempt).",
+    ["provider"],
+    buckets=_LATENCY_BUCKETS,
+)
+IN_FLIGHT = Gauge(
+    "particulier_in_flight", "Requests being processed by this worker.", ["lane"]
+)
+UPSTREAM_RETRIES = Counter(
+    "particulier_upstream_retries_total", "Upstream attempts retried.", ["provider"]
+)
+UPSTREAM_ERRORS = Counter(
+    "particulier_upstream_errors_total",
+    "Upstream failures by kind (timeout, connect, status_5xx, rate_limited, invalid).",
+    ["provider", "kind"],
+)
+DEAD_LETTERS = Counter(
+    "particulier_dead_letters_total", "Messages dead-lettered, by reason.", ["reason"]
+)
+JOURNAL_WAITS = Counter(
+    "particulier_journal_unavailable_total",
+    "Times a request waited because the journal was unreachable.",
+)

@@ -1,0 +1,47 @@
+"""Discovery of provider packages: every sub-package of :mod:`workers` exposing ``PROVIDER``.
+
+Adding a provider is adding a package; nothing here names one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from .datasets import Dataset, Provider
+
+__all__ = ["dataset", "datasets", "provider", "providers"]
+
+
+@cache
+def providers() -> dict[str, Provider]:
+    import workers
+
+    found: dict[str, Provider] = {}
+    for info in sorted(pkgutil.iter_modules(workers.__path__), key=lambda i: i.name):
+        if not info.ispkg:
+            continue
+        module = importlib.import_module(f"workers.{info.name}")
+        declared = getattr(module, "PROVIDER", None)
+        if isinstance(declared, Provider):
+            found[declared.name] = declared
+    return found
+
+
+def provider(name: str) -> Provider:
+    try:
+        return providers()[name]
+    except KeyError:
+        raise LookupError(f"unknown provider {name!r}") from None
+
+
+def datasets() -> list[Dataset]:
+    """Every dataset in every version, in a stable order."""
+    return [d for p in providers().values() for d in p.datasets]
+
+
+def dataset(dataset_id: str, version: int | None = None) -> Dataset | None:
+    """The dataset in ``version``, or its newest version; ``None`` when unknown."""
+    found = providers().get(dataset_id.split(".", 1)[0])
+    return found.dataset(dataset_id, version) if found else None

@@ -1,0 +1,238 @@
+"""The common frame of the upstream simulators.
+
+Each provider package builds an aiohttp application in its own upstream dialect; this module
+mounts them under ``/<provider>``, injects latency and faults (changeable at run time through
+``/_admin/faults``), and loads conformance cases for the providers to serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from .errors import ProviderErrors
+from .population import Population
+
+__all__ = [
+    "Case",
+    "canonical_key",
+    "Faults",
+    "SimulatorContext",
+    "build_app",
+    "default_cases_dirs",
+    "load_cases",
+    "serve",
+]
+
+_FOLDER = re.compile(r"^api_particulier_v(?P<version>\d+)_(?P<rest>.+)_with_(?P<pivot>[a-z]+)$")
+
+
+@dataclass
+class Faults:
+    """What the simulator does to answers, settable per provider while it runs."""
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    error_rate: float = 0.0
+    """Share of requests answered 503."""
+    timeout_rate: float = 0.0
+    """Share of requests never answered in time (held for ``hang_s``)."""
+    rate_limit_rate: float = 0.0
+    """Share of requests answered 429 with ``Retry-After: 1``."""
+    down: bool = False
+    """Every request answered 503."""
+    hang_s: float = 60.0
+
+    def update(self, values: dict[str, Any]) -> None:
+        names = {f.name for f in fields(self)}
+        for key, value in values.items():
+            if key not in names:
+                raise KeyError(key)
+            setattr(self, key, type(getattr(self, key))(value))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conformance case (see ``shared/conformance/README.md``)."""
+
+    path: Path
+    version: int
+    endpoint: str
+    """``<provider>_<endpoint>``, e.g. ``cnav_quotient_familial``."""
+    pivot: str
+    """``civility``, ``ine`` or ``identifiant``."""
+    params: dict[str, Any]
+    status: int
+    payload: dict[str, Any]
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [str(e.get("code")) for e in self.payload.get("errors") or []]
+
+    @property
+    def data(self) -> Any:
+        return self.payload.get("data")
+
+    def is_provider(self, provider: str) -> bool:
+        return self.endpoint.startswith(provider + "_")
+
+    def dataset_name(self, provider: str) -> str:
+        return self.endpoint.removeprefix(provider + "_")
+
+    def failure(self, errors: ProviderErrors) -> str:
+        """What kind of upstream failure the case's first error stands for.
+
+        One of ``not_found``, ``timeout``, ``unavailable``, ``rate_limited``, ``unknown``, or
+        ``code:<code>`` for any other code (a provider answer mapped to a broker code).
+        """
+        code = self.error_codes[0] if self.error_codes else ""
+        for kind in ("not_found", "timeout", "unavailable", "rate_limited", "unknown"):
+            if getattr(errors, kind).code == code:
+                return kind
+        return f"code:{code}"
+
+
+def canonical_key(value: Any) -> str:
+    """A stable text for an upstream request, to find the case it stands for."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_cases(dirs: Iterable[Path]) -> list[Case]:
+    """Every case under ``dirs`` (searched recursively for case folders)."""
+    found: list[Case] = []
+    for root in dirs:
+        for path in sorted(Path(root).rglob("*")):
+            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+                continue
+            match = _FOLDER.match(path.parent.name)
+            if match is None:
+                continue
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if not isinstance(doc, dict) or "params" not in doc:
+                continue
+            payload = doc.get("payload") or "{}"
+            found.append(
+                Case(
+                    path=path,
+                    version=int(match["version"]),
+                    endpoint=match["rest"],
+                    pivot=match["pivot"],
+                    params=dict(doc.get("params") or {}),
+                    status=int(doc["status"]),
+                    payload=json.loads(payload) if isinstance(payload, str) else payload,
+                )
+            )
+    return found
+
+
+def default_cases_dirs() -> list[Path]:
+    """The shared conformance folder beside the checkout, and the project's own cases."""
+    here = Path(__file__).resolve().parent.parent
+    found = []
+    for candidate in (
+        here.parent / "shared" / "conformance",
+        Path.cwd().parent / "shared" / "conformance",
+        here / "tests" / "conformance",
+    ):
+        if candidate.is_dir() and candidate.resolve() not in found:
+            found.append(candidate.resolve())
+    return found
+
+
+@dataclass
+class SimulatorContext:
+    """Shared by every provider simulator of one server."""
+
+    population: Population
+    cases: list[Case] = field(default_factory=list)
+    faults: dict[str, Faults] = field(default_factory=dict)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+
+    def cases_of(self, provider: str) -> Iterator[Case]:
+        return (c for c in self.cases if c.is_provider(provider))
+
+    def faults_of(self, provider: str) -> Faults:
+        return self.faults.setdefault(provider, Faults())
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _fault_middleware(ctx: SimulatorContext) -> Any:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        provider = request.path.strip("/").split("/", 1)[0]
+        if provider.startswith("_") or provider not in ctx.faults:
+            return await handler(request)
+        faults = ctx.faults[provider]
+        delay = faults.latency_ms + (
+            ctx.rng.uniform(-faults.jitter_ms, faults.jitter_ms) if faults.jitter_ms else 0.0
+        )
+        if delay > 0:
+            await asyncio.sleep(delay / 1000)
+        draw = ctx.rng.random()
+        if faults.down or draw < faults.error_rate:
+            return web.json_response({"fault": "injected"}, status=503)
+        draw -= faults.error_rate
+        if draw < faults.timeout_rate:
+            await asyncio.sleep(faults.hang_s)
+            return web.json_response({"fault": "late"}, status=504)
+        draw -= faults.timeout_rate
+        if draw < faults.rate_limit_rate:
+            return web.json_response({"fault": "throttled"}, status=429, headers={"Retry-After": "1"})
+        return await handler(request)
+
+    return middleware
+
+
+def build_app(
+    builders: dict[str, Callable[[SimulatorContext], web.Application]],
+    ctx: SimulatorContext,
+) -> web.Application:
+    """The root application: each provider's simulator under ``/<name>``, plus the admin API."""
+    app = web.Application(middlewares=[_fault_middleware(ctx)])
+
+    async def get_faults(_: web.Request) -> web.Response:
+        return web.json_response({name: asdict(f) for name, f in ctx.faults.items()})
+
+    async def put_faults(request: web.Request) -> web.Response:
+        body = await request.json()
+        targets = [request.query["provider"]] if "provider" in request.query else list(ctx.faults)
+        try:
+            for name in targets:
+                if name not in ctx.faults:
+                    raise KeyError(name)
+                if body.get("reset"):
+                    ctx.faults[name] = Faults()
+                ctx.faults[name].update({k: v for k, v in body.items() if k != "reset"})
+        except (KeyError, TypeError, ValueError) as exc:
+            return web.json_response({"error": f"bad fault setting: {exc}"}, status=400)
+        return web.json_response({name: asdict(ctx.faults[name]) for name in targets})
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"providers": sorted(builders), "cases": len(ctx.cases)})
+
+    app.router.add_get("/_admin/faults", get_faults)
+    app.router.add_put("/_admin/faults", put_faults)
+    app.router.add_get("/_admin/health", health)
+    for name, builder in builders.items():
+        ctx.faults_of(name)
+        app.add_subapp(f"/{name}/", builder(ctx))
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start ``app`` in the running loop; the caller cleans the runner up."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, backlog=1024).start()
+    return runner

@@ -1,0 +1,191 @@
+"""The HTTP side of a worker: one pooled client per provider, retries bounded by deadlines.
+
+A provider's ``fetch`` receives an :class:`UpstreamCall` and only maps answers; transport
+failures, retries and their codes are handled here once for every provider.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_random_exponential,
+)
+
+from .errors import ProblemError, ProviderErrors
+from .metrics import UPSTREAM_ERRORS, UPSTREAM_RETRIES, UPSTREAM_SECONDS
+
+__all__ = ["Upstream", "UpstreamCall"]
+
+
+class _Transient(Exception):
+    """An attempt that may succeed if repeated (5xx, 429, connection failure)."""
+
+    def __init__(self, kind: str, response: httpx.Response | None = None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.response = response
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class Upstream:
+    """A provider's upstream: one ``httpx.AsyncClient`` shared by every request."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        errors: ProviderErrors,
+        *,
+        timeout: float = 10.0,
+        attempts: int = 3,
+        max_connections: int = 512,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.errors = errors
+        self.timeout = timeout
+        self.attempts = attempts
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+        )
+
+    def call(self, deadline: float | None) -> UpstreamCall:
+        """A call context for one request; ``deadline`` is a ``time.monotonic()`` instant."""
+        return UpstreamCall(self, deadline)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class UpstreamCall:
+    """What a provider's ``fetch`` uses to reach its upstream for one request."""
+
+    def __init__(self, upstream: Upstream, deadline: float | None) -> None:
+        self._upstream = upstream
+        self.deadline = deadline
+        self.errors: ProviderErrors = upstream.errors
+        self.elapsed = 0.0
+        """Seconds spent in upstream exchanges, all attempts together."""
+
+    def _remaining(self) -> float:
+        if self.deadline is None:
+            return self._upstream.timeout
+        return min(self._upstream.timeout, self.deadline - time.monotonic())
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number >= self._upstream.attempts:
+            return True
+        if self.deadline is None:
+            return False
+        return time.monotonic() + (state.upcoming_sleep or 0.0) >= self.deadline - 0.01
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient):
+            after = _retry_after(exc.response)
+            if after is not None:
+                return after
+        return float(wait_random_exponential(multiplier=0.05, max=2.0)(state))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request, retrying transient failures; any other answer is returned.
+
+        Raises :class:`ProblemError` with the provider's timeout, unavailable or rate-limited
+        code once retrying is over or the deadline leaves no room.
+        """
+        name = self._upstream.name
+        errors = self.errors
+        try:
+            async for attempt in AsyncRetrying(
+                stop=self._stop,
+                wait=self._wait,
+                retry=retry_if_exception_type(_Transient),
+                before_sleep=lambda _s: UPSTREAM_RETRIES.labels(name).inc(),
+                reraise=True,
+            ):
+                with attempt:
+                    return await self._attempt(method, path, params, json_body, headers)
+        except _Transient as exc:
+            UPSTREAM_ERRORS.labels(name, exc.kind).inc()
+            if exc.kind == "timeout" or (exc.response is not None and exc.response.status_code == 504):
+                raise ProblemError(errors.timeout) from None
+            if exc.kind == "rate_limited":
+                wait = _retry_after(exc.response)
+                raise ProblemError(
+                    errors.rate_limited, retry_in=int(wait) + 1 if wait is not None else None
+                ) from None
+            raise ProblemError(errors.unavailable) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise _Transient("timeout")
+        started = time.perf_counter()
+        try:
+            response = await self._upstream._client.request(
+                method, path, params=params, json=json_body, headers=headers, timeout=remaining
+            )
+        except httpx.TimeoutException:
+            raise _Transient("timeout") from None
+        except httpx.TransportError:
+            raise _Transient("connect") from None
+        finally:
+            spent = time.perf_counter() - started
+            self.elapsed += spent
+            UPSTREAM_SECONDS.labels(self._upstream.name).observe(spent)
+        if response.status_code == 429:
+            raise _Transient("rate_limited", response)
+        if response.status_code >= 500:
+            raise _Transient("status_5xx", response)
+        return response
+
+    def json(self, response: httpx.Response) -> Any:
+        """The decoded body, or the provider's "unknown answer" error when it is not JSON."""
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            UPSTREAM_ERRORS.labels(self._upstream.name, "invalid").inc()
+            raise ProblemError(self.errors.unknown) from None
+
+    def invalid(self) -> ProblemError:
+        """The error to raise when an answer does not have the expected shape."""
+        UPSTREAM_ERRORS.labels(self._upstream.name, "invalid").inc()
+        return ProblemError(self.errors.unknown)

@@ -1,0 +1,451 @@
+"""The worker runtime: consume a provider's lanes, answer every request exactly once.
+
+The path of one request (see ARCHITECTURE.md): validate, authorise, call upstream, mask,
+sign, journal, publish the reply with a confirm, then ack. Every failure on the way becomes a
+coded reply or a dead letter; nothing stops the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+from stdnum.fr import siret
+
+from . import topology
+from .certification import Certifier, KeyRing, reply_digest, request_hash
+from .config import Settings, settings as default_settings
+from .contract import DEAD_EXCHANGE, DEADLINE_HEADER, REASON_HEADER, Lane, RequestBody
+from .datasets import Dataset, Provider, validate_params
+from .errors import BROKER, ProblemError
+from .habilitations import Grant, Habilitations
+from .journal import Journal, JournalEntry, JournalUnavailable, pseudonym
+from .metrics import (
+    DEAD_LETTERS,
+    IN_FLIGHT,
+    JOURNAL_WAITS,
+    PROCESSING_SECONDS,
+    REQUESTS,
+)
+from .upstream import Upstream
+
+__all__ = ["Worker", "run"]
+
+log = logging.getLogger("particulier.worker")
+
+
+@dataclass
+class _Outcome:
+    """What one request leads to: a reply (always journaled first) or a dead letter."""
+
+    status: int = 200
+    data: dict[str, Any] | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    dataset: Dataset | None = None
+    grant: Grant | None = None
+    subject: str | None = None
+    upstream_seconds: float | None = None
+    request_hash: str = ""
+
+    @classmethod
+    def problem(cls, exc: ProblemError, **kw: Any) -> _Outcome:
+        return cls(status=exc.status, errors=[exc.error()], **kw)
+
+    @property
+    def code(self) -> str | None:
+        return str(self.errors[0]["code"]) if self.errors else None
+
+
+class Worker:
+    """Serves the datasets of ``providers`` on both lanes."""
+
+    def __init__(
+        self,
+        providers: Sequence[Provider],
+        *,
+        habilitations: Habilitations,
+        journal: Journal,
+        certifier: Certifier,
+        keyring: KeyRing,
+        config: Settings | None = None,
+    ) -> None:
+        self.providers = {p.name: p for p in providers}
+        self.habilitations = habilitations
+        self.journal = journal
+        self.certifier = certifier
+        self.keyring = keyring
+        self.config = config or default_settings()
+        self.upstreams = {
+            p.name: Upstream(
+                p.name,
+                self.config.upstream_url(p.name).rstrip("/") + "/",
+                p.errors,
+                timeout=p.upstream_timeout,
+                attempts=self.config.upstream_attempts,
+                max_connections=self.config.upstream_max_connections,
+            )
+            for p in providers
+        }
+        self._connection: AbstractRobustConnection | None = None
+        self._channels: list[AbstractChannel] = []
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._metrics: web.AppRunner | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(
+            self.config.amqp_url, client_properties={"connection_name": "particulier-worker"}
+        )
+        setup = await self._connection.channel()
+        await topology.apply(setup, self.providers)
+        await setup.close()
+        for lane, prefetch in (
+            (Lane.INTERACTIVE, self.config.interactive_prefetch),
+            (Lane.BULK, self.config.bulk_prefetch),
+        ):
+            channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+            await channel.set_qos(prefetch_count=prefetch)
+            self._channels.append(channel)
+            for name in self.providers:
+                queue = await channel.get_queue(topology.queue_name(name, lane), ensure=True)
+                tag = await queue.consume(self._consumer(lane, channel))
+                self._consumers.append((queue, tag))
+        log.info("worker started: providers=%s", ",".join(self.providers))
+
+    async def serve_metrics(self, port: int | None = None) -> None:
+        """``/metrics`` for Prometheus, ``/.well-known/jwks.json`` for reply verifiers."""
+        app = web.Application()
+
+        async def metrics(_: web.Request) -> web.Response:
+            return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        async def jwks(_: web.Request) -> web.Response:
+            return web.json_response(self.keyring.jwks())
+
+        async def health(_: web.Request) -> web.Response:
+            ok = self._connection is not None and not self._connection.is_closed
+            return web.json_response({"amqp": ok}, status=200 if ok else 503)
+
+        app.router.add_get("/metrics", metrics)
+        app.router.add_get("/.well-known/jwks.json", jwks)
+        app.router.add_get("/healthz", health)
+        self._metrics = web.AppRunner(app, access_log=None)
+        await self._metrics.setup()
+        await web.TCPSite(self._metrics, "0.0.0.0", port or self.config.metrics_port).start()
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop consuming, let what is in flight finish, then close."""
+        self._stopping.set()
+        for queue, tag in self._consumers:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
+        if self._connection is not None:
+            await self._connection.close()
+        for upstream in self.upstreams.values():
+            await upstream.aclose()
+        if self._metrics is not None:
+            await self._metrics.cleanup()
+        log.info("worker stopped")
+
+    # -- one message --------------------------------------------------------------------------
+
+    def _consumer(self, lane: Lane, channel: AbstractChannel) -> Any:
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            IN_FLIGHT.labels(lane.value).inc()
+            started = time.perf_counter()
+            try:
+                await self._handle(lane, channel, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("request left unacked after an unexpected failure")
+            finally:
+                IN_FLIGHT.labels(lane.value).dec()
+                PROCESSING_SECONDS.labels(message.type or "unknown", lane.value).observe(
+                    time.perf_counter() - started
+                )
+                if task is not None:
+                    self._tasks.discard(task)
+
+        return on_message
+
+    async def _handle(
+        self, lane: Lane, channel: AbstractChannel, message: AbstractIncomingMessage
+    ) -> None:
+        if not message.reply_to:
+            await self._dead_letter(channel, message, "no-reply-to")
+            return
+        requester = message.user_id or ""
+        if message.redelivered and message.message_id and requester:
+            saved = await self._journal_call(self.journal.replay, requester, message.message_id)
+            if saved is not None:
+                await self._publish(channel, message, saved)
+                return
+        body, outcome = await self._outcome(lane, message)
+        reply = self._reply(message, body, outcome)
+        entry = self._entry(lane, message, body, outcome, reply)
+        await self._journal_call(self.journal.record, entry, reply)
+        await self._publish(channel, message, reply)
+        REQUESTS.labels(
+            outcome.dataset.id if outcome.dataset else "unknown",
+            lane.value,
+            str(outcome.status),
+            outcome.code or "",
+        ).inc()
+
+    async def _outcome(
+        self, lane: Lane, message: AbstractIncomingMessage
+    ) -> tuple[RequestBody | None, _Outcome]:
+        body: RequestBody | None = None
+        try:
+            try:
+                body = RequestBody.model_validate_json(message.body)
+            except ValidationError as exc:
+                loc = exc.errors(include_url=False)[0].get("loc") or ()
+                raise ProblemError(
+                    BROKER.UNREADABLE, parameter=str(loc[0]) if loc else None
+                ) from None
+            if not message.message_id:
+                raise ProblemError(BROKER.UNREADABLE, parameter="message_id")
+            if not message.correlation_id:
+                raise ProblemError(BROKER.UNREADABLE, parameter="correlation_id")
+            return body, await self._serve(lane, message, body)
+        except ProblemError as exc:
+            return body, _Outcome.problem(exc)
+
+    async def _serve(
+        self, lane: Lane, message: AbstractIncomingMessage, body: RequestBody
+    ) -> _Outcome:
+        provider = self.providers.get(body.dataset.split(".", 1)[0])
+        dataset = provider.dataset(body.dataset, body.version) if provider else None
+        if dataset is None:
+            raise ProblemError(BROKER.UNKNOWN_DATASET, parameter="dataset")
+        assert provider is not None
+        outcome = _Outcome(dataset=dataset)
+        try:
+            if not message.user_id:
+                raise ProblemError(BROKER.REQUESTER_MISSING, parameter="user_id")
+            if not body.recipient:
+                raise ProblemError(BROKER.RECIPIENT_MISSING, parameter="recipient")
+            if not siret.is_valid(body.recipient):
+                raise ProblemError(BROKER.RECIPIENT_INVALID, parameter="recipient")
+            params = validate_params(dataset.params, body.params)
+            outcome.subject = pseudonym(params.subject())
+            outcome.grant = await self.habilitations.authorize(
+                requester=message.user_id,
+                dataset=dataset.id,
+                dataset_scopes=tuple(dataset.scopes),
+                lane=lane.value,
+            )
+            deadline = self._deadline(message)
+            if deadline <= time.monotonic():
+                raise ProblemError(BROKER.DEADLINE_EXPIRED)
+            call = self.upstreams[provider.name].call(deadline)
+            try:
+                data = await dataset.fetch(call, params)
+            finally:
+                outcome.upstream_seconds = call.elapsed
+            outcome.data = dataset.mask(data, outcome.grant.scopes)
+            return outcome
+        except ProblemError as exc:
+            outcome.status, outcome.errors = exc.status, [exc.error()]
+            return outcome
+        except Exception:
+            log.exception("unexpected failure serving %s", dataset.id)
+            outcome.status, outcome.errors = BROKER.INTERNAL.status, [BROKER.INTERNAL.error()]
+            return outcome
+
+    def _deadline(self, message: AbstractIncomingMessage) -> float:
+        """The requester's deadline as a ``time.monotonic()`` instant."""
+        raw = (message.headers or {}).get(DEADLINE_HEADER)
+        now = time.monotonic()
+        try:
+            if raw is not None:
+                return now + float(raw) / 1000 - time.time()  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+        return now + self.config.default_deadline
+
+    def _reply(
+        self, message: AbstractIncomingMessage, body: RequestBody | None, outcome: _Outcome
+    ) -> bytes:
+        dataset = outcome.dataset
+        issued = datetime.now(UTC)
+        reply: dict[str, Any] = {
+            "status": outcome.status,
+            "data": outcome.data,
+            "errors": outcome.errors,
+            "meta": {
+                "request_id": message.message_id or "",
+                "dataset": dataset.id if dataset else (body.dataset if body else None),
+                "version": dataset.version if dataset else None,
+                "provider": self.providers[dataset.provider_name].label if dataset else None,
+                "issued_at": issued.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "scopes": sorted(outcome.grant.scopes) if outcome.grant and outcome.data else None,
+            },
+        }
+        outcome.request_hash = request_hash(
+            dataset=body.dataset if body else "",
+            version=body.version if body else None,
+            params=body.params if body else {},
+            recipient=body.recipient if body else None,
+            message_id=message.message_id or "",
+            requester=message.user_id or "",
+        )
+        reply["proof"] = self.certifier.sign(
+            reply,
+            dataset=reply["meta"]["dataset"],
+            request_hash=outcome.request_hash,
+            issued_at=issued,
+        )
+        return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _entry(
+        self,
+        lane: Lane,
+        message: AbstractIncomingMessage,
+        body: RequestBody | None,
+        outcome: _Outcome,
+        reply: bytes,
+    ) -> JournalEntry:
+        grant = outcome.grant
+        return JournalEntry(
+            at=datetime.now(UTC),
+            message_id=message.message_id or "",
+            correlation_id=message.correlation_id,
+            requester=message.user_id or "",
+            agency=grant.agency if grant else None,
+            habilitation_id=grant.habilitation_id if grant else None,
+            recipient=body.recipient if body else None,
+            dataset=outcome.dataset.id if outcome.dataset else None,
+            version=outcome.dataset.version if outcome.dataset else None,
+            lane=lane.value,
+            scopes=tuple(sorted(grant.scopes)) if grant and outcome.data is not None else (),
+            status=outcome.status,
+            error_code=outcome.code,
+            upstream_latency_ms=(
+                outcome.upstream_seconds * 1000 if outcome.upstream_seconds is not None else None
+            ),
+            cached=False,
+            reply_digest=reply_digest(reply),
+            subject=outcome.subject,
+        )
+
+    async def _journal_call(self, method: Any, *args: Any) -> Any:
+        """Call the journal, waiting out an outage: no reply leaves without its row."""
+        delay = 0.5
+        while True:
+            try:
+                return await method(*args)
+            except JournalUnavailable:
+                JOURNAL_WAITS.inc()
+                log.warning("journal unavailable; holding the request for %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _publish(
+        self, channel: AbstractChannel, message: AbstractIncomingMessage, reply: bytes
+    ) -> None:
+        """Publish the reply (mandatory, confirmed), then ack the request (invariant 1)."""
+        assert message.reply_to is not None
+        try:
+            await channel.default_exchange.publish(
+                aio_pika.Message(
+                    reply,
+                    content_type="application/json",
+                    correlation_id=message.correlation_id,
+                    type="particulier.reply",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=message.reply_to,
+                mandatory=True,
+            )
+        except aio_pika.exceptions.DeliveryError:
+            await self._dead_letter(channel, message, "reply-unroutable")
+            return
+        await message.ack()
+
+    async def _dead_letter(
+        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: str
+    ) -> None:
+        """Keep an unanswerable message, with why, in ``particulier.dead``; then ack it."""
+        exchange = await channel.get_exchange(DEAD_EXCHANGE, ensure=False)
+        headers = dict(message.headers or {})
+        headers[REASON_HEADER] = reason
+        headers["x-original-routing-key"] = message.routing_key or ""
+        await exchange.publish(
+            aio_pika.Message(
+                message.body,
+                headers=headers,
+                content_type=message.content_type,
+                correlation_id=message.correlation_id,
+                message_id=message.message_id,
+                reply_to=message.reply_to,
+                type=message.type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=message.routing_key or "",
+        )
+        DEAD_LETTERS.labels(reason).inc()
+        await message.ack()
+
+
+async def run(provider_names: Sequence[str], *, metrics_port: int | None = None) -> None:
+    """Run a worker until SIGTERM or SIGINT, with its database pool, journal and keys."""
+    from . import registry
+    from .db import create_pool
+
+    config = default_settings()
+    providers = [registry.provider(n) for n in provider_names]
+    pool = await create_pool(config.database_url)
+    habilitations = Habilitations(pool)
+    journal = Journal(pool)
+    await habilitations.start()
+    await journal.start()
+    keyring = KeyRing.load()
+    worker = Worker(
+        providers,
+        habilitations=habilitations,
+        journal=journal,
+        certifier=Certifier(keyring),
+        keyring=keyring,
+        config=config,
+    )
+    await worker.start()
+    await worker.serve_metrics(metrics_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await worker.stop()
+    await journal.close()
+    await habilitations.close()
+    await pool.close()
+
