@@ -42,8 +42,9 @@ class Civility(Params):
 
     nomNaissance: Annotated[str | None, _Civ, Field(min_length=1, max_length=100)] = None
     nomUsage: Annotated[str | None, _Civ, Field(max_length=100)] = None
-    prenoms: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]] | None, _Civ,
-                       Field(max_length=10)] = None
+    prenoms: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]] | None, _Civ, Field(max_length=10)
+    ] = None
     sexeEtatCivil: Annotated[Literal["M", "F"] | None, _Civ] = None
     anneeDateNaissance: Annotated[int | None, _Civ, Field(ge=1900, le=2100)] = None
     moisDateNaissance: Annotated[int | None, _Civ, Field(ge=1, le=12)] = None
@@ -68,7 +69,9 @@ class Civility(Params):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator(
-        "codeCogInseePaysNaissance", "codeCogInseeCommuneNaissance", "codeCogInseeDepartementNaissance",
+        "codeCogInseePaysNaissance",
+        "codeCogInseeCommuneNaissance",
+        "codeCogInseeDepartementNaissance",
         mode="before",
     )
     @classmethod
@@ -106,7 +109,9 @@ class Civility(Params):
 
     @classmethod
     def _missing_spec(cls, name: str) -> ErrorSpec:
-        return BROKER.SEX_MISSING if name == "sexeEtatCivil" and cls.sex_missing_code else cls.invalid
+        return (
+            BROKER.SEX_MISSING if name == "sexeEtatCivil" and cls.sex_missing_code else cls.invalid
+        )
 
     sex_missing_code: ClassVar[bool] = False
     """Answer ``00427`` rather than ``00366`` when the sex is missing (DSNJ's rule)."""

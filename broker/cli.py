@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -109,7 +110,14 @@ def simulator_command(
     """Serve every provider's upstream simulator under /<provider>; faults at /_admin/faults."""
     from . import registry
     from .population import Population
-    from .simulation import Faults, SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+    from .simulation import (
+        Faults,
+        SimulatorContext,
+        build_app,
+        default_cases_dirs,
+        load_cases,
+        serve,
+    )
 
     _logging()
     dirs = ([] if no_default_cases else default_cases_dirs()) + list(cases or [])
@@ -125,17 +133,19 @@ def simulator_command(
     async def main() -> None:
         runner = await serve(build_app(builders, ctx), host, port)
         logging.getLogger("particulier.simulator").info(
-            "simulating %s on http://%s:%d (%d cases)", ",".join(builders), host, port, len(ctx.cases)
+            "simulating %s on http://%s:%d (%d cases)",
+            ",".join(builders),
+            host,
+            port,
+            len(ctx.cases),
         )
         try:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ reply's proof of origin is checked before it is handed over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -44,6 +45,9 @@ __all__ = [
     "ReplyTimeout",
     "load_jwks",
 ]
+
+
+REPLY_QUEUE_EXPIRES_MS = 10 * 60 * 1000
 
 
 class ParticulierError(Exception):
@@ -173,16 +177,27 @@ class Client:
         )
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
+        # Durable, so that replies published while the broker restarts are kept; RabbitMQ
+        # deletes it once unused for REPLY_QUEUE_EXPIRES_MS.
         self._queue = await self._channel.declare_queue(
-            f"reply.{self.requester}.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+            f"reply.{self.requester}.{uuid.uuid4().hex}",
+            durable=True,
+            arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS},
         )
-        await self._queue.consume(self._on_reply, no_ack=True)
+        await self._queue.consume(self._on_reply)
 
     async def close(self) -> None:
         for pending in self._pending.values():
             if not pending.future.done():
                 pending.future.cancel()
         self._pending.clear()
+        if (
+            self._queue is not None
+            and self._connection is not None
+            and not self._connection.is_closed
+        ):
+            with contextlib.suppress(Exception):
+                await self._queue.delete(if_unused=False, if_empty=False)
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -227,6 +242,16 @@ class Client:
         correlation_id = uuid.uuid4().hex
         message_id = uuid.uuid4().hex
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        publish: dict[str, Any] = {
+            "dataset": dataset,
+            "params": params,
+            "recipient": recipient,
+            "version": version,
+            "lane": lane,
+            "correlation_id": correlation_id,
+            "message_id": message_id,
+            "deadline": time.time() + timeout,
+        }
         self._pending[correlation_id] = _Pending(
             future,
             request_hash(
@@ -240,16 +265,7 @@ class Client:
             message_id,
         )
         try:
-            await self.publish(
-                dataset,
-                params,
-                recipient=recipient,
-                version=version,
-                lane=lane,
-                correlation_id=correlation_id,
-                message_id=message_id,
-                deadline=time.time() + timeout,
-            )
+            await self.publish(**publish)
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             raise ReplyTimeout(f"no reply within {timeout:.1f}s") from None
@@ -277,6 +293,7 @@ class Client:
         headers: dict[str, Any] = {}
         if deadline is not None:
             headers[DEADLINE_HEADER] = int(deadline * 1000)
+
         await self._exchange.publish(
             aio_pika.Message(
                 json.dumps(body, ensure_ascii=False).encode(),
@@ -307,6 +324,7 @@ class Client:
         return ReplyBody.model_validate(decoded)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        await message.ack()
         pending = self._pending.get(message.correlation_id or "")
         if pending is None or pending.future.done():
             self.ignored += 1

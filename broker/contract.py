@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "DEADLINE_HEADER",
-    "EXCHANGE",
     "DEAD_EXCHANGE",
     "DEAD_QUEUE",
+    "EXCHANGE",
     "REASON_HEADER",
     "ErrorObject",
     "Lane",
@@ -104,9 +104,7 @@ class ReplyMeta(BaseModel):
     version: int | None = None
     provider: str | None = Field(default=None, description="Provider label, e.g. ``CNAV``.")
     issued_at: datetime
-    scopes: list[str] | None = Field(
-        default=None, description="Scopes applied to mask ``data``."
-    )
+    scopes: list[str] | None = Field(default=None, description="Scopes applied to mask ``data``.")
 
 
 class ReplyBody(BaseModel):

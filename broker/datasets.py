@@ -80,9 +80,7 @@ def validate_params(model: type[Params], raw: Mapping[str, Any]) -> Params:
         if name is not None:
             info = model.model_fields.get(name)
             if info is None:
-                info = next(
-                    (f for f in model.model_fields.values() if f.alias == name), None
-                )
+                info = next((f for f in model.model_fields.values() if f.alias == name), None)
             if info is not None:
                 name = info.alias or name
                 marker = next((m for m in info.metadata if isinstance(m, ErrorCode)), None)

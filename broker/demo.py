@@ -9,8 +9,8 @@ import statistics
 import sys
 import time
 from collections import Counter
-from contextlib import AsyncExitStack, asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from rich.console import Console
@@ -62,11 +62,20 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
     config = settings()
     sim_port = int(config.simulator_url.rsplit(":", 1)[1].split("/")[0])
     async with AsyncExitStack() as stack:
-        console.print(f"[bold]Starting[/] the simulators (latency {latency_ms:.0f} ms) and a CNAV worker…")
+        console.print(
+            f"[bold]Starting[/] the simulators (latency {latency_ms:.0f} ms) and a CNAV worker…"
+        )
         await stack.enter_async_context(
             started(
-                ["simulator", "--port", str(sim_port), "--latency-ms", str(latency_ms),
-                 "--jitter-ms", str(latency_ms / 5)],
+                [
+                    "simulator",
+                    "--port",
+                    str(sim_port),
+                    "--latency-ms",
+                    str(latency_ms),
+                    "--jitter-ms",
+                    str(latency_ms / 5),
+                ],
                 f"{config.simulator_url}/_admin/health",
             )
         )
@@ -89,7 +98,9 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
                     sent = time.perf_counter()
                     try:
                         reply = await client.request(
-                            DATASET, population.person(index).params(), recipient=RECIPIENT,
+                            DATASET,
+                            population.person(index).params(),
+                            recipient=RECIPIENT,
                             timeout=30,
                         )
                     except ReplyTimeout:

@@ -7,11 +7,11 @@ simulator encodes its records with it, so the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
 __all__ = ["Renaming", "Shape"]
 
-Shape = Mapping[str, Union[str, tuple[str, "Shape"]]]
+Shape = Mapping[str, str | tuple[str, "Shape"]]
 """API name -> upstream name, or (upstream name, nested shape) for objects and lists of them."""
 
 

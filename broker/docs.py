@@ -18,8 +18,14 @@ from .upstream import Upstream
 __all__ = ["datasets_markdown"]
 
 _REQUEST_ERRORS = (
-    BROKER.UNREADABLE, BROKER.UNKNOWN_DATASET, BROKER.REQUESTER_MISSING, BROKER.RECIPIENT_MISSING,
-    BROKER.RECIPIENT_INVALID, BROKER.FORBIDDEN, BROKER.RATE_LIMITED, BROKER.DEADLINE_EXPIRED,
+    BROKER.UNREADABLE,
+    BROKER.UNKNOWN_DATASET,
+    BROKER.REQUESTER_MISSING,
+    BROKER.RECIPIENT_MISSING,
+    BROKER.RECIPIENT_INVALID,
+    BROKER.FORBIDDEN,
+    BROKER.RATE_LIMITED,
+    BROKER.DEADLINE_EXPIRED,
 )
 
 
@@ -31,7 +37,7 @@ def _type_name(annotation: Any) -> str:
 
 
 def _params_table(dataset: Dataset) -> list[str]:
-    required = getattr(dataset.params, "required", frozenset())
+    required: frozenset[str] = getattr(dataset.params, "required", frozenset())
     lines = ["| parameter | type | required |", "|---|---|---|"]
     for name, info in dataset.params.model_fields.items():
         api = info.alias or name
@@ -69,11 +75,15 @@ async def _examples() -> dict[tuple[str, int], dict[str, Any]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    runner = await serve(build_app({n: p.simulator for n, p in providers.items()}, ctx), "127.0.0.1", port)
+    runner = await serve(
+        build_app({n: p.simulator for n, p in providers.items()}, ctx), "127.0.0.1", port
+    )
     out: dict[tuple[str, int], dict[str, Any]] = {}
     try:
         for provider in providers.values():
-            upstream = Upstream(provider.name, f"http://127.0.0.1:{port}/{provider.name}/", provider.errors)
+            upstream = Upstream(
+                provider.name, f"http://127.0.0.1:{port}/{provider.name}/", provider.errors
+            )
             for dataset in provider.datasets:
                 out[(dataset.id, dataset.version)] = await _example(upstream, dataset)
             await upstream.aclose()
@@ -106,7 +116,10 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
         "",
         "| scope | fields |",
         "|---|---|",
-        *[f"| `{scope}` | {', '.join(f'`{f}`' for f in fields)} |" for scope, fields in dataset.scopes.items()],
+        *[
+            f"| `{scope}` | {', '.join(f'`{f}`' for f in fields)} |"
+            for scope, fields in dataset.scopes.items()
+        ],
         "",
         "### Errors",
         "",
@@ -118,9 +131,14 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
         "",
         "```json",
         json.dumps(
-            {"dataset": dataset.id, "version": dataset.version, "recipient": "13002526500013",
-             "params": dict(dataset.example_params)},
-            ensure_ascii=False, indent=2,
+            {
+                "dataset": dataset.id,
+                "version": dataset.version,
+                "recipient": "13002526500013",
+                "params": dict(dataset.example_params),
+            },
+            ensure_ascii=False,
+            indent=2,
         ),
         "```",
         "",
@@ -128,10 +146,18 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
         "",
         "```json",
         json.dumps(
-            {**example, "meta": {"request_id": "…", "dataset": dataset.id,
-                                 "version": dataset.version, "provider": provider.label},
-             "proof": "eyJ…..…"},
-            ensure_ascii=False, indent=2,
+            {
+                **example,
+                "meta": {
+                    "request_id": "…",
+                    "dataset": dataset.id,
+                    "version": dataset.version,
+                    "provider": provider.label,
+                },
+                "proof": "eyJ…..…",
+            },
+            ensure_ascii=False,
+            indent=2,
         ),
         "```",
         "",
@@ -161,4 +187,3 @@ def datasets_markdown() -> str:
         for dataset in provider.datasets:
             lines.extend(_section(provider, dataset, examples[(dataset.id, dataset.version)]))
     return "\n".join(lines)
-

@@ -109,71 +109,107 @@ class _Broker(_Catalogue):
     """
 
     FORBIDDEN = ErrorSpec(
-        "00100", 403, "Privilèges insuffisants",
+        "00100",
+        403,
+        "Privilèges insuffisants",
         "Aucune habilitation en cours de validité ne donne accès à ce jeu de données.",
     )
     REQUESTER_MISSING = ErrorSpec(
-        "00101", 401, "Interdit",
+        "00101",
+        401,
+        "Interdit",
         "Le message ne porte pas de user_id : l'émetteur ne peut pas être identifié.",
     )
     RECIPIENT_MISSING = ErrorSpec(
-        "00203", 422, _UNPROCESSABLE, "Le paramètre recipient est obligatoire",
+        "00203",
+        422,
+        _UNPROCESSABLE,
+        "Le paramètre recipient est obligatoire",
     )
     RECIPIENT_INVALID = ErrorSpec(
-        "00210", 422, _UNPROCESSABLE,
+        "00210",
+        422,
+        _UNPROCESSABLE,
         "Le paramètre recipient n'est pas un numéro SIRET valide",
     )
     INE_INVALID = ErrorSpec(
-        "00360", 422, _UNPROCESSABLE, "Le numéro d'INE n'est pas correctement formatté",
+        "00360",
+        422,
+        _UNPROCESSABLE,
+        "Le numéro d'INE n'est pas correctement formatté",
     )
     CIVILITY_INVALID = ErrorSpec(
-        "00366", 422, _UNPROCESSABLE,
+        "00366",
+        422,
+        _UNPROCESSABLE,
         "Un ou plusieurs paramètres de civilité ne sont pas correctement formatés",
     )
     PARAMS_INVALID = ErrorSpec(
-        "00366", 422, _UNPROCESSABLE,
+        "00366",
+        422,
+        _UNPROCESSABLE,
         "Un ou plusieurs paramètres ne sont pas correctement formatés",
     )
     IDENTIFIER_MISSING = ErrorSpec("00380", 422, _UNPROCESSABLE, "L'identifiant est manquant")
     AMBIGUOUS_IDENTITY = ErrorSpec(
-        "00391", 422, _UNPROCESSABLE,
+        "00391",
+        422,
+        _UNPROCESSABLE,
         "Les paramètres d'identité correspondent à plusieurs personnes.",
     )
     EXCLUSIVE_PARAMS = ErrorSpec(
-        "00419", 422, _UNPROCESSABLE,
+        "00419",
+        422,
+        _UNPROCESSABLE,
         "Les paramètres codeEtablissement et périmètre (codesBcnRegions/codesBcnDepartements) "
         "sont mutuellement exclusifs",
     )
     SEX_MISSING = ErrorSpec("00427", 422, _UNPROCESSABLE, "Le sexe de l'état civil est manquant")
     RATE_LIMITED = ErrorSpec(
-        "00429", 429, "Trop de requêtes", "Vous avez effectué trop de requêtes", retry_in=1,
+        "00429",
+        429,
+        "Trop de requêtes",
+        "Vous avez effectué trop de requêtes",
+        retry_in=1,
     )
     NETWORK = ErrorSpec(
-        "00501", 504, "Erreur réseau",
+        "00501",
+        504,
+        "Erreur réseau",
         "Problème de connexion au serveur distant. Il s'agit souvent d'une erreur temporaire.",
         retry_in=10,
     )
     UNREADABLE = ErrorSpec(
-        "00801", 400, "Message illisible",
+        "00801",
+        400,
+        "Message illisible",
         "Le corps du message n'est pas un objet JSON conforme au contrat.",
     )
     UNKNOWN_DATASET = ErrorSpec(
-        "00802", 422, "Jeu de données inconnu",
+        "00802",
+        422,
+        "Jeu de données inconnu",
         "Le jeu de données demandé n'existe pas, ou pas dans cette version.",
     )
     DEADLINE_EXPIRED = ErrorSpec(
-        "00803", 504, "Délai dépassé",
+        "00803",
+        504,
+        "Délai dépassé",
         "Le délai fixé par le demandeur est écoulé : la demande n'a pas été transmise au "
         "fournisseur.",
     )
     JOURNAL_UNAVAILABLE = ErrorSpec(
-        "00804", 503, "Journal indisponible",
+        "00804",
+        503,
+        "Journal indisponible",
         "Le journal des accès est momentanément indisponible : aucune donnée ne peut être "
         "transmise.",
         retry_in=5,
     )
     INTERNAL = ErrorSpec(
-        "00805", 500, "Erreur interne",
+        "00805",
+        500,
+        "Erreur interne",
         "Une erreur inattendue est survenue dans le broker. L'équipe technique a été notifiée.",
     )
 
@@ -203,26 +239,38 @@ class ProviderErrors(_Catalogue):
         n = f"{self.number:02d}"
         defaults = {
             "unavailable": ErrorSpec(
-                f"{n}001", 504, "Service non disponible",
-                "Service du fournisseur de données temporairement indisponible ou en "
-                "maintenance.", retry_in=30,
+                f"{n}001",
+                504,
+                "Service non disponible",
+                "Service du fournisseur de données temporairement indisponible ou en maintenance.",
+                retry_in=30,
             ),
             "timeout": ErrorSpec(
-                f"{n}002", 504, "Intermédiaire hors-délai",
-                "Temps d’attente d’une réponse du fournisseur de données écoulé.", retry_in=10,
+                f"{n}002",
+                504,
+                "Intermédiaire hors-délai",
+                "Temps d’attente d’une réponse du fournisseur de données écoulé.",
+                retry_in=10,
             ),
             "not_found": ErrorSpec(
-                f"{n}003", 404, "Entité non trouvée",
+                f"{n}003",
+                404,
+                "Entité non trouvée",
                 "Le ou les paramètres d'entrée ne correspondent à aucune entité connue du "
                 "fournisseur.",
             ),
             "rate_limited": ErrorSpec(
-                f"{n}008", 429, "Erreur auprès du fournisseur de données : trop de requêtes",
+                f"{n}008",
+                429,
+                "Erreur auprès du fournisseur de données : trop de requêtes",
                 "Erreur de fournisseur de donnée : Trop de requêtes effectuées, veuillez "
-                "réessayer plus tard.", retry_in=10,
+                "réessayer plus tard.",
+                retry_in=10,
             ),
             "unknown": ErrorSpec(
-                f"{n}999", 502, "Erreur inconnue du fournisseur de données",
+                f"{n}999",
+                502,
+                "Erreur inconnue du fournisseur de données",
                 "La réponse retournée par le fournisseur de données est invalide et inconnue "
                 "de notre service. L'équipe technique a été notifiée de cette erreur pour "
                 "investigation.",

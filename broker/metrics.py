@@ -15,7 +15,20 @@ __all__ = [
 ]
 
 _LATENCY_BUCKETS = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
 )
 
 REQUESTS = Counter(
@@ -35,9 +48,7 @@ UPSTREAM_SECONDS = Histogram(
     ["provider"],
     buckets=_LATENCY_BUCKETS,
 )
-IN_FLIGHT = Gauge(
-    "particulier_in_flight", "Requests being processed by this worker.", ["lane"]
-)
+IN_FLIGHT = Gauge("particulier_in_flight", "Requests being processed by this worker.", ["lane"])
 UPSTREAM_RETRIES = Counter(
     "particulier_upstream_retries_total", "Upstream attempts retried.", ["provider"]
 )

@@ -16,8 +16,30 @@ from functools import cached_property
 __all__ = ["Person", "Population"]
 
 _SYLLABLES = (
-    "BA", "BE", "BO", "DA", "DE", "DI", "FA", "GA", "LA", "LE", "LI", "LO", "MA", "ME",
-    "MI", "NA", "NE", "NO", "PA", "RA", "RE", "RI", "SA", "TA",
+    "BA",
+    "BE",
+    "BO",
+    "DA",
+    "DE",
+    "DI",
+    "FA",
+    "GA",
+    "LA",
+    "LE",
+    "LI",
+    "LO",
+    "MA",
+    "ME",
+    "MI",
+    "NA",
+    "NE",
+    "NO",
+    "PA",
+    "RA",
+    "RE",
+    "RI",
+    "SA",
+    "TA",
 )
 _BASE = len(_SYLLABLES)
 _NAME_LENGTH = 5  # 24**5 = 7,962,624 people at most
@@ -95,7 +117,7 @@ class Population:
         h = _digest(index, "person")
         sexe = "F" if h & 1 else "M"
         firsts = _FIRST_NAMES[sexe]
-        prenoms = (firsts[(h >> 1) % len(firsts)],)
+        prenoms: tuple[str, ...] = (firsts[(h >> 1) % len(firsts)],)
         if (h >> 8) % 3 == 0:
             prenoms += (firsts[(h >> 12) % len(firsts)],)
         born = _EPOCH + timedelta(days=(h >> 16) % (55 * 365))
@@ -156,7 +178,12 @@ class Population:
     def matches(self, person: Person, params: dict[str, object]) -> bool:
         """Whether identity params given to an upstream designate ``person``."""
         expected = person.params()
-        for key in ("sexeEtatCivil", "anneeDateNaissance", "moisDateNaissance", "jourDateNaissance"):
+        for key in (
+            "sexeEtatCivil",
+            "anneeDateNaissance",
+            "moisDateNaissance",
+            "jourDateNaissance",
+        ):
             value = params.get(key)
             if value is not None and str(value) != str(expected[key]):
                 return False

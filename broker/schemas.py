@@ -157,8 +157,13 @@ def asyncapi() -> dict[str, Any]:
                 "bindings": {
                     "amqp": {
                         "is": "routingKey",
-                        "exchange": {"name": EXCHANGE, "type": "topic", "durable": True,
-                                     "autoDelete": False, "vhost": "/"},
+                        "exchange": {
+                            "name": EXCHANGE,
+                            "type": "topic",
+                            "durable": True,
+                            "autoDelete": False,
+                            "vhost": "/",
+                        },
                     }
                 },
             },
@@ -171,7 +176,9 @@ def asyncapi() -> dict[str, Any]:
                 "address": DEAD_QUEUE,
                 "title": f"Exchange and queue {DEAD_EXCHANGE}: unanswerable messages with "
                 "their reason in header x-dead-reason",
-                "bindings": {"amqp": {"is": "queue", "queue": {"name": DEAD_QUEUE, "durable": True}}},
+                "bindings": {
+                    "amqp": {"is": "queue", "queue": {"name": DEAD_QUEUE, "durable": True}}
+                },
             },
         },
         "operations": {

@@ -24,10 +24,10 @@ from .population import Population
 
 __all__ = [
     "Case",
-    "canonical_key",
     "Faults",
     "SimulatorContext",
     "build_app",
+    "canonical_key",
     "default_cases_dirs",
     "load_cases",
     "serve",
@@ -50,6 +50,8 @@ class Faults:
     """Share of requests answered 429 with ``Retry-After: 1``."""
     down: bool = False
     """Every request answered 503."""
+    fail_next: int = 0
+    """The next N requests answered 503 (then counted down): a transient outage."""
     hang_s: float = 60.0
 
     def update(self, values: dict[str, Any]) -> None:
@@ -156,6 +158,8 @@ class SimulatorContext:
     cases: list[Case] = field(default_factory=list)
     faults: dict[str, Faults] = field(default_factory=dict)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    received: dict[str, int] = field(default_factory=dict)
+    """Requests received per provider, faults included (tests read it)."""
 
     def cases_of(self, provider: str) -> Iterator[Case]:
         return (c for c in self.cases if c.is_provider(provider))
@@ -174,6 +178,10 @@ def _fault_middleware(ctx: SimulatorContext) -> Any:
         if provider.startswith("_") or provider not in ctx.faults:
             return await handler(request)
         faults = ctx.faults[provider]
+        ctx.received[provider] = ctx.received.get(provider, 0) + 1
+        if faults.fail_next > 0:
+            faults.fail_next -= 1
+            return web.json_response({"fault": "injected"}, status=503)
         delay = faults.latency_ms + (
             ctx.rng.uniform(-faults.jitter_ms, faults.jitter_ms) if faults.jitter_ms else 0.0
         )
@@ -188,7 +196,9 @@ def _fault_middleware(ctx: SimulatorContext) -> Any:
             return web.json_response({"fault": "late"}, status=504)
         draw -= faults.timeout_rate
         if draw < faults.rate_limit_rate:
-            return web.json_response({"fault": "throttled"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response(
+                {"fault": "throttled"}, status=429, headers={"Retry-After": "1"}
+            )
         return await handler(request)
 
     return middleware
@@ -219,7 +229,9 @@ def build_app(
         return web.json_response({name: asdict(ctx.faults[name]) for name in targets})
 
     async def health(_: web.Request) -> web.Response:
-        return web.json_response({"providers": sorted(builders), "cases": len(ctx.cases)})
+        return web.json_response(
+            {"providers": sorted(builders), "cases": len(ctx.cases), "received": ctx.received}
+        )
 
     app.router.add_get("/_admin/faults", get_faults)
     app.router.add_put("/_admin/faults", put_faults)

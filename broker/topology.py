@@ -49,9 +49,7 @@ def queues_for(provider: str) -> list[QueueSpec]:
 
 async def apply(channel: AbstractChannel, providers: Iterable[str]) -> AbstractExchange:
     """Declare exchanges, the dead-letter queue and each provider's lane queues."""
-    exchange = await channel.declare_exchange(
-        EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-    )
+    exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
     dead = await channel.declare_exchange(DEAD_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
     dead_queue = await channel.declare_queue(
         DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}

@@ -137,7 +137,9 @@ class UpstreamCall:
                     return await self._attempt(method, path, params, json_body, headers)
         except _Transient as exc:
             UPSTREAM_ERRORS.labels(name, exc.kind).inc()
-            if exc.kind == "timeout" or (exc.response is not None and exc.response.status_code == 504):
+            if exc.kind == "timeout" or (
+                exc.response is not None and exc.response.status_code == 504
+            ):
                 raise ProblemError(errors.timeout) from None
             if exc.kind == "rate_limited":
                 wait = _retry_after(exc.response)

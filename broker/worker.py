@@ -32,8 +32,15 @@ from stdnum.fr import siret
 
 from . import topology
 from .certification import Certifier, KeyRing, reply_digest, request_hash
-from .config import Settings, settings as default_settings
-from .contract import DEAD_EXCHANGE, DEADLINE_HEADER, REASON_HEADER, Lane, RequestBody
+from .config import Settings
+from .config import settings as default_settings
+from .contract import (
+    DEAD_EXCHANGE,
+    DEADLINE_HEADER,
+    REASON_HEADER,
+    Lane,
+    RequestBody,
+)
 from .datasets import Dataset, Provider, validate_params
 from .errors import BROKER, ProblemError
 from .habilitations import Grant, Habilitations
@@ -138,7 +145,9 @@ class Worker:
         app = web.Application()
 
         async def metrics(_: web.Request) -> web.Response:
-            return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+            return web.Response(
+                body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            )
 
         async def jwks(_: web.Request) -> web.Response:
             return web.json_response(self.keyring.jwks())
@@ -245,7 +254,8 @@ class Worker:
         provider = self.providers.get(body.dataset.split(".", 1)[0])
         dataset = provider.dataset(body.dataset, body.version) if provider else None
         if dataset is None:
-            raise ProblemError(BROKER.UNKNOWN_DATASET, parameter="dataset")
+            known = provider is not None and provider.dataset(body.dataset) is not None
+            raise ProblemError(BROKER.UNKNOWN_DATASET, parameter="version" if known else "dataset")
         assert provider is not None
         outcome = _Outcome(dataset=dataset)
         try:
@@ -448,4 +458,3 @@ async def run(provider_names: Sequence[str], *, metrics_port: int | None = None)
     await journal.close()
     await habilitations.close()
     await pool.close()
-

@@ -73,6 +73,8 @@ class Prestation:
     data: type[BaseModel]
     synthesize: Synthesize
     """Builds the API-shaped data of a synthetic person (``rng`` is seeded by person)."""
+    not_found_detail: str | None = None
+    """The ``detail`` API Particulier gives when this prestation has no file for the person."""
     renaming: Renaming = field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +91,8 @@ class Prestation:
             if response.status_code == 200 and code == OK:
                 return self.decode(call, body.get("resultat"))
             spec = _BY_RETURN_CODE.get(str(code))
+            if spec is ERRORS.not_found:
+                raise ProblemError(spec, detail=self.not_found_detail)
             if spec is not None:
                 raise ProblemError(spec)
             raise call.invalid()

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from broker.datasets import Dataset
 
-from . import quotient_familial
+from . import (
+    allocation_adulte_handicape,
+    allocation_enfant_handicape,
+    allocation_soutien_familial,
+    complementaire_sante_solidaire,
+    participation_familiale_eaje,
+    prime_activite,
+    quotient_familial,
+    revenu_solidarite_active,
+)
 from ._dialect import Prestation
 
-_MODULES = (quotient_familial,)
+_MODULES = (
+    quotient_familial,
+    revenu_solidarite_active,
+    prime_activite,
+    allocation_adulte_handicape,
+    allocation_soutien_familial,
+    allocation_enfant_handicape,
+    participation_familiale_eaje,
+    complementaire_sante_solidaire,
+)
 
 PRESTATIONS: dict[str, Prestation] = {m.PRESTATION.name: m.PRESTATION for m in _MODULES}
 DATASETS: dict[str, Dataset] = {m.DATASET.name: m.DATASET for m in _MODULES}

@@ -14,7 +14,7 @@ from broker.errors import BROKER
 from broker.population import Person
 
 from ._dialect import CnavCivility, Prestation
-from ._people import ALLOCATAIRE_SHAPE, ADRESSE_SHAPE, Adresse, Individu, synth_household
+from ._people import ADRESSE_SHAPE, ALLOCATAIRE_SHAPE, Adresse, Individu, synth_household
 
 
 class QuotientFamilialParams(CnavCivility):

@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from broker.simulation import SimulatorContext, canonical_key
+from broker.civility import Civility
+from broker.simulation import Case, SimulatorContext, canonical_key
 
 from ._dialect import ERRORS, NOT_FOUND, OK, TECHNICAL, UNIDENTIFIABLE, Prestation, request_body
 from .datasets import DATASETS, PRESTATIONS
@@ -27,6 +28,13 @@ def _answer(prestation: Prestation, data: dict[str, Any]) -> tuple[int, dict[str
     return 200, {"codeRetour": OK, "resultat": prestation.renaming.encode(data)}
 
 
+def _case_data(case: Case) -> Any:
+    """A 200 case's data; some older case files hold the data without its envelope."""
+    if "data" in case.payload:
+        return case.data
+    return {k: v for k, v in case.payload.items() if k not in ("links", "meta")}
+
+
 def build_simulator(ctx: SimulatorContext) -> web.Application:
     by_path = {p.path: p for p in PRESTATIONS.values()}
     known: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
@@ -39,8 +47,10 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             params = dataset.params.model_validate(case.params)
         except ValidationError:
             continue
+        if not isinstance(params, Civility):
+            continue
         answer = (
-            _answer(prestation, case.data)
+            _answer(prestation, _case_data(case))
             if case.status == 200
             else _FAILURES.get(case.failure(ERRORS), _FAILURES["unknown"])
         )
@@ -54,6 +64,8 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             body = await request.json()
             individu = body["individu"]
         except (ValueError, KeyError, TypeError):
+            individu = None
+        if not isinstance(individu, dict):
             return web.json_response({"codeRetour": "REQUETE_INVALIDE"}, status=400)
         found = known.get((prestation.path, canonical_key(body)))
         if found is None:
@@ -73,7 +85,9 @@ def _from_population(
     if person is None or not person.found:
         return _FAILURES["not_found"]
     born = str(individu.get("dateNaissance") or "")
-    if individu.get("sexe") not in (None, person.sexe) or not person.date_naissance.isoformat().startswith(born):
+    if individu.get("sexe") not in (None, person.sexe):
+        return _FAILURES["not_found"]
+    if not person.date_naissance.isoformat().startswith(born):
         return _FAILURES["not_found"]
     rng = random.Random(person.seed("cnav." + prestation.name))
     return _answer(prestation, prestation.synthesize(person, rng))

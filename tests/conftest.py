@@ -1,0 +1,222 @@
+"""Session fixtures: a RabbitMQ vhost and a PostgreSQL database of the run's own, the
+simulators over real HTTP, and a worker, all on this machine's services.
+
+When no service answers on the configured ports but a container engine is reachable, the
+services come from testcontainers instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from yarl import URL
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _container_fallback(kind: str) -> str:
+    """A throwaway service from testcontainers, when the machine has none running."""
+    if kind == "rabbitmq":
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        rabbit = RabbitMqContainer("rabbitmq:3.13").start()
+        return (
+            f"amqp://guest:guest@{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(5672)}/"
+        )
+    from testcontainers.postgres import PostgresContainer
+
+    pg = PostgresContainer("postgres:16", username="postgres", password="postgres").start()
+    return (
+        f"postgresql://postgres:postgres@{pg.get_container_host_ip()}:{pg.get_exposed_port(5432)}"
+    )
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@dataclass(frozen=True)
+class Services:
+    amqp_url: str
+    vhost: str
+    admin_url: str
+    database_url: str
+    database: str
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """The run's own vhost and database; environment set for in-process code and children."""
+    vhost = f"particulier-test-{RUN_ID}"
+    database = f"particulier_test_{RUN_ID}"
+    if _port_open(5672) and shutil.which("rabbitmqctl"):
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    else:
+        amqp_url, vhost = _container_fallback("rabbitmq"), "/"
+    server = (
+        "postgresql://postgres@127.0.0.1:5432" if _port_open(5432) else _container_fallback("pg")
+    )
+    admin_url = f"{server}/{database}"
+    app_url = str(URL(server).with_user("particulier_app").with_password(None) / database)
+    keys = tmp_path_factory.mktemp("keys")
+    env = {
+        "PARTICULIER_AMQP_URL": amqp_url,
+        "PARTICULIER_DATABASE_URL": app_url,
+        "PARTICULIER_DATABASE_ADMIN_URL": admin_url,
+        "PARTICULIER_SIGNING_KEYS_DIR": str(keys),
+        "PARTICULIER_PSEUDONYM_KEY": "test-pseudonym-key-" + RUN_ID,
+        "PARTICULIER_JOURNAL_KEY": "test-journal-key-" + RUN_ID,
+    }
+    os.environ.update(env)
+    from broker.config import settings
+
+    settings.cache_clear()
+    cli = [sys.executable, "-m", "broker.cli"]
+    subprocess.run([*cli, "keys", "generate", "--dir", str(keys)], check=True, capture_output=True)
+    subprocess.run([*cli, "db", "migrate"], check=True, capture_output=True)
+    subprocess.run([*cli, "habilitations", "seed-demo"], check=True, capture_output=True)
+    subprocess.run([*cli, "topology", "apply"], check=True, capture_output=True)
+    yield Services(amqp_url, vhost, admin_url, app_url, database)
+    if vhost != "/":
+        _rabbitmqctl("delete_vhost", vhost)
+    subprocess.run(
+        ["psql", server + "/postgres", "-qc", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'],
+        check=False,
+        capture_output=True,
+    )
+
+
+@dataclass
+class Simulator:
+    url: str
+    ctx: object
+
+    def faults(self, provider: str) -> object:
+        return self.ctx.faults_of(provider)  # type: ignore[attr-defined]
+
+    def received(self, provider: str) -> int:
+        return int(self.ctx.received.get(provider, 0))  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        from broker.simulation import Faults
+
+        for name in list(self.ctx.faults):  # type: ignore[attr-defined]
+            self.ctx.faults[name] = Faults()  # type: ignore[attr-defined]
+
+
+def extra_case_dirs() -> list[Path]:
+    """More case folders to run, from ``PARTICULIER_CASES`` (``:``-separated)."""
+    raw = os.environ.get("PARTICULIER_CASES", "")
+    return [Path(p) for p in raw.split(":") if p]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def simulator(services: Services) -> AsyncIterator[Simulator]:
+    from broker import registry
+    from broker.config import settings
+    from broker.population import Population
+    from broker.simulation import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+
+    ctx = SimulatorContext(
+        population=Population(1_000_000),
+        cases=load_cases([*default_cases_dirs(), *extra_case_dirs()]),
+    )
+    port = free_port()
+    runner = await serve(
+        build_app({n: p.simulator for n, p in registry.providers().items()}, ctx), "127.0.0.1", port
+    )
+    url = f"http://127.0.0.1:{port}"
+    os.environ["PARTICULIER_SIMULATOR_URL"] = url
+    settings.cache_clear()
+    yield Simulator(url, ctx)
+    await runner.cleanup()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def worker(services: Services, simulator: Simulator) -> AsyncIterator[object]:
+    """A worker for every provider, in the test process (real AMQP, HTTP and SQL)."""
+    from broker import registry
+    from broker.certification import Certifier, KeyRing
+    from broker.config import settings
+    from broker.db import create_pool
+    from broker.habilitations import Habilitations
+    from broker.journal import Journal
+    from broker.worker import Worker
+
+    config = settings()
+    pool = await create_pool(config.database_url)
+    habilitations = Habilitations(pool)
+    journal = Journal(pool)
+    await habilitations.start()
+    await journal.start()
+    keyring = KeyRing.load()
+    instance = Worker(
+        list(registry.providers().values()),
+        habilitations=habilitations,
+        journal=journal,
+        certifier=Certifier(keyring),
+        keyring=keyring,
+        config=config,
+    )
+    await instance.start()
+    yield instance
+    await instance.stop()
+    await journal.close()
+    await habilitations.close()
+    await pool.close()
+
+
+@pytest_asyncio.fixture
+async def client(worker: object) -> AsyncIterator[object]:
+    from broker.client import Client
+
+    async with Client() as connected:
+        yield connected
+
+
+@pytest.fixture(autouse=True)
+def _reset_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "simulator" in request.fixturenames:
+        request.getfixturevalue("simulator").reset()
+
+
+@pytest.fixture(scope="session")
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    return asyncio.DefaultEventLoopPolicy()
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    from tests.conformance.test_conformance import SKIPPED
+
+    if SKIPPED:
+        terminalreporter.write_line(  # type: ignore[attr-defined]
+            f"conformance: {len(SKIPPED)} cases skipped as API Particulier's own access checks "
+            "(403 00100 / 429 00429)"
+        )

@@ -1,0 +1,64 @@
+"""Plain aio-pika helpers: what a back-office without the SDK does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import aio_pika
+
+from broker.contract import DEADLINE_HEADER, EXCHANGE
+
+
+async def raw_request(
+    amqp_url: str,
+    body: bytes | dict[str, Any],
+    *,
+    routing_key: str = "interactive.cnav.quotient_familial",
+    reply: bool = True,
+    correlation_id: str | None = "auto",
+    message_id: str | None = "auto",
+    user_id: str | None = "guest",
+    deadline_ms: int | None = None,
+    timeout: float = 15.0,
+) -> aio_pika.abc.AbstractIncomingMessage | None:
+    """Publish one request with plain aio-pika and return the reply message (or None)."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        queue = await channel.declare_queue(f"reply.guest.{uuid.uuid4().hex}", exclusive=True)
+        exchange = await channel.get_exchange(EXCHANGE, ensure=False)
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers: dict[str, Any] = {}
+        if deadline_ms is not None:
+            headers[DEADLINE_HEADER] = deadline_ms
+        await exchange.publish(
+            aio_pika.Message(
+                payload,
+                content_type="application/json",
+                correlation_id=uuid.uuid4().hex if correlation_id == "auto" else correlation_id,
+                message_id=uuid.uuid4().hex if message_id == "auto" else message_id,
+                reply_to=queue.name if reply else None,
+                user_id=user_id,
+                headers=headers,
+            ),
+            routing_key=routing_key,
+        )
+        if not reply:
+            return None
+        ends = time.monotonic() + timeout
+        while time.monotonic() < ends:
+            message = await queue.get(no_ack=True, fail=False)
+            if message is not None:
+                return message
+            await asyncio.sleep(0.05)
+        raise TimeoutError("no reply")
+
+
+def decode(message: aio_pika.abc.AbstractIncomingMessage | None) -> dict[str, Any]:
+    assert message is not None
+    result: dict[str, Any] = json.loads(message.body)
+    return result

@@ -1,0 +1,250 @@
+"""The broker path end to end: SDK or plain aio-pika -> RabbitMQ -> worker -> simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import aio_pika
+import pytest
+
+from broker.client import Client, Reply
+from broker.contract import DEAD_QUEUE, REASON_HEADER, ReplyBody
+from broker.population import Population
+
+from .amqp import decode, raw_request
+
+DATASET = "cnav.quotient_familial"
+SIRET = "13002526500013"
+POPULATION = Population(1_000_000)
+
+
+def found_person(start: int = 0) -> dict[str, object]:
+    person = next(p for p in map(POPULATION.person, range(start, start + 100)) if p.found)
+    return person.params()
+
+
+async def test_happy_path_returns_every_group_with_a_verified_proof(client: Client) -> None:
+    reply = await client.request(DATASET, found_person(), recipient=SIRET, timeout=10)
+    assert reply.status == 200, reply.body.errors
+    assert reply.data is not None
+    assert set(reply.data) == {"allocataires", "enfants", "adresse", "quotient_familial"}
+    assert reply.body.meta.provider == "CNAV"
+    assert reply.body.meta.dataset == DATASET
+    assert reply.body.proof and reply.body.proof.count(".") == 2
+    assert set(reply.body.meta.scopes or []) == {
+        "cnaf_quotient_familial",
+        "cnaf_allocataires",
+        "cnaf_enfants",
+        "cnaf_adresse",
+    }
+
+
+async def test_unknown_person_is_not_found(client: Client) -> None:
+    person = next(p for p in map(POPULATION.person, range(1000)) if not p.found)
+    reply = await client.request(DATASET, person.params(), recipient=SIRET, timeout=10)
+    assert reply.status == 404
+    assert [e.code for e in reply.body.errors] == ["37003"]
+    assert reply.data is None
+
+
+async def test_plain_aio_pika_back_office_gets_a_contract_reply(services, worker) -> None:
+    message = await raw_request(
+        services.amqp_url, {"dataset": DATASET, "recipient": SIRET, "params": found_person(200)}
+    )
+    assert message is not None and message.correlation_id
+    body = ReplyBody.model_validate_json(message.body)
+    assert body.status == 200
+    assert body.data and body.data["quotient_familial"]["valeur"] > 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "parameter"),
+    [
+        (b"not json", 400, "00801", None),
+        (b'["a list"]', 400, "00801", None),
+        ({"dataset": "cnav.nope", "recipient": SIRET, "params": {}}, 422, "00802", "dataset"),
+        (
+            {"dataset": DATASET, "recipient": SIRET, "version": 9, "params": {}},
+            422,
+            "00802",
+            "version",
+        ),
+        ({"dataset": DATASET, "params": {"nomNaissance": "X"}}, 422, "00203", "recipient"),
+        (
+            {"dataset": DATASET, "recipient": "12345678901234", "params": {}},
+            422,
+            "00210",
+            "recipient",
+        ),
+        (
+            {
+                "dataset": DATASET,
+                "recipient": SIRET,
+                "params": {
+                    "nomNaissance": "",
+                    "sexeEtatCivil": "F",
+                    "codeCogInseePaysNaissance": "99100",
+                },
+            },
+            422,
+            "00366",
+            "nomNaissance",
+        ),
+        (
+            {
+                "dataset": DATASET,
+                "recipient": SIRET,
+                "params": {
+                    "nomNaissance": "ROUX",
+                    "sexeEtatCivil": "X",
+                    "codeCogInseePaysNaissance": "99100",
+                    "codeCogInseeCommuneNaissance": "75056",
+                },
+            },
+            422,
+            "00366",
+            "sexeEtatCivil",
+        ),
+        (
+            {
+                "dataset": DATASET,
+                "recipient": SIRET,
+                "params": {
+                    "nomNaissance": "ROUX",
+                    "sexeEtatCivil": "F",
+                    "codeCogInseePaysNaissance": "99100",
+                    "codeCogInseeCommuneNaissance": "75056",
+                    "anneeDateNaissance": 1980,
+                    "moisDateNaissance": 2,
+                    "jourDateNaissance": 30,
+                },
+            },
+            422,
+            "00366",
+            "jourDateNaissance",
+        ),
+    ],
+)
+async def test_bad_input_gets_a_coded_error(
+    services, worker, body, status, code, parameter
+) -> None:
+    reply = decode(await raw_request(services.amqp_url, body))
+    assert reply["status"] == status
+    assert reply["data"] is None
+    assert reply["errors"][0]["code"] == code
+    source = reply["errors"][0]["source"]
+    assert (source or {}).get("parameter") == parameter
+    assert reply["proof"]
+
+
+async def test_missing_correlation_id_or_requester_is_answered(services, worker) -> None:
+    body = {"dataset": DATASET, "recipient": SIRET, "params": found_person()}
+    no_correlation = decode(await raw_request(services.amqp_url, body, correlation_id=None))
+    assert no_correlation["errors"][0]["code"] == "00801"
+    assert no_correlation["errors"][0]["source"] == {"parameter": "correlation_id"}
+    no_user = decode(await raw_request(services.amqp_url, body, user_id=None))
+    assert no_user["status"] == 401
+    assert no_user["errors"][0]["code"] == "00101"
+
+
+async def test_request_without_reply_to_is_dead_lettered_with_its_reason(services, worker) -> None:
+    marker = uuid.uuid4().hex
+    await raw_request(services.amqp_url, b"orphan", reply=False, message_id=marker)
+    connection = await aio_pika.connect(services.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(DEAD_QUEUE)
+        found = None
+        ends = time.monotonic() + 10
+        while found is None and time.monotonic() < ends:
+            message = await queue.get(fail=False)
+            if message is None:
+                await asyncio.sleep(0.1)
+                continue
+            if message.message_id == marker:
+                found = message
+                await message.ack()
+            else:
+                await message.nack(requeue=True)
+        assert found is not None
+        assert found.headers[REASON_HEADER] == "no-reply-to"
+        assert found.body == b"orphan"
+
+
+async def test_worker_survives_bad_input(client: Client, services) -> None:
+    for junk in (b"\xff\xfe", b"{}", b'{"dataset": 3}'):
+        await raw_request(services.amqp_url, junk)
+    reply = await client.request(DATASET, found_person(300), recipient=SIRET, timeout=10)
+    assert reply.status == 200
+
+
+async def test_request_past_its_deadline_is_not_sent_upstream(services, worker, simulator) -> None:
+    before = simulator.received("cnav")
+    reply = decode(
+        await raw_request(
+            services.amqp_url,
+            {"dataset": DATASET, "recipient": SIRET, "params": found_person(400)},
+            deadline_ms=int(time.time() * 1000) - 1000,
+        )
+    )
+    assert reply["status"] == 504
+    assert reply["errors"][0]["code"] == "00803"
+    assert simulator.received("cnav") == before
+
+
+async def test_transient_upstream_failures_are_retried(client: Client, simulator) -> None:
+    simulator.faults("cnav").fail_next = 2
+    before = simulator.received("cnav")
+    reply = await client.request(DATASET, found_person(500), recipient=SIRET, timeout=10)
+    assert reply.status == 200
+    assert simulator.received("cnav") - before == 3
+
+
+async def test_upstream_down_for_good_answers_within_the_deadline(
+    client: Client, simulator
+) -> None:
+    simulator.faults("cnav").down = True
+    started = time.monotonic()
+    reply = await client.request(DATASET, found_person(600), recipient=SIRET, timeout=5)
+    assert time.monotonic() - started < 5
+    assert reply.status == 504
+    assert reply.body.errors[0].code == "37001"
+    assert reply.body.errors[0].meta["provider"] == "CNAV"
+    assert reply.body.errors[0].meta["retry_in"] > 0
+
+
+async def test_upstream_timeout_is_bounded_by_the_deadline(client: Client, simulator) -> None:
+    simulator.faults("cnav").timeout_rate = 1.0
+    started = time.monotonic()
+    reply = await client.request(DATASET, found_person(700), recipient=SIRET, timeout=3)
+    assert time.monotonic() - started < 3
+    assert reply.body.errors[0].code == "37002"
+
+
+async def test_provider_rate_limit_maps_to_429_with_retry_in(client: Client, simulator) -> None:
+    simulator.faults("cnav").rate_limit_rate = 1.0
+    reply = await client.request(DATASET, found_person(800), recipient=SIRET, timeout=10)
+    assert reply.status == 429
+    assert reply.body.errors[0].code == "37008"
+    assert reply.retry_in is not None and reply.retry_in >= 1
+
+
+async def test_thousands_in_flight_each_get_their_own_reply(client: Client) -> None:
+    people = [p for p in map(POPULATION.person, range(10_000, 12_000)) if p.found][:1500]
+    replies: list[Reply] = await asyncio.gather(
+        *(client.request(DATASET, p.params(), recipient=SIRET, timeout=60) for p in people)
+    )
+    assert all(r.status == 200 for r in replies)
+    for person, reply in zip(people, replies, strict=True):
+        assert reply.data is not None
+        assert reply.data["allocataires"][0]["nom_naissance"] == person.nom_naissance
+    assert len({r.correlation_id for r in replies}) == len(people)
+
+
+async def test_reply_is_verifiable_json_as_published(client: Client) -> None:
+    reply = await client.request(DATASET, found_person(900), recipient=SIRET, timeout=10)
+    decoded = json.loads(reply.raw)
+    assert decoded["meta"]["request_id"] == reply.message_id

@@ -1,0 +1,133 @@
+"""Provider-level test harness: one provider's simulator over real HTTP, and its upstream.
+
+Each test module asks ``serve_provider("<name>")`` for a running simulator of that provider only
+(so that a broken neighbour package cannot fail its tests), loaded with the shared staging cases
+and with the project's own case folders under ``tests/conformance``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from broker import registry
+from broker.datasets import Dataset, Provider, validate_params
+from broker.errors import ProblemError
+from broker.population import Population
+from broker.simulation import Case, SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+from broker.upstream import Upstream
+
+PROJECT_CASES = Path(__file__).resolve().parents[1] / "conformance"
+SKIPPED_CODES = frozenset({"00100", "00429"})
+"""API Particulier's own access checks: not the provider's answers (see the conformance README)."""
+
+
+def case_dirs() -> list[Path]:
+    return [*default_cases_dirs(), *([PROJECT_CASES] if PROJECT_CASES.is_dir() else [])]
+
+
+@dataclass
+class Outcome:
+    """What the broker would answer: status, and data or error codes."""
+
+    status: int
+    data: Any = None
+    codes: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RunningProvider:
+    provider: Provider
+    ctx: SimulatorContext
+    base_url: str
+    upstream: Upstream
+
+    def dataset(self, dataset_id: str, version: int | None = None) -> Dataset:
+        found = self.provider.dataset(dataset_id, version)
+        assert found is not None, dataset_id
+        return found
+
+    async def ask(
+        self, dataset: Dataset, params: Mapping[str, Any], *, budget: float = 5.0
+    ) -> Outcome:
+        """Validate ``params`` and fetch, as a worker does; errors become an outcome."""
+        try:
+            valid = validate_params(dataset.params, params)
+            data = await dataset.fetch(self.upstream.call(time.monotonic() + budget), valid)
+        except ProblemError as exc:
+            return Outcome(exc.status, None, [exc.spec.code], [exc.error()])
+        return Outcome(200, data)
+
+    async def faults(self, **values: Any) -> None:
+        async with httpx.AsyncClient() as client:
+            response = await client.put(
+                f"{self.base_url}/_admin/faults",
+                params={"provider": self.provider.name},
+                json=values,
+            )
+            response.raise_for_status()
+
+    def cases(self, dataset: Dataset) -> list[Case]:
+        """The loaded cases of ``dataset`` (its version), API Particulier's own checks left out."""
+        name = self.provider.name
+        return [
+            c
+            for c in self.ctx.cases_of(name)
+            if c.dataset_name(name) == dataset.name
+            and c.version == dataset.version
+            and not SKIPPED_CODES.intersection(c.error_codes)
+        ]
+
+
+def outcome_matches(case: Case, got: Outcome) -> bool:
+    if case.status == 200:
+        return got.status == 200 and got.data == case.data
+    return got.status == case.status and got.codes == case.error_codes
+
+
+@pytest.fixture(scope="session")
+def population() -> Population:
+    return Population(20_000)
+
+
+@pytest.fixture(scope="session")
+def conformance_cases() -> list[Case]:
+    return load_cases(case_dirs())
+
+
+@pytest.fixture(scope="session")
+async def serve_provider(
+    population: Population, conformance_cases: list[Case]
+) -> AsyncIterator[Callable[..., Awaitable[RunningProvider]]]:
+    """``await serve_provider(name, cases=None)``: that provider's simulator, started once."""
+    started: dict[str, RunningProvider] = {}
+    cleanups: list[Callable[[], Awaitable[None]]] = []
+
+    async def start(name: str, cases: list[Case] | None = None) -> RunningProvider:
+        if name in started and cases is None:
+            return started[name]
+        provider = registry.provider(name)
+        ctx = SimulatorContext(
+            population=population, cases=conformance_cases if cases is None else cases
+        )
+        runner = await serve(build_app({name: provider.simulator}, ctx), "127.0.0.1", 0)
+        cleanups.append(runner.cleanup)
+        port = runner.addresses[0][1]
+        base = f"http://127.0.0.1:{port}"
+        upstream = Upstream(name, f"{base}/{name}/", provider.errors, timeout=2.0)
+        cleanups.append(upstream.aclose)
+        running = RunningProvider(provider, ctx, base, upstream)
+        if cases is None:
+            started[name] = running
+        return running
+
+    yield start
+    for cleanup in reversed(cleanups):
+        await cleanup()

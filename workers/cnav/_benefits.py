@@ -1,0 +1,83 @@
+"""What CNAV's benefit datasets share (RSA, prime d'activité, AAH, ASF, AEEH, C2S, EAJE): the
+identity pivot as API Particulier checks it on those routes, and synthetic rights."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
+
+from broker.population import Person
+
+from ._dialect import CnavCivility
+
+NOT_FOUND_DETAIL = "Dossier allocataire inexistant. Le document ne peut être édité."
+"""What the CNAV says when it holds no file for the person on these routes."""
+
+_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
+_MONTH: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=12)])
+_DAY: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=31)])
+_DATE_PARTS = (
+    ("anneeDateNaissance", "moisDateNaissance", _MONTH),
+    ("moisDateNaissance", "jourDateNaissance", _DAY),
+)
+
+
+def _well_formed(adapter: TypeAdapter[int], value: Any) -> bool:
+    try:
+        adapter.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class BenefitCivility(CnavCivility):
+    """The identity pivot of the benefit routes, where API Particulier asks less than elsewhere.
+
+    Only the birth name and the sex are required: a commune code alone locates a birth, and
+    the birth country may be left out. A well-formed month or day given without the part above
+    it is ignored (the upstream matches a date only from the year down); a malformed one is
+    still refused. Names hold letters, spaces, hyphens and apostrophes only.
+    """
+
+    required: ClassVar[frozenset[str]] = frozenset({"nomNaissance", "sexeEtatCivil"})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _orphan_date_parts(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        kept = dict(data)
+        for upper, name, adapter in _DATE_PARTS:
+            value = kept.get(name)
+            if kept.get(upper) is None and value is not None and _well_formed(adapter, value):
+                del kept[name]
+        return kept
+
+    @field_validator("nomNaissance", "nomUsage")
+    @classmethod
+    def _name_letters(cls, value: str | None) -> str | None:
+        if value and not _NAME.match(value):
+            raise ValueError("unexpected character")
+        return value
+
+    @field_validator("prenoms")
+    @classmethod
+    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not all(_NAME.match(p) for p in value):
+            raise ValueError("unexpected character")
+        return value
+
+
+_EARLIEST_RIGHT = date(2015, 1, 1)
+
+
+def opening_date(person: Person, rng: random.Random) -> str:
+    """A first day of month, after the person's birth, when a synthetic right opened."""
+    start = max(_EARLIEST_RIGHT, person.date_naissance + timedelta(days=31))
+    opened = start + timedelta(days=rng.randrange(3650))
+    return opened.replace(day=1).isoformat()
