@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .batch.cli import batch_app, population_app
 from .certification.cli import keys_app, verify_command
 from .contract import Lane
 from .db.cli import db_app
@@ -226,6 +227,10 @@ def docs_datasets(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(datasets_markdown(), encoding="utf-8")
     typer.echo(f"wrote {out}")
+
+
+app.add_typer(batch_app, name="batch")
+app.add_typer(population_app, name="population")
 
 
 def main() -> None:

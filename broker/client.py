@@ -17,10 +17,10 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aio_pika
 from aio_pika.abc import (
@@ -35,6 +35,9 @@ from yarl import URL
 from .certification import CertificationError, Verifier, request_hash
 from .config import settings
 from .contract import DEADLINE_HEADER, EXCHANGE, Lane, ReplyBody, routing_key
+
+if TYPE_CHECKING:
+    from .batch import BatchRow, BatchSession
 
 __all__ = [
     "Client",
@@ -149,8 +152,10 @@ class Client:
         self.requester = URL(self.url).user or "guest"
         self.lane = lane
         self._verifier: Verifier | None = None
+        self._jwks_source = None if jwks is not None else os.environ.get("PARTICULIER_JWKS")
         if verify:
             self._verifier = Verifier(jwks if jwks is not None else load_jwks())
+        self._jwks_fetched = time.monotonic()
         self._pending: dict[str, _Pending] = {}
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
@@ -239,6 +244,7 @@ class Client:
     ) -> Reply:
         if timeout <= 0:
             raise ReplyTimeout("no time left")
+        ends = time.monotonic() + timeout
         correlation_id = uuid.uuid4().hex
         message_id = uuid.uuid4().hex
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
@@ -265,12 +271,28 @@ class Client:
             message_id,
         )
         try:
-            await self.publish(**publish)
-            return await asyncio.wait_for(future, timeout)
+            await self._publish_until(publish, ends)
+            return await asyncio.wait_for(future, max(0.0, ends - time.monotonic()))
         except TimeoutError:
             raise ReplyTimeout(f"no reply within {timeout:.1f}s") from None
         finally:
             self._pending.pop(correlation_id, None)
+
+    async def _publish_until(self, publish: dict[str, Any], ends: float) -> None:
+        """Publish, waiting out a broker restart (the robust connection comes back by itself).
+
+        A publish whose confirm was lost may have reached the broker: the request can then be
+        answered twice, and the second reply is ignored."""
+        delay = 0.2
+        while True:
+            try:
+                await self.publish(**publish)
+                return
+            except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError):
+                if time.monotonic() + delay >= ends:
+                    raise ReplyTimeout("broker unreachable") from None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def publish(
         self,
@@ -310,6 +332,27 @@ class Client:
             mandatory=True,
         )
 
+    def batch(
+        self,
+        dataset: str,
+        rows: Iterable[BatchRow | Mapping[str, Any]] | AsyncIterable[BatchRow | Mapping[str, Any]],
+        *,
+        recipient: str,
+        window: int = 256,
+        run_id: str | None = None,
+        version: int | None = None,
+        rate: float | None = None,
+        **options: Any,
+    ) -> BatchSession:
+        """Ask for ``dataset`` about every row through the bulk lane; an async iterator of
+        results as they arrive, at most ``window`` in flight (see :mod:`broker.batch`)."""
+        from .batch import BatchSession
+
+        return BatchSession(
+            self, dataset, rows, recipient=recipient, window=window, run_id=run_id,
+            version=version, rate=rate, **options,
+        )
+
     def verify(self, raw: bytes, expected_hash: str | None) -> ReplyBody:
         """Parse and check a reply; raises :class:`ProofError` when the proof fails."""
         try:
@@ -320,8 +363,25 @@ class Client:
             try:
                 self._verifier.verify(decoded, request_hash=expected_hash)
             except CertificationError as exc:
-                raise ProofError(str(exc)) from None
+                if exc.reason != "unknown-kid" or not self._refresh_jwks():
+                    raise ProofError(exc.reason) from None
+                try:
+                    self._verifier.verify(decoded, request_hash=expected_hash)
+                except CertificationError as again:
+                    raise ProofError(again.reason) from None
         return ReplyBody.model_validate(decoded)
+
+    def _refresh_jwks(self) -> bool:
+        """After a key rotation: fetch the JWKS again, at most once a minute."""
+        now = time.monotonic()
+        if self._jwks_source is None or now - self._jwks_fetched < 60:
+            return False
+        self._jwks_fetched = now
+        try:
+            self._verifier = Verifier(load_jwks(self._jwks_source))
+        except (OSError, ValueError):
+            return False
+        return True
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         await message.ack()

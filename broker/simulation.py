@@ -82,7 +82,10 @@ class Case:
 
     @property
     def data(self) -> Any:
-        return self.payload.get("data")
+        """The answer's ``data``; older case files give the fields without the wrapper."""
+        if "data" in self.payload or "errors" in self.payload:
+            return self.payload.get("data")
+        return {k: v for k, v in self.payload.items() if k not in ("links", "meta")}
 
     def is_provider(self, provider: str) -> bool:
         return self.endpoint.startswith(provider + "_")
@@ -122,6 +125,11 @@ def load_cases(dirs: Iterable[Path]) -> list[Case]:
             if not isinstance(doc, dict) or "params" not in doc:
                 continue
             payload = doc.get("payload") or "{}"
+            if isinstance(payload, str):
+                try:
+                    payload = json.loads(payload)
+                except ValueError:  # a few published cases carry trailing commas
+                    payload = yaml.safe_load(payload)
             found.append(
                 Case(
                     path=path,
@@ -130,7 +138,7 @@ def load_cases(dirs: Iterable[Path]) -> list[Case]:
                     pivot=match["pivot"],
                     params=dict(doc.get("params") or {}),
                     status=int(doc["status"]),
-                    payload=json.loads(payload) if isinstance(payload, str) else payload,
+                    payload=dict(payload),
                 )
             )
     return found

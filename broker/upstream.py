@@ -11,7 +11,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -62,13 +64,17 @@ class Upstream:
         self.errors = errors
         self.timeout = timeout
         self.attempts = attempts
+        # httpx's own pool scans every connection on every request: with hundreds in flight
+        # that costs more CPU than the rest of the path (10x measured); aiohttp's pool does not.
         self._client = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
+            transport=transport
+            or AiohttpTransport(
+                client=lambda: aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=max_connections)
+                )
             ),
-            transport=transport,
         )
 
     def call(self, deadline: float | None) -> UpstreamCall:

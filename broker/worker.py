@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import time
@@ -57,6 +56,9 @@ from .upstream import Upstream
 __all__ = ["Worker", "run"]
 
 log = logging.getLogger("particulier.worker")
+
+REPLY_MARGIN = 0.3
+"""Seconds kept before the deadline to sign, journal and deliver the reply."""
 
 
 @dataclass
@@ -276,7 +278,7 @@ class Worker:
             deadline = self._deadline(message)
             if deadline <= time.monotonic():
                 raise ProblemError(BROKER.DEADLINE_EXPIRED)
-            call = self.upstreams[provider.name].call(deadline)
+            call = self.upstreams[provider.name].call(deadline - REPLY_MARGIN)
             try:
                 data = await dataset.fetch(call, params)
             finally:
@@ -328,13 +330,12 @@ class Worker:
             message_id=message.message_id or "",
             requester=message.user_id or "",
         )
-        reply["proof"] = self.certifier.sign(
+        return self.certifier.seal(
             reply,
             dataset=reply["meta"]["dataset"],
             request_hash=outcome.request_hash,
             issued_at=issued,
         )
-        return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _entry(
         self,

@@ -7,7 +7,6 @@ services come from testcontainers instead.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -205,11 +204,6 @@ def _reset_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "simulator" in request.fixturenames:
         request.getfixturevalue("simulator").reset()
-
-
-@pytest.fixture(scope="session")
-def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
-    return asyncio.DefaultEventLoopPolicy()
 
 
 def pytest_terminal_summary(terminalreporter: object) -> None:

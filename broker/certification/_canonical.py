@@ -1,17 +1,20 @@
 """RFC 8785 (JCS) canonical JSON, the request hash and the journal digest.
 
-The ``rfc8785`` package is the reference but is pure Python (~150 µs for a 1.5 KB reply), more
+The ``rfc8785`` package is the reference but is pure Python (~100 µs for a 1.5 KB reply), more
 than the whole signing budget. For the common case the C ``json`` encoder produces the very same
 bytes, so :func:`canonical` takes that path when it can prove equality and falls back to
 ``rfc8785`` otherwise. Both produce identical output whenever the tree holds only ``dict`` with
-``str`` keys, ``list``/``tuple``, ``str``, ``bool``, ``None`` and ``int`` within ±(2^53-1),
-and no key contains a character in U+E000..U+FFFF:
+``str`` keys, ``list``/``tuple``, ``str``, ``bool``, ``None``, ``int`` within ±(2^53-1) and
+non-integral ``float`` of magnitude in [1e-4, 1e16), and no key contains a character at or above
+U+E000:
 
 - string escaping: ``json`` with ``ensure_ascii=False`` and RFC 8785 escape the same set
   (``"``, ``\\``, controls below U+0020, ``\\b\\f\\n\\r\\t`` short forms, lowercase ``\\u00xx``);
-- integers print alike; floats do not (``1.0`` vs ``1``), hence the fallback for any float;
+- integers print alike. Floats print alike (the shortest round-tripping digits, which both
+  ``repr`` and ECMAScript choose) except where ``repr`` writes ``.0`` (``1.0`` vs ``1``) or an
+  exponent (below 1e-4, from 1e16), hence the float range;
 - ``sort_keys`` orders by code point, RFC 8785 by UTF-16 code unit: the two differ only between
-  a character of U+E000..U+FFFF and one above U+FFFF, hence the key check;
+  a character of U+E000..U+FFFF and one above U+FFFF, hence the (broader, cheaper) key check;
 - lone surrogates make the UTF-8 encoding fail, and the fallback raises on them too.
 
 ``tests/unit/test_certification.py`` fuzzes the two paths against each other.
@@ -54,6 +57,9 @@ def _fast_path_is_exact(obj: Any) -> bool:
             extend(node)
         elif kind is int:
             if not -_INT_MAX <= node <= _INT_MAX:
+                return False
+        elif kind is float:
+            if node.is_integer() or not 1e-4 <= abs(node) < 1e16:
                 return False
         else:
             return False

@@ -37,7 +37,7 @@ KEYRING_FILE = "keyring.json"
 RETIRED_DIR = "retired"
 ALG = "EdDSA"
 
-_KID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_KID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._:-]{0,63}")
 
 
 def check_kid(kid: str) -> str:

@@ -132,11 +132,14 @@ def _read_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def _request_hash_of(request: dict[str, Any]) -> str:
+    params = request.get("params") or {}
+    if not isinstance(params, dict):
+        _fail("invalid: the request's params is not a JSON object")
     try:
         return request_hash(
             dataset=request["dataset"],
             version=request.get("version"),
-            params=request.get("params") or {},
+            params=params,
             recipient=request.get("recipient"),
             message_id=request["message_id"],
             requester=request["requester"],

@@ -6,6 +6,7 @@ login role (taken from ``PARTICULIER_DATABASE_URL``) and the partitions of the c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -81,12 +82,13 @@ async def _ensure_database(admin_url: str) -> None:
     name = _database_of(admin_url)
     maintenance = await asyncpg.connect(_with_database(admin_url, "postgres"), timeout=10)
     try:
-        statement = await maintenance.fetchval("SELECT format('CREATE DATABASE %I', $1::text)", name)
-        try:
+        statement = await maintenance.fetchval(
+            "SELECT format('CREATE DATABASE %I', $1::text)", name
+        )
+        # a concurrent migrate may create it meanwhile
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
             await maintenance.execute(statement)
             log.info("created database %s", name)
-        except asyncpg.DuplicateDatabaseError:
-            pass
     finally:
         await maintenance.close()
 
@@ -95,10 +97,9 @@ async def _create_role(conn: asyncpg.Connection, name: str, options: str) -> Non
     if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name):
         return
     statement = await conn.fetchval(f"SELECT format('CREATE ROLE %I {options}', $1::text)", name)
-    try:
+    # another database's migrate may create it meanwhile: roles are cluster-wide
+    with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
         await conn.execute(statement)
-    except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
-        pass  # another database's migrate created it meanwhile; roles are cluster-wide
 
 
 async def _ensure_roles(conn: asyncpg.Connection, app_url: str) -> None:

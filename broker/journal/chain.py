@@ -1,17 +1,16 @@
 """The hash chain: each row's keyed hash covers its content and the previous row's hash.
 
-The canonical form is a JSON array of the row's fields in a fixed order (``json.dumps`` with no
-spaces; timestamps as UTC ISO 8601 with microseconds), so that the writer and ``verify``, which
+The canonical form is a JSON array of the row's fields in a fixed order (compact JSON; timestamps
+as integer microseconds since the Unix epoch), so that the writer and ``verify``, which
 reads the values back from PostgreSQL, hash exactly the same bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 __all__ = [
@@ -57,33 +56,39 @@ def utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _timestamp(ts: datetime) -> int:
+    return (utc(ts) - _EPOCH) // _MICROSECOND
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_TIMESTAMPS = frozenset({"recorded_at", "at"})
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
-    return json.dumps(
-        [_FORMAT, *(_plain(row[f]) for f in FIELDS)],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+    values: list[Any] = [_FORMAT]
+    for name in FIELDS:
+        value = row[name]
+        if name in _TIMESTAMPS:
+            value = _timestamp(value)
+        elif name == "scopes":
+            value = list(value)
+        values.append(value)
+    return _ENCODER.encode(values).encode()
 
 
 def row_hash(key: bytes, prev_hash: bytes, row: Mapping[str, Any]) -> bytes:
-    return hmac.new(key, prev_hash + canonical(row), hashlib.sha256).digest()
+    return hmac.digest(key, prev_hash + canonical(row), "sha256")
 
 
 def head_mac(key: bytes, seq: int, hash_: bytes) -> bytes:
     """Seals the chain's end, so that deleting the last rows is noticed too."""
-    return hmac.new(key, b"head\0" + seq.to_bytes(8, "big", signed=True) + hash_,
-                    hashlib.sha256).digest()
+    return hmac.digest(key, b"head\0" + seq.to_bytes(8, "big", signed=True) + hash_, "sha256")
 
 
 def anchor_mac(key: bytes, seq: int, hash_: bytes) -> bytes:
     """Seals where the chain starts after a purge, so that dropping more is noticed."""
-    return hmac.new(key, b"anchor\0" + seq.to_bytes(8, "big", signed=True) + hash_,
-                    hashlib.sha256).digest()
+    return hmac.digest(key, b"anchor\0" + seq.to_bytes(8, "big", signed=True) + hash_, "sha256")

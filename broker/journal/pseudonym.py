@@ -53,4 +53,5 @@ def pseudonym(subject: Mapping[str, Any], key: bytes | None = None) -> str:
     nobody can tell from a pseudonym whom it names, nor test a guess.
     """
     canonical = rfc8785.dumps(normalise(subject))
-    return hmac.new(key if key is not None else pseudonym_key(), canonical, hashlib.sha256).hexdigest()
+    secret = key if key is not None else pseudonym_key()
+    return hmac.new(secret, canonical, hashlib.sha256).hexdigest()

@@ -163,8 +163,8 @@ class Journal:
     """Appends journal rows; :meth:`record` returns once its row is committed.
 
     ``max_batch`` bounds the rows of one transaction; ``max_delay`` is the longest a row waits
-    for companions before its batch is written (rows that queue while a batch is being written
-    go out in the next one without waiting).
+    for companions before its batch is written. Rows that queue while a batch is being written
+    go out in the next one without waiting: under load, batches form by themselves.
     """
 
     def __init__(
@@ -187,7 +187,7 @@ class Journal:
         self._timeout = timeout
         self._pending: list[_Pending] = []
         self._wakeup = asyncio.Event()
-        self._full = asyncio.Event()
+        self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._partitions: set[date] = set()
@@ -203,7 +203,7 @@ class Journal:
         """Write what is queued, then stop."""
         self._closing = True
         self._wakeup.set()
-        self._full.set()
+        self._arrived.set()
         if self._task is not None:
             with suppress(asyncio.CancelledError):
                 await self._task
@@ -229,8 +229,7 @@ class Journal:
         loop = asyncio.get_running_loop()
         pending = _Pending(_row(entry), bytes(reply), loop.create_future(), loop.time())
         self._pending.append(pending)
-        if len(self._pending) >= self._max_batch:
-            self._full.set()
+        self._arrived.set()
         self._wakeup.set()
         await pending.future
 
@@ -257,12 +256,7 @@ class Journal:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            if len(self._pending) < self._max_batch and not self._closing:
-                delay = self._pending[0].queued_at + self._max_delay - loop.time()
-                if delay > 0:
-                    self._full.clear()
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(self._full.wait(), delay)
+            await self._gather(loop)
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             try:
@@ -272,6 +266,24 @@ class Journal:
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(JournalError("journal writer failed"))
+
+    async def _gather(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for companions while they keep coming, at most ``max_delay`` for the oldest.
+
+        Rows that queued while the previous batch was written are past their delay and go at
+        once; a lone row waits only ``max_delay / 5`` for another one.
+        """
+        deadline = self._pending[0].queued_at + self._max_delay
+        gap = self._max_delay / 5
+        while len(self._pending) < self._max_batch and not self._closing:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), min(gap, remaining))
+            except TimeoutError:
+                return
 
     async def _flush(self, batch: list[_Pending]) -> None:
         live = [p for p in batch if not p.future.done()]

@@ -20,7 +20,14 @@ from broker import registry
 from broker.datasets import Dataset, Provider, validate_params
 from broker.errors import ProblemError
 from broker.population import Population
-from broker.simulation import Case, SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+from broker.simulation import (
+    Case,
+    SimulatorContext,
+    build_app,
+    default_cases_dirs,
+    load_cases,
+    serve,
+)
 from broker.upstream import Upstream
 
 PROJECT_CASES = Path(__file__).resolve().parents[1] / "conformance"
@@ -29,7 +36,12 @@ SKIPPED_CODES = frozenset({"00100", "00429"})
 
 
 def case_dirs() -> list[Path]:
-    return [*default_cases_dirs(), *([PROJECT_CASES] if PROJECT_CASES.is_dir() else [])]
+    """The shared staging cases and the project's own, each folder once."""
+    found: list[Path] = []
+    for folder in [*default_cases_dirs(), PROJECT_CASES]:
+        if folder.is_dir() and folder.resolve() not in found:
+            found.append(folder.resolve())
+    return found
 
 
 @dataclass
@@ -131,3 +143,40 @@ async def serve_provider(
     yield start
     for cleanup in reversed(cleanups):
         await cleanup()
+
+
+def reference_scopes(endpoint: str) -> set[str] | None:
+    """The scopes api-particulier-scopes.yml lists for ``<provider>/<endpoint>_with_<pivot>``."""
+    import yaml
+
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "reference" / "api-particulier-scopes.yml"
+        if candidate.is_file():
+            listed = yaml.safe_load(candidate.read_text(encoding="utf-8")).get(endpoint)
+            return set(listed) if listed is not None else None
+    return None
+
+
+def leaf_paths(value: Any, prefix: str = "") -> set[str]:
+    """Dotted paths of the leaves of ``value`` (``[]`` marks list items)."""
+    if isinstance(value, Mapping) and value:
+        found: set[str] = set()
+        for key, item in value.items():
+            found |= leaf_paths(item, f"{prefix}.{key}" if prefix else str(key))
+        return found
+    if isinstance(value, list) and value:
+        return set().union(*(leaf_paths(item, f"{prefix}[]") for item in value))
+    return {prefix}
+
+
+def assert_scopes_partition(dataset: Dataset, data: Mapping[str, Any]) -> None:
+    """Each scope unmasks a non-empty group; groups are disjoint and together give ``data``."""
+    assert dataset.mask(data, frozenset(dataset.scopes)) == data
+    seen: dict[str, str] = {}
+    for scope in dataset.scopes:
+        leaves = leaf_paths(dataset.mask(data, frozenset({scope})))
+        assert leaves and leaves != {""}, f"{scope} unmasks nothing"
+        for leaf in leaves:
+            assert leaf not in seen, f"{leaf} is unmasked by {seen.get(leaf)} and {scope}"
+            seen[leaf] = scope
+    assert set(seen) == leaf_paths(data)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from broker.population import Person
+from broker.population import Person, Population
 
 from ._dialect import CnavCivility
 
@@ -81,3 +81,9 @@ def opening_date(person: Person, rng: random.Random) -> str:
     start = max(_EARLIEST_RIGHT, person.date_naissance + timedelta(days=31))
     opened = start + timedelta(days=rng.randrange(3650))
     return opened.replace(day=1).isoformat()
+
+
+def synthetic_example() -> dict[str, object]:
+    """Identity params that the simulator always answers 200: for a dataset whose staging
+    cases answering 200 are not in the shared sample."""
+    return next(p for p in Population(100) if p.found).params()

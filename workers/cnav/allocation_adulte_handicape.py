@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from broker.datasets import Dataset
 from broker.population import Person
 
-from ._benefits import NOT_FOUND_DETAIL, BenefitCivility, opening_date
+from ._benefits import NOT_FOUND_DETAIL, BenefitCivility, opening_date, synthetic_example
 from ._dialect import Prestation
 
 
@@ -48,15 +48,5 @@ DATASET = Dataset(
     data=AllocationAdulteHandicapeData,
     scopes={"allocation_adulte_handicape": ("est_beneficiaire", "date_debut_droit")},
     fetch=PRESTATION.fetcher(),
-    example_params={
-        "nomNaissance": "MARTIN",
-        "nomUsage": "DUPONT",
-        "prenoms": ["PIERRE", "RICHARD"],
-        "sexeEtatCivil": "M",
-        "anneeDateNaissance": 1987,
-        "moisDateNaissance": 12,
-        "jourDateNaissance": 1,
-        "codeCogInseeCommuneNaissance": "08480",
-        "codeCogInseePaysNaissance": "99100",
-    },
+    example_params=synthetic_example(),
 )

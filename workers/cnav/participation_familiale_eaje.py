@@ -14,7 +14,7 @@ from broker.datasets import Dataset
 from broker.dialect import Shape
 from broker.population import Person
 
-from ._benefits import NOT_FOUND_DETAIL, BenefitCivility
+from ._benefits import NOT_FOUND_DETAIL, BenefitCivility, synthetic_example
 from ._dialect import Prestation
 from ._people import ADRESSE_SHAPE, ALLOCATAIRE_SHAPE, Adresse, Individu, synth_household
 
@@ -107,14 +107,5 @@ DATASET = Dataset(
         ),
     },
     fetch=PRESTATION.fetcher(),
-    example_params={
-        "nomNaissance": "LEFEBVRE",
-        "prenoms": ["ALEXIS", "GÉRÔME", "JEAN-PHILIPPE"],
-        "sexeEtatCivil": "F",
-        "anneeDateNaissance": 1982,
-        "moisDateNaissance": 12,
-        "jourDateNaissance": 27,
-        "codeCogInseeCommuneNaissance": "08480",
-        "codeCogInseePaysNaissance": "99100",
-    },
+    example_params=synthetic_example(),
 )

@@ -14,11 +14,19 @@ that cases are keyed on exactly what is sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from broker.civility import Civility
 from broker.datasets import ErrorCode, ParamsProblem
@@ -61,17 +69,21 @@ def ine_text(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
+"""What API Particulier accepts in a name: letters, spaces, hyphens and apostrophes."""
+
+
 class StudentParams(Civility):
     """Either pivot: the INE alone (``/ine`` route), or the identity (``/identite`` route).
 
-    With an INE the identity parameters are not used. Without one, only ``nomNaissance`` is
-    required: staging answers identities with the birth name alone (404), although the
-    OpenAPI file marks first names and birth date as required.
+    With an INE the identity parameters are ignored, as the ``/ine`` route ignores them.
+    Without one, only ``nomNaissance`` is required: staging answers identities with the birth
+    name alone (404), although the OpenAPI file marks first names and birth date as required.
     """
 
     required: ClassVar[frozenset[str]] = frozenset()
-    identity_required: ClassVar[frozenset[str]] = frozenset({"nomNaissance"})
-    """Required when no INE is given."""
+    identity_required: ClassVar[tuple[str, ...]] = ("nomNaissance",)
+    """Required when no INE is given, in the order they are checked."""
     requires_birthplace_in_france: ClassVar[bool] = False
 
     ine: Annotated[
@@ -81,11 +93,33 @@ class StudentParams(Civility):
         Field(pattern=INE_PATTERN),
     ] = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ine_alone(cls, data: Any) -> Any:
+        """The INE route takes the INE only: identity parameters beside it are not read."""
+        if isinstance(data, Mapping) and data.get("ine") is not None:
+            return {"ine": data["ine"]}
+        return data
+
+    @field_validator("nomNaissance", "nomUsage")
+    @classmethod
+    def _name_letters(cls, value: str | None) -> str | None:
+        if value and not _NAME.match(value):
+            raise ValueError("unexpected character")
+        return value
+
+    @field_validator("prenoms")
+    @classmethod
+    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not all(_NAME.match(p) for p in value):
+            raise ValueError("unexpected character")
+        return value
+
     @model_validator(mode="after")
     def _either_pivot(self) -> Self:
         if self.ine is not None:
             return self
-        for name in sorted(self.identity_required):
+        for name in self.identity_required:
             value = getattr(self, name)
             if value is None or value == []:
                 raise ParamsProblem(self._missing_spec(name), name)
@@ -123,7 +157,8 @@ def request_of(api: str, params: StudentParams) -> Request:
         "lieuNaissance": params.codeCogInseeCommuneNaissance,
         "civilite": params.sexeEtatCivil,
     }
-    return Request("POST", f"{api}/etudiants/recherche", {k: v for k, v in body.items() if v is not None})
+    sent = {k: v for k, v in body.items() if v is not None}
+    return Request("POST", f"{api}/etudiants/recherche", sent)
 
 
 @dataclass(frozen=True)

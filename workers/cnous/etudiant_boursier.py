@@ -71,8 +71,14 @@ class EtudiantBoursierV4(BaseModel):
 
 
 _COMMON_SHAPE: Shape = {
-    "periode_versement_bourse": ("versement", {"date_rentree": "dateRentree", "duree": "dureeMois"}),
-    "etablissement_etudes": ("etudes", {"nom_commune": "ville", "nom_etablissement": "etablissement"}),
+    "periode_versement_bourse": (
+        "versement",
+        {"date_rentree": "dateRentree", "duree": "dureeMois"},
+    ),
+    "etablissement_etudes": (
+        "etudes",
+        {"nom_commune": "ville", "nom_etablissement": "etablissement"},
+    ),
     "echelon_bourse": (
         "echelon",
         {"echelon": "code", "echelon_bourse_regionale_provisoire": "provisoireBourseRegionale"},
@@ -136,7 +142,10 @@ def synthesize(person: Person, version: int) -> dict[str, Any]:
     commune, etablissement = _CAMPUSES[rng.randrange(len(_CAMPUSES))]
     withdrawn = rng.random() < 0.05
     record: dict[str, Any] = {
-        "periode_versement_bourse": {"date_rentree": f"{year}-09-01", "duree": rng.choice((10, 12))},
+        "periode_versement_bourse": {
+            "date_rentree": f"{year}-09-01",
+            "duree": rng.choice((10, 12)),
+        },
         "etablissement_etudes": {"nom_commune": commune, "nom_etablissement": etablissement},
         "echelon_bourse": {
             "echelon": rng.choice(_ECHELONS),
@@ -183,7 +192,7 @@ def _scopes(statut: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 DATASET_V3 = Dataset(
     id="cnous.etudiant_boursier",
     version=3,
-    route="/v3/cnous/etudiant_boursier/identite",
+    route="/v3/cnous/etudiant_boursier/{identite,ine}",
     title="Statut étudiant boursier",
     params=EtudiantBoursierParams,
     data=EtudiantBoursierV3,
@@ -195,7 +204,7 @@ DATASET_V3 = Dataset(
 DATASET_V4 = Dataset(
     id="cnous.etudiant_boursier",
     version=4,
-    route="/v4/cnous/etudiant_boursier/identite",
+    route="/v4/cnous/etudiant_boursier/{identite,ine}",
     title="Statut étudiant boursier",
     params=EtudiantBoursierParams,
     data=EtudiantBoursierV4,

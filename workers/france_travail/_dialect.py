@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
@@ -37,6 +38,9 @@ ERRORS = ProviderErrors(
 )
 
 UNKNOWN_SEEKER = "DEMANDEUR_INCONNU"
+
+AS_OF = date(2025, 1, 1)
+"""Synthetic records are dated as of this day, so that a person's answer never changes."""
 
 
 def identifier_text(value: Any) -> Any:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from broker.datasets import Dataset
 from broker.population import Person
 
-from ._dialect import IdentifiantParams, Ressource
+from ._dialect import AS_OF, IdentifiantParams, Ressource
 
 
 class Paiement(BaseModel):
@@ -29,10 +29,9 @@ class IndemnitesData(BaseModel):
 
 
 def _synthesize(person: Person, rng: random.Random) -> dict[str, Any]:
-    today = date.today()
     payments = []
     for back in range(rng.randrange(1, 7), 0, -1):
-        year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+        year, month = divmod(AS_OF.year * 12 + AS_OF.month - 1 - back, 12)
         allocations = round(rng.uniform(300, 1800), 2)
         aides = round(rng.choice((0.0, 0.0, rng.uniform(20, 200))), 2)
         payments.append(

@@ -4,7 +4,7 @@ Particulier's ``/v3/france_travail/statut/identifiant``."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from broker.datasets import Dataset
 from broker.population import Person
 
-from ._dialect import IdentifiantParams, Ressource
+from ._dialect import AS_OF, IdentifiantParams, Ressource
 
 CATEGORIES = {
     1: "PERSONNE SANS EMPLOI DISPONIBLE DUREE INDETERMINEE PLEIN TPS",
@@ -81,7 +81,7 @@ _STREETS = ("RUE DE LA PAIX", "AVENUE JEAN JAURES", "BOULEVARD VOLTAIRE", "RUE D
 
 def _synthesize(person: Person, rng: random.Random) -> dict[str, Any]:
     cog, postcode, town = rng.choice(_TOWNS)
-    start = date.today() - timedelta(days=rng.randrange(30, 1500))
+    start = AS_OF - timedelta(days=rng.randrange(30, 1500))
     ended = rng.random() < 0.2
     code = rng.choice(tuple(CATEGORIES))
     first = person.prenoms[0]

@@ -1,0 +1,50 @@
+"""Who may see what: agencies, habilitations, scopes, recipients and rate limits."""
+
+from .admin import (
+    DEFAULT_INTERACTIVE_RATE,
+    DEMO_AGENCY,
+    DEMO_SIRET,
+    DEMO_USER,
+    Agency,
+    AgencyConflict,
+    DemoSeed,
+    HabilitationInfo,
+    create_agency,
+    grant,
+    list_agencies,
+    list_habilitations,
+    resolve_scopes,
+    revoke,
+    seed_demo,
+)
+from .cache import Grant, Habilitations, HabilitationsUnavailable
+from .provision import AgencyPermissions, ProvisioningError, RabbitMQ, agency_permissions
+from .ratelimit import RateLimiter
+from .recipient import check_recipient
+
+__all__ = [
+    "DEFAULT_INTERACTIVE_RATE",
+    "DEMO_AGENCY",
+    "DEMO_SIRET",
+    "DEMO_USER",
+    "Agency",
+    "AgencyConflict",
+    "AgencyPermissions",
+    "DemoSeed",
+    "Grant",
+    "HabilitationInfo",
+    "Habilitations",
+    "HabilitationsUnavailable",
+    "ProvisioningError",
+    "RabbitMQ",
+    "RateLimiter",
+    "agency_permissions",
+    "check_recipient",
+    "create_agency",
+    "grant",
+    "list_agencies",
+    "list_habilitations",
+    "resolve_scopes",
+    "revoke",
+    "seed_demo",
+]

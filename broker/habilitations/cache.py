@@ -1,0 +1,213 @@
+"""The workers' view of habilitations: an in-memory copy, refreshed in the background.
+
+``authorize`` reads only memory, except for the shared rate-limit bucket of a habilitation that
+has a limit on the lane. A background task polls a revision counter (bumped by triggers on
+every change) every ``refresh_seconds`` and reloads on change, so a revocation takes effect
+within that delay without a restart; validity dates are checked against the clock on each call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from ..contract import Lane
+from ..db.pool import is_unavailable
+from ..errors import BROKER, ProblemError
+from .ratelimit import RateLimiter
+
+__all__ = ["Grant", "Habilitations", "HabilitationsUnavailable"]
+
+log = logging.getLogger(__name__)
+
+_FULL_RELOAD_SECONDS = 60.0
+
+_LOAD = """
+SELECT h.id, a.name AS agency, a.siret, a.rabbitmq_user, h.legal_basis, h.legal_reference,
+       h.valid_from, h.valid_until, h.revoked_at, h.rate_interactive, h.rate_bulk,
+       array_agg(s.dataset) AS datasets, array_agg(s.scope) AS scopes
+FROM habilitations h
+JOIN agencies a ON a.id = h.agency_id
+JOIN habilitation_scopes s ON s.habilitation_id = h.id
+WHERE (h.revoked_at IS NULL OR h.revoked_at > now())
+  AND (h.valid_until IS NULL OR h.valid_until > now())
+GROUP BY h.id, a.id
+"""
+
+
+class HabilitationsUnavailable(RuntimeError):
+    """Habilitations could not be loaded (PostgreSQL unreachable at start)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the requester may see of one dataset, and under which habilitation."""
+
+    agency: str
+    agency_siret: str
+    habilitation_id: int
+    scopes: frozenset[str]
+    """The granted scopes of this dataset (never empty)."""
+    legal_basis: str | None
+    legal_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class _Habilitation:
+    id: int
+    agency: str
+    siret: str
+    legal_basis: str
+    legal_reference: str
+    valid_from: float
+    valid_until: float
+    revoked_at: float
+    rates: Mapping[str, float | None]
+    scopes: Mapping[str, frozenset[str]]
+
+    def valid_at(self, now: float) -> bool:
+        return self.valid_from <= now < self.valid_until and now < self.revoked_at
+
+
+def _epoch(value: datetime | None, default: float) -> float:
+    return default if value is None else value.timestamp()
+
+
+def _habilitation(row: asyncpg.Record) -> _Habilitation:
+    scopes: dict[str, set[str]] = {}
+    for dataset, scope in zip(row["datasets"], row["scopes"], strict=True):
+        scopes.setdefault(dataset, set()).add(scope)
+    return _Habilitation(
+        id=row["id"],
+        agency=row["agency"],
+        siret=row["siret"],
+        legal_basis=row["legal_basis"],
+        legal_reference=row["legal_reference"],
+        valid_from=_epoch(row["valid_from"], -math.inf),
+        valid_until=_epoch(row["valid_until"], math.inf),
+        revoked_at=_epoch(row["revoked_at"], math.inf),
+        rates={Lane.INTERACTIVE.value: row["rate_interactive"], Lane.BULK.value: row["rate_bulk"]},
+        scopes={d: frozenset(s) for d, s in scopes.items()},
+    )
+
+
+class Habilitations:
+    """Authorises requests against the habilitations of the requester's agency."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        refresh_seconds: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._pool = pool
+        self._refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._by_user: dict[str, tuple[_Habilitation, ...]] = {}
+        self._revision: int | None = None
+        self._loaded_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._stale = False
+        self.limiter = RateLimiter(pool)
+
+    async def start(self) -> None:
+        """Load habilitations, then keep them fresh; raises if the first load fails."""
+        try:
+            await self.refresh(force=True)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise HabilitationsUnavailable("habilitations could not be loaded") from None
+            raise
+        if self._task is None:
+            self._task = asyncio.create_task(self._refresh_loop(), name="habilitations-refresh")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Reload when something changed (or ``force``); True when reloaded."""
+        async with self._pool.acquire() as conn, conn.transaction(
+            isolation="repeatable_read", readonly=True
+        ):
+            revision = await conn.fetchval("SELECT revision FROM habilitations_revision")
+            due = time.monotonic() - self._loaded_at >= _FULL_RELOAD_SECONDS
+            if not force and not due and revision == self._revision:
+                return False
+            rows = await conn.fetch(_LOAD)
+        by_user: dict[str, list[_Habilitation]] = {}
+        for row in rows:
+            by_user.setdefault(row["rabbitmq_user"], []).append(_habilitation(row))
+        self._by_user = {user: tuple(habs) for user, habs in by_user.items()}
+        self._revision = revision
+        self._loaded_at = time.monotonic()
+        return True
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_seconds)
+            try:
+                await self.refresh()
+            except Exception as exc:
+                if not self._stale:
+                    self._stale = True
+                    log.warning("habilitations not refreshed (%s): serving the last copy",
+                                type(exc).__name__)
+            else:
+                if self._stale:
+                    self._stale = False
+                    log.warning("habilitations refreshed again")
+
+    async def authorize(
+        self, *, requester: str, dataset: str, dataset_scopes: Collection[str], lane: str
+    ) -> Grant:
+        """The grant of ``requester`` on ``dataset`` for a request on ``lane``.
+
+        Raises ``ProblemError(BROKER.FORBIDDEN)`` when no valid habilitation holds a scope of
+        the dataset, ``ProblemError(BROKER.RATE_LIMITED, retry_in=...)`` over the rate limit.
+        When several habilitations qualify, the one granting the most scopes serves.
+        """
+        lane = Lane(lane).value
+        now = self._clock()
+        wanted = dataset_scopes if isinstance(dataset_scopes, frozenset | set) else frozenset(
+            dataset_scopes
+        )
+        best: _Habilitation | None = None
+        best_scopes: frozenset[str] = frozenset()
+        for habilitation in self._by_user.get(requester, ()):
+            held = habilitation.scopes.get(dataset)
+            if held is None or not habilitation.valid_at(now):
+                continue
+            granted = held & wanted
+            if len(granted) > len(best_scopes) or (
+                best is not None and len(granted) == len(best_scopes) and granted
+                and habilitation.id < best.id
+            ):
+                best, best_scopes = habilitation, granted
+        if best is None or not best_scopes:
+            raise ProblemError(BROKER.FORBIDDEN)
+        rate = best.rates[lane]
+        if rate is not None:
+            wait = await self.limiter.take(best.id, lane, rate)
+            if wait > 0:
+                raise ProblemError(BROKER.RATE_LIMITED, retry_in=max(1, math.ceil(wait)))
+        return Grant(
+            agency=best.agency,
+            agency_siret=best.siret,
+            habilitation_id=best.id,
+            scopes=best_scopes,
+            legal_basis=best.legal_basis,
+            legal_reference=best.legal_reference,
+        )

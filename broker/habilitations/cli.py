@@ -1,0 +1,301 @@
+"""``particulier agencies`` and ``particulier habilitations``: who may see what."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import registry
+from ..db.settings import DatabaseSettings
+from .admin import (
+    DEFAULT_INTERACTIVE_RATE,
+    AgencyConflict,
+    create_agency,
+    grant,
+    list_agencies,
+    list_habilitations,
+    resolve_scopes,
+    revoke,
+    seed_demo,
+    validate_siret,
+    validate_user,
+)
+from .provision import ProvisioningError, RabbitMQ, vhost_of
+from .settings import ProvisioningSettings
+
+__all__ = ["agencies_app", "habilitations_app"]
+
+agencies_app = typer.Typer(no_args_is_help=True, help="Agencies and their RabbitMQ users.")
+habilitations_app = typer.Typer(
+    no_args_is_help=True, help="Habilitations: datasets and scopes granted to agencies."
+)
+
+T = TypeVar("T")
+
+AsJson = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+
+AdminUrl = Annotated[
+    str | None,
+    typer.Option("--admin-url", help="Default PARTICULIER_DATABASE_ADMIN_URL.", show_default=False),
+]
+
+
+@agencies_app.callback()
+def _agencies() -> None:
+    """Agencies and their RabbitMQ users."""
+
+
+@habilitations_app.callback()
+def _habilitations() -> None:
+    """Habilitations: datasets and scopes granted to agencies."""
+
+
+def _with_admin(admin_url: str | None, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def run() -> T:
+        conn = await asyncpg.connect(admin_url or DatabaseSettings().database_admin_url,
+                                     timeout=10)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _rate(value: str) -> float | None:
+    if value.strip().lower() in ("unlimited", "none", "illimité"):
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        raise typer.BadParameter("a number of requests per second, or 'unlimited'") from None
+    if rate <= 0:
+        raise typer.BadParameter("a positive number of requests per second, or 'unlimited'")
+    return rate
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("an ISO 8601 date or date-time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _console() -> Console:
+    """Wide enough for the tables when the output is piped (rich assumes 80 columns)."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _stamp(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@agencies_app.command("create")
+def create_command(
+    name: Annotated[str, typer.Argument(help="The agency's name, e.g. 'Mairie de Lyon'.")],
+    siret: Annotated[str, typer.Option("--siret", help="Its SIRET (14 digits, checked).")],
+    user: Annotated[
+        str, typer.Option("--user", help="Its RabbitMQ login: letters, digits, _ and -.")
+    ],
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="RabbitMQ password; generated (and printed) for a new "
+                     "user when absent.", show_default=False),
+    ] = None,
+    vhost: Annotated[
+        str | None,
+        typer.Option("--vhost", help="Virtual host; default the one of PARTICULIER_AMQP_URL.",
+                     show_default=False),
+    ] = None,
+    rabbitmq: Annotated[
+        bool, typer.Option("--rabbitmq/--no-rabbitmq", help="Provision the RabbitMQ user too.")
+    ] = True,
+    admin_url: AdminUrl = None,
+) -> None:
+    """Create an agency: its RabbitMQ user, confined permissions, and its database row.
+
+    The user may publish to the exchange particulier.requests and configure, read and write
+    only the queues named reply.<user>.*  (see docs/habilitations.md). Idempotent.
+    """
+    try:
+        siret = validate_siret(siret)
+        validate_user(user)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if rabbitmq:
+        settings = ProvisioningSettings()
+        broker = RabbitMQ(vhost or vhost_of(settings.amqp_url),
+                          rabbitmqctl=settings.rabbitmqctl, node=settings.rabbitmq_node)
+        try:
+            generated = None
+            if password is None and user not in broker.users():
+                password = generated = secrets.token_urlsafe(24)
+            created = broker.ensure_user(user, password)
+            permissions = broker.grant_agency(user)
+        except ProvisioningError as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(f"RabbitMQ user {user} {'created' if created else 'updated'} on vhost "
+                   f"{broker.vhost}: configure {permissions.configure!r}, write "
+                   f"{permissions.write!r}, read {permissions.read!r}")
+        if generated is not None:
+            typer.echo(f"password (shown once): {generated}")
+    try:
+        agency = _with_admin(admin_url, lambda c: create_agency(c, name, siret=siret, user=user))
+    except AgencyConflict as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"agency {agency.id} {agency.name} (SIRET {agency.siret}, user "
+               f"{agency.rabbitmq_user})")
+
+
+@agencies_app.command("list")
+def list_agencies_command(as_json: AsJson = False, admin_url: AdminUrl = None) -> None:
+    """List agencies."""
+    agencies = _with_admin(admin_url, list_agencies)
+    if as_json:
+        for agency in agencies:
+            typer.echo(json.dumps(asdict(agency), default=_json_default, ensure_ascii=False))
+        return
+    table = Table("id", "name", "SIRET", "RabbitMQ user", "created")
+    for agency in agencies:
+        table.add_row(str(agency.id), agency.name, agency.siret, agency.rabbitmq_user,
+                      _stamp(agency.created_at))
+    _console().print(table)
+
+
+@habilitations_app.command("grant")
+def grant_command(
+    agency: Annotated[str, typer.Argument(help="The agency's name.")],
+    legal_basis: Annotated[
+        str, typer.Option("--legal-basis", help="Why it may see the data (text).")
+    ],
+    legal_reference: Annotated[
+        str, typer.Option("--legal-reference", help="The text of law, decree or decision.")
+    ],
+    dataset: Annotated[
+        list[str], typer.Option("--dataset", "-d", help="Dataset id, e.g. cnav.quotient_familial "
+                                "(repeatable).")
+    ],
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", "-s", help="A scope granted (repeatable).",
+                                       show_default=False)
+    ] = None,
+    all_scopes: Annotated[
+        bool, typer.Option("--all-scopes", help="Every scope of the datasets.")
+    ] = False,
+    valid_from: Annotated[
+        str | None, typer.Option("--from", help="Start (ISO 8601; UTC unless an offset is "
+                                 "given); default now.", show_default=False)
+    ] = None,
+    valid_until: Annotated[
+        str | None, typer.Option("--until", help="End, exclusive; default none.",
+                                 show_default=False)
+    ] = None,
+    rate_interactive: Annotated[
+        str, typer.Option("--rate-interactive", help="Requests per second on the interactive "
+                          "lane, or 'unlimited'.")
+    ] = f"{DEFAULT_INTERACTIVE_RATE:g}",
+    rate_bulk: Annotated[
+        str, typer.Option("--rate-bulk", help="Requests per second on the bulk lane, or "
+                          "'unlimited'.")
+    ] = "unlimited",
+    unchecked: Annotated[
+        bool, typer.Option("--unchecked", help="Accept datasets no provider package declares.")
+    ] = False,
+    admin_url: AdminUrl = None,
+) -> None:
+    """Grant scopes of datasets to an agency under a legal basis; prints the habilitation id."""
+    known: dict[str, set[str]] = {}
+    for declared in registry.datasets():
+        known.setdefault(declared.id, set()).update(declared.scopes)
+    try:
+        pairs = resolve_scopes(dataset, scope or [], all_scopes=all_scopes, known=known,
+                               unchecked=unchecked)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    start, end = _when(valid_from), _when(valid_until)
+    interactive, bulk = _rate(rate_interactive), _rate(rate_bulk)
+    try:
+        habilitation_id = _with_admin(admin_url, lambda c: grant(
+            c, agency, pairs, legal_basis=legal_basis, legal_reference=legal_reference,
+            valid_from=start, valid_until=end, rate_interactive=interactive, rate_bulk=bulk,
+        ))
+    except LookupError:
+        raise _fail(f"no agency named {agency!r}") from None
+    except (ValueError, asyncpg.CheckViolationError) as exc:
+        raise _fail(f"refused: {exc}") from None
+    typer.echo(str(habilitation_id))
+
+
+@habilitations_app.command("revoke")
+def revoke_command(
+    habilitation_id: Annotated[int, typer.Argument(metavar="ID", help="The habilitation's id.")],
+    admin_url: AdminUrl = None,
+) -> None:
+    """Revoke a habilitation now; workers stop honouring it within seconds."""
+    if not _with_admin(admin_url, lambda c: revoke(c, habilitation_id)):
+        raise _fail(f"no habilitation {habilitation_id} in force")
+    typer.echo(f"revoked {habilitation_id}")
+
+
+@habilitations_app.command("list")
+def list_habilitations_command(
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Only this agency.", show_default=False)
+    ] = None,
+    include_inactive: Annotated[
+        bool, typer.Option("--all", help="Include revoked, expired and future ones.")
+    ] = False,
+    as_json: AsJson = False,
+    admin_url: AdminUrl = None,
+) -> None:
+    """List habilitations in force (or all of them)."""
+    found = _with_admin(admin_url, lambda c: list_habilitations(
+        c, agency=agency, include_inactive=include_inactive))
+    if as_json:
+        for h in found:
+            typer.echo(json.dumps(asdict(h), default=_json_default, ensure_ascii=False))
+        return
+    table = Table("id", "agency", "scopes", "legal basis", "from", "until", "revoked",
+                  "interactive/s", "bulk/s")
+    for h in found:
+        scopes = "\n".join(f"{d}: {', '.join(s)}" for d, s in h.scopes.items())
+        table.add_row(
+            str(h.id), h.agency, scopes, f"{h.legal_basis}\n({h.legal_reference})",
+            _stamp(h.valid_from), _stamp(h.valid_until), _stamp(h.revoked_at),
+            "unlimited" if h.rate_interactive is None else f"{h.rate_interactive:g}",
+            "unlimited" if h.rate_bulk is None else f"{h.rate_bulk:g}",
+        )
+    _console().print(table)
+
+
+@habilitations_app.command("seed-demo")
+def seed_demo_command(admin_url: AdminUrl = None) -> None:
+    """Demo agency 'Démo' (RabbitMQ user guest, SIRET 13002526500013) with every scope of
+    every declared dataset and no rate limit. Idempotent; rerun after adding datasets."""
+    seed = _with_admin(admin_url, lambda c: seed_demo(c, registry.datasets()))
+    typer.echo(f"demo habilitation {seed.habilitation_id}: {seed.added} scope(s) added")

@@ -1,0 +1,65 @@
+"""Migrations: idempotent, concurrent-safe, and they refuse an edited migration."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import pytest
+
+from broker.db import MigrationError, migrate
+from broker.db.migrate import migration_files
+
+from .support import Database, drop_database
+
+
+async def test_rerun_applies_nothing(database: Database, admin_pool: asyncpg.Pool) -> None:
+    assert await migrate(database.admin_url, app_url=database.app_url) == []
+    names = [r["name"] for r in await admin_pool.fetch(
+        "SELECT name FROM schema_migrations ORDER BY name")]
+    assert names == [m.name for m in migration_files()]
+
+
+async def test_creates_database_and_partitions_ahead(
+    new_database: Callable[[], Awaitable[Database]],
+) -> None:
+    db = await new_database()
+    conn = await asyncpg.connect(db.admin_url)
+    try:
+        journal_parts = await conn.fetchval(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'journal'::regclass")
+        reply_parts = await conn.fetchval(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'replies'::regclass")
+        member = await conn.fetchval(
+            "SELECT pg_has_role('particulier_app', 'particulier_application', 'MEMBER')")
+    finally:
+        await conn.close()
+    assert journal_parts >= 4  # this month and the next three
+    assert reply_parts >= 8  # today and the next seven days
+    assert member
+
+
+async def test_concurrent_runs_apply_each_migration_once() -> None:
+    db = Database("particulier_test_concurrent_" + __import__("secrets").token_hex(4))
+    try:
+        results = await asyncio.gather(
+            *(migrate(db.admin_url, app_url=db.app_url) for _ in range(3))
+        )
+        applied = sorted(name for names in results for name in names)
+        assert applied == sorted(m.name for m in migration_files())
+    finally:
+        await drop_database(db)
+
+
+async def test_edited_migration_is_refused(
+    new_database: Callable[[], Awaitable[Database]],
+) -> None:
+    db = await new_database()
+    conn = await asyncpg.connect(db.admin_url)
+    try:
+        await conn.execute("UPDATE schema_migrations SET checksum = 'x' WHERE name LIKE '0001%'")
+    finally:
+        await conn.close()
+    with pytest.raises(MigrationError):
+        await migrate(db.admin_url, app_url=db.app_url)

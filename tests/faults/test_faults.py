@@ -1,0 +1,134 @@
+"""Crash and restart tests: a worker killed with SIGKILL, RabbitMQ stopped and started.
+
+They run workers as separate processes on a vhost of their own, so that the session's
+in-process worker does not take their traffic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import aio_pika
+import httpx
+import pytest
+
+from broker import registry, topology
+from broker.client import Client, Reply
+from broker.population import Population
+
+from ..conftest import Services, Simulator, free_port
+
+pytestmark = pytest.mark.slow
+
+DATASET = "cnav.quotient_familial"
+SIRET = "13002526500013"
+
+
+@pytest.fixture
+def vhost_url(services: Services) -> Iterator[str]:
+    vhost = f"particulier-faults-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True, capture_output=True,
+    )
+    yield services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+
+
+@asynccontextmanager
+async def worker_process(amqp_url: str, simulator: Simulator) -> AsyncIterator[subprocess.Popen[bytes]]:
+    port = free_port()
+    env = {**os.environ, "PARTICULIER_AMQP_URL": amqp_url, "PARTICULIER_SIMULATOR_URL": simulator.url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broker.cli", "worker", "cnav", "--metrics-port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(150):
+                try:
+                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, "worker exited"
+                await asyncio.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def apply_topology(amqp_url: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        await topology.apply(await connection.channel(), registry.providers())
+
+
+def found_people(count: int, start: int) -> list[dict[str, object]]:
+    population = Population(1_000_000)
+    people = (population.person(i) for i in range(start, start + 2 * count))
+    return [p.params() for p in people if p.found][:count]
+
+
+async def test_worker_killed_mid_run_loses_nothing(vhost_url: str, simulator: Simulator) -> None:
+    await apply_topology(vhost_url)
+    simulator.faults("cnav").latency_ms = 100
+    people = found_people(1000, start=200_000)
+    received_before = simulator.received("cnav")
+    async with Client(vhost_url) as client:
+        async with worker_process(vhost_url, simulator) as first:
+            calls = [
+                asyncio.ensure_future(client.request(DATASET, p, recipient=SIRET, timeout=120))
+                for p in people
+            ]
+            await asyncio.sleep(0.8)
+            done_before_kill = sum(c.done() for c in calls)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        assert done_before_kill < len(people), "the run ended before the kill: make it longer"
+        async with worker_process(vhost_url, simulator):
+            replies: list[Reply] = await asyncio.gather(*calls)
+    assert [r.status for r in replies] == [200] * len(people)
+    for person, reply in zip(people, replies, strict=True):
+        assert reply.data is not None
+        assert reply.data["allocataires"][0]["nom_naissance"] == person["nomNaissance"]
+    assert len({r.correlation_id for r in replies}) == len(people)
+    # Only requests in flight at the kill could be asked upstream twice.
+    upstream_calls = simulator.received("cnav") - received_before
+    assert len(people) <= upstream_calls <= len(people) + 256 + 128
+
+
+async def test_rabbitmq_restart_during_a_run_answers_every_request(
+    vhost_url: str, simulator: Simulator
+) -> None:
+    await apply_topology(vhost_url)
+    simulator.faults("cnav").latency_ms = 50
+    people = found_people(400, start=300_000)
+    async with worker_process(vhost_url, simulator), Client(vhost_url) as client:
+        calls = [
+            asyncio.ensure_future(client.request(DATASET, p, recipient=SIRET, timeout=150))
+            for p in people
+        ]
+        await asyncio.sleep(0.3)
+        subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
+        await asyncio.sleep(2)
+        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, capture_output=True)
+        started = time.monotonic()
+        replies: list[Reply] = await asyncio.gather(*calls)
+    assert [r.status for r in replies] == [200] * len(people)
+    assert time.monotonic() - started < 150

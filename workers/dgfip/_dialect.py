@@ -1,0 +1,93 @@
+"""The DGFIP upstream dialect: the income-tax situation of a tax household ("situation IR").
+
+``POST /impotparticulier/v1/situations-ir/recherche`` with ``{"spi", "referenceAvis"}``;
+answers 200 ``{"situationIr": {...}}`` in DGFIP's short field names (``rfr``, ``sitFam``,
+``nbPart``, ``dec1``...), 404 ``{"code": "AVIS_INCONNU"}`` when no notice matches the pair, or
+400 with ``SPI_INVALIDE`` / ``REFERENCE_AVIS_INVALIDE`` when DGFIP rejects an identifier. The
+worker and the simulator both build the body with :func:`request_body`, so that cases are
+keyed on exactly what is sent.
+
+API Particulier's parameter codes for this dataset, ``00370`` (numéro fiscal) and ``00371``
+(référence d'avis), are broker codes; until the broker catalogue lists them they are declared
+here, and the catalogue's entries are used as soon as it has them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from broker.datasets import ErrorCode, Params
+from broker.dialect import Renaming, Shape
+from broker.errors import BROKER, ErrorSpec, ProviderErrors
+
+ERRORS = ProviderErrors(label="DGFIP", number=27)
+
+TAX_NUMBER_INVALID: ErrorSpec = getattr(BROKER, "TAX_NUMBER_INVALID", None) or ErrorSpec(
+    "00370", 422, "Entité non traitable",
+    "Le numéro fiscal n'est pas correctement formaté : 13 chiffres sont attendus",
+)
+TAX_NOTICE_INVALID: ErrorSpec = getattr(BROKER, "TAX_NOTICE_INVALID", None) or ErrorSpec(
+    "00371", 422, "Entité non traitable",
+    "La référence d'avis n'est pas correctement formatée : 13 ou 14 caractères sont attendus",
+)
+
+NOTICE_UNKNOWN = "AVIS_INCONNU"
+SPI_REJECTED = "SPI_INVALIDE"
+REFERENCE_REJECTED = "REFERENCE_AVIS_INVALIDE"
+
+
+def _compact(value: Any) -> Any:
+    """Notices print both identifiers in groups separated by spaces; the groups are joined."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return "".join(value.split()).upper() if isinstance(value, str) else value
+
+
+class SituationFiscaleParams(Params):
+    """The two identifiers printed on an income-tax notice."""
+
+    numeroFiscal: Annotated[
+        str, ErrorCode(TAX_NUMBER_INVALID), BeforeValidator(_compact), Field(pattern=r"^\d{13}$")
+    ]
+    referenceAvis: Annotated[
+        str,
+        ErrorCode(TAX_NOTICE_INVALID),
+        BeforeValidator(_compact),
+        Field(pattern=r"^[0-9A-Z]{13,14}$"),
+    ]
+
+
+def request_body(params: SituationFiscaleParams) -> dict[str, str]:
+    """The upstream request for ``params`` (the simulator keys its cases on it too)."""
+    return {"spi": params.numeroFiscal, "referenceAvis": params.referenceAvis}
+
+
+_DECLARANT: Shape = {
+    "nom": "nmUsa",
+    "nom_naissance": "nmNai",
+    "prenoms": "prnm",
+    "date_naissance": "dateNais",
+}
+RENAMING = Renaming(
+    {
+        "declarant1": ("dec1", _DECLARANT),
+        "declarant2": ("dec2", _DECLARANT),
+        "date_recouvrement": "dtMiseRecouv",
+        "date_etablissement": "dtEtab",
+        "nombre_parts": "nbPart",
+        "situation_famille": "sitFam",
+        "nombre_personnes_a_charge": "nbPac",
+        "revenu_brut_global": "rbg",
+        "revenu_imposable": "revImp",
+        "impot_revenu_net_avant_corrections": "irNetAvCorr",
+        "montant_impot": "mntImpot",
+        "revenu_fiscal_reference": "rfr",
+        "annee_impots": "anImpo",
+        "annee_revenus": "anRev",
+        "situation_partielle": "sitPart",
+        "foyer_fiscal": ("foyer", {"annee": "anAdr", "adresse": "adrFisc"}),
+    }
+)
+ENVELOPE = "situationIr"

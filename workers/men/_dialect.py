@@ -1,0 +1,228 @@
+"""The MEN upstream dialect (the pupils' register of the ministère de l'Éducation nationale).
+
+One API version per dataset version (``v1`` for API Particulier v3, ``v2`` for v4), two ways to
+search a pupil for a school year:
+
+- ``GET /<api>/eleves?nom=&prenom=&sexe=1|2&date-naissance=&code-uai=&annee-scolaire=``: in
+  one school;
+- ``POST /<api>/eleves/recherche-perimetre`` with ``{"nom", "prenom", "sexe", "date-naissance",
+  "annee-scolaire", "degre-etablissement", "type-perimetre": "departement"|"region",
+  "valeurs-perimetre": [...]}``: in the schools of an area.
+
+A found pupil is answered 200 with the schooling record; a failure carries
+``{"erreurs": [{"code", "message"}]}`` with a 4xx status. The worker and the simulator both build
+requests with :func:`request_of`, so that cases are keyed on exactly what is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from broker.civility import Civility
+from broker.datasets import ErrorCode, ParamsProblem
+from broker.dialect import Renaming, Shape
+from broker.errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
+from broker.simulation import canonical_key
+from broker.upstream import UpstreamCall
+
+_BASE = ProviderErrors(label="MEN", number=30)
+ERRORS = ProviderErrors(
+    label="MEN",
+    number=30,
+    overrides={
+        "not_found": replace(
+            _BASE.not_found,
+            detail="Aucun élève n'a pu être trouvé avec les critères de recherche fournis.",
+        )
+    },
+)
+
+UNKNOWN_PUPIL = "ELEVE_NON_TROUVE"
+IDENTITY_REJECTED = "IDENTITE_INVALIDE"
+
+BY_ERROR: dict[str, ErrorSpec] = {
+    UNKNOWN_PUPIL: ERRORS.not_found,
+    IDENTITY_REJECTED: BROKER.CIVILITY_INVALID,
+}
+"""Upstream ``erreurs[0].code`` -> what the broker answers."""
+
+_SEX_CODES = {"M": "1", "F": "2"}
+_Invalid = ErrorCode(BROKER.PARAMS_INVALID)
+
+
+def _text(value: Any) -> Any:
+    """Codes are text: a number given as such is read as its digits; case and spaces go."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _codes(value: Any) -> Any:
+    """One code given alone stands for a list of one."""
+    items = [value] if isinstance(value, str | int) and not isinstance(value, bool) else value
+    return [_text(v) for v in items] if isinstance(items, list) else items
+
+
+_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
+"""What API Particulier accepts in a name: letters, spaces, hyphens and apostrophes."""
+
+
+class SchoolingParams(Civility):
+    """The pupil's identity, the school year, and where to search: one school
+    (``codeEtablissement``) or an area (``degreEtablissement`` with ``codesBcnDepartements``
+    or ``codesBcnRegions``), not both (``00419``).
+
+    The sex is not required: staging answers a search without it (504 from the provider),
+    although the OpenAPI file marks it as required.
+    """
+
+    required: ClassVar[frozenset[str]] = frozenset(
+        {"nomNaissance", "prenoms", "anneeDateNaissance", "moisDateNaissance", "jourDateNaissance"}
+    )
+    requires_birthplace_in_france: ClassVar[bool] = False
+
+    anneeScolaire: Annotated[
+        str, _Invalid, BeforeValidator(_text), Field(pattern=r"^(\d{4}|\d{4}-\d{4})$")
+    ]
+    codeEtablissement: Annotated[
+        str | None, _Invalid, BeforeValidator(_text), Field(pattern=r"^\d{7}[A-Z]$")
+    ] = None
+    degreEtablissement: Annotated[
+        Literal["1D", "2D"] | None, _Invalid, BeforeValidator(_text)
+    ] = None
+    codesBcnDepartements: Annotated[
+        list[Annotated[str, Field(pattern=r"^(\d{3}|02[AB])$")]] | None,
+        _Invalid,
+        BeforeValidator(_codes),
+    ] = None
+    codesBcnRegions: Annotated[
+        list[Annotated[str, Field(pattern=r"^\d{2}$")]] | None, _Invalid, BeforeValidator(_codes)
+    ] = None
+
+    @field_validator("nomNaissance", "nomUsage")
+    @classmethod
+    def _name_letters(cls, value: str | None) -> str | None:
+        if value and not _NAME.match(value):
+            raise ValueError("unexpected character")
+        return value
+
+    @field_validator("prenoms")
+    @classmethod
+    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not all(_NAME.match(p) for p in value):
+            raise ValueError("unexpected character")
+        return value
+
+    @model_validator(mode="after")
+    def _where(self) -> Self:
+        area = bool(self.codesBcnDepartements) or bool(self.codesBcnRegions)
+        if self.codeEtablissement is not None and area:
+            raise ParamsProblem(BROKER.EXCLUSIVE_PARAMS, "codeEtablissement")
+        if self.codeEtablissement is None and not area:
+            raise ParamsProblem(BROKER.PARAMS_INVALID, "codeEtablissement")
+        if area and self.codesBcnDepartements and self.codesBcnRegions:
+            raise ParamsProblem(BROKER.PARAMS_INVALID, "codesBcnRegions")
+        if area and self.degreEtablissement is None:
+            raise ParamsProblem(BROKER.PARAMS_INVALID, "degreEtablissement")
+        return self
+
+    def area(self) -> tuple[str, list[str]] | None:
+        """``(type, values)`` of the search area, when the search is not in one school."""
+        if self.codesBcnDepartements:
+            return "departement", list(self.codesBcnDepartements)
+        if self.codesBcnRegions:
+            return "region", list(self.codesBcnRegions)
+        return None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One upstream request, as sent and as the simulator reads it back."""
+
+    method: str
+    path: str
+    query: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
+
+    def key(self) -> str:
+        return canonical_key([self.method, self.path, self.query, self.body])
+
+
+def request_of(api: str, params: SchoolingParams) -> Request:
+    """The upstream request for ``params`` on API version ``api``: the register takes one
+    first name and the sex as ``1`` or ``2``."""
+    pupil = {
+        "nom": params.nomNaissance,
+        "prenom": params.prenoms[0] if params.prenoms else None,
+        "sexe": _SEX_CODES.get(params.sexeEtatCivil or ""),
+        "date-naissance": params.birth_date_text(),
+        "annee-scolaire": params.anneeScolaire,
+    }
+    area = params.area()
+    if area is None:
+        query = {**pupil, "code-uai": params.codeEtablissement}
+        return Request("GET", f"{api}/eleves", {k: v for k, v in query.items() if v is not None})
+    body = {
+        **pupil,
+        "degre-etablissement": params.degreEtablissement,
+        "type-perimetre": area[0],
+        "valeurs-perimetre": area[1],
+    }
+    sent = {k: v for k, v in body.items() if v is not None}
+    return Request("POST", f"{api}/eleves/recherche-perimetre", body=sent)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One API version of the register and how its answer is renamed."""
+
+    api: str
+    shape: Shape
+    data: type[BaseModel]
+    renaming: Renaming = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "renaming", Renaming(self.shape))
+
+    def fetcher(self) -> Callable[[UpstreamCall, SchoolingParams], Any]:
+        async def fetch(call: UpstreamCall, params: SchoolingParams) -> dict[str, Any]:
+            sent = request_of(self.api, params)
+            response = await call.request(
+                sent.method, sent.path, params=sent.query, json_body=sent.body
+            )
+            body = call.json(response)
+            if not isinstance(body, dict):
+                raise call.invalid()
+            if response.status_code == 200 and "erreurs" not in body:
+                return self.decode(call, body)
+            errors = body.get("erreurs")
+            first = errors[0] if isinstance(errors, list) and errors else None
+            code = first.get("code") if isinstance(first, dict) else None
+            spec = BY_ERROR.get(str(code))
+            if spec is None or response.status_code == 200:
+                raise call.invalid()
+            raise ProblemError(spec)
+
+        return fetch
+
+    def decode(self, call: UpstreamCall, record: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data = self.renaming.decode(record)
+            self.data.model_validate(data)
+        except (TypeError, ValidationError):
+            raise call.invalid() from None
+        if not isinstance(data, dict):
+            raise call.invalid()
+        return data

@@ -1,0 +1,9 @@
+"""Every MESRI dataset."""
+
+from __future__ import annotations
+
+from broker.datasets import Dataset
+
+from . import statut_etudiant
+
+DATASETS: tuple[Dataset, ...] = statut_etudiant.DATASETS
