@@ -45,7 +45,7 @@ class Civility(Params):
     prenoms: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=100)]] | None, _Civ, Field(max_length=10)
     ] = None
-    sexeEtatCivil: Annotated[Literal["M", "F"] | None, _Civ] = None
+    sexeEtatCivil: Annotated[Literal["F", "M"] | None, _Civ] = None
     anneeDateNaissance: Annotated[int | None, _Civ, Field(ge=1900, le=2100)] = None
     moisDateNaissance: Annotated[int | None, _Civ, Field(ge=1, le=12)] = None
     jourDateNaissance: Annotated[int | None, _Civ, Field(ge=1, le=31)] = None
@@ -57,6 +57,14 @@ class Civility(Params):
     codeCogInseeDepartementNaissance: Annotated[
         str | None, _Civ, Field(pattern=r"^(\d{2,3}|2[AB])$")
     ] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _query_style_first_names(cls, value: Any) -> Any:
+        """``prenoms[]`` is how API Particulier's query string names the first names."""
+        if isinstance(value, dict) and "prenoms" not in value and "prenoms[]" in value:
+            return {**value, "prenoms": value["prenoms[]"]}
+        return value
 
     @field_validator("prenoms", mode="before")
     @classmethod

@@ -33,7 +33,7 @@ __all__ = [
     "serve",
 ]
 
-_FOLDER = re.compile(r"^api_particulier_v(?P<version>\d+)_(?P<rest>.+)_with_(?P<pivot>[a-z]+)$")
+_FOLDER = re.compile(r"^api_particulier_v(?P<version>\d+)_(?P<rest>.+?)_with_(?P<pivot>[a-z_]+)$")
 
 
 @dataclass

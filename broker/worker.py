@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import time
@@ -27,7 +28,6 @@ from aio_pika.abc import (
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
-from stdnum.fr import siret
 
 from . import topology
 from .certification import Certifier, KeyRing, reply_digest, request_hash
@@ -42,8 +42,8 @@ from .contract import (
 )
 from .datasets import Dataset, Provider, validate_params
 from .errors import BROKER, ProblemError
-from .habilitations import Grant, Habilitations
-from .journal import Journal, JournalEntry, JournalUnavailable, pseudonym
+from .habilitations import Grant, Habilitations, check_recipient
+from .journal import Journal, JournalEntry, JournalError, JournalUnavailable, pseudonym
 from .metrics import (
     DEAD_LETTERS,
     IN_FLIGHT,
@@ -216,12 +216,17 @@ class Worker:
         if message.redelivered and message.message_id and requester:
             saved = await self._journal_call(self.journal.replay, requester, message.message_id)
             if saved is not None:
-                await self._publish(channel, message, saved)
+                await self._replay(lane, channel, message, saved)
                 return
         body, outcome = await self._outcome(lane, message)
         reply = self._reply(message, body, outcome)
         entry = self._entry(lane, message, body, outcome, reply)
-        await self._journal_call(self.journal.record, entry, reply)
+        try:
+            await self._journal_call(self.journal.record, entry, reply)
+        except JournalError:
+            log.exception("journal refused a row; request dead-lettered")
+            await self._dead_letter(channel, message, "journal-refused")
+            return
         await self._publish(channel, message, reply)
         REQUESTS.labels(
             outcome.dataset.id if outcome.dataset else "unknown",
@@ -229,6 +234,41 @@ class Worker:
             str(outcome.status),
             outcome.code or "",
         ).inc()
+
+    async def _replay(
+        self,
+        lane: Lane,
+        channel: AbstractChannel,
+        message: AbstractIncomingMessage,
+        saved: bytes,
+    ) -> None:
+        """A redelivered request already answered: the same reply, no second upstream call.
+
+        Publishing it again is a new disclosure, so it gets a journal row of its own."""
+        reply = json.loads(saved)
+        meta = reply.get("meta") or {}
+        errors = reply.get("errors") or []
+        entry = JournalEntry(
+            at=datetime.now(UTC),
+            message_id=message.message_id or "",
+            correlation_id=message.correlation_id,
+            requester=message.user_id or "",
+            agency=None,
+            habilitation_id=None,
+            recipient=None,
+            dataset=meta.get("dataset"),
+            version=meta.get("version"),
+            lane=lane.value,
+            scopes=tuple(meta.get("scopes") or ()),
+            status=int(reply.get("status", 0)),
+            error_code=str(errors[0]["code"]) if errors else None,
+            upstream_latency_ms=None,
+            cached=True,
+            reply_digest=reply_digest(saved),
+            subject=None,
+        )
+        await self._journal_call(self.journal.record, entry, saved)
+        await self._publish(channel, message, saved)
 
     async def _outcome(
         self, lane: Lane, message: AbstractIncomingMessage
@@ -263,10 +303,7 @@ class Worker:
         try:
             if not message.user_id:
                 raise ProblemError(BROKER.REQUESTER_MISSING, parameter="user_id")
-            if not body.recipient:
-                raise ProblemError(BROKER.RECIPIENT_MISSING, parameter="recipient")
-            if not siret.is_valid(body.recipient):
-                raise ProblemError(BROKER.RECIPIENT_INVALID, parameter="recipient")
+            check_recipient(body.recipient)
             params = validate_params(dataset.params, body.params)
             outcome.subject = pseudonym(params.subject())
             outcome.grant = await self.habilitations.authorize(

@@ -44,7 +44,7 @@ GROUP BY h.id, a.id
 
 
 class HabilitationsUnavailable(RuntimeError):
-    """Habilitations could not be loaded (PostgreSQL unreachable at start)."""
+    """Habilitations were never loaded (PostgreSQL unreachable at start, or not started)."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,8 @@ class Habilitations:
         the dataset, ``ProblemError(BROKER.RATE_LIMITED, retry_in=...)`` over the rate limit.
         When several habilitations qualify, the one granting the most scopes serves.
         """
+        if self._revision is None:
+            raise HabilitationsUnavailable("Habilitations.start() was not awaited")
         lane = Lane(lane).value
         now = self._clock()
         wanted = dataset_scopes if isinstance(dataset_scopes, frozenset | set) else frozenset(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+
+from ..certification import reply_digest
 
 __all__ = ["JournalEntry", "reply_digest"]
 
@@ -35,7 +36,3 @@ class JournalEntry:
     reply_digest: str
     subject: str | None
 
-
-def reply_digest(reply: bytes) -> str:
-    """``sha256:<hex>`` of the reply's bytes as published."""
-    return "sha256:" + hashlib.sha256(reply).hexdigest()

@@ -147,6 +147,8 @@ def _replay_message(
 
 async def run(args: argparse.Namespace, out: Any = sys.stdout) -> dict[str, int]:
     """Carry out ``args.command`` on up to ``args.limit`` dead letters; return counts."""
+    if args.command == "drop" and not (args.reason or args.message_id):
+        raise SystemExit("drop needs --reason or --message-id: it deletes for good")
     counts = {"seen": 0, "replayed": 0, "dropped": 0, "skipped": 0}
     connection = await aio_pika.connect(args.url)
     async with connection:

@@ -14,7 +14,9 @@ Two files, both imported from the ``definitions.d`` directory that ``rabbitmq.co
     policies. Regenerate it whenever a provider package is added: a test fails until you do.
 
 ``users.dev.json``
-    Development logins for ``docker compose`` only (the password of each is its name). A node
+    Development logins for ``docker compose`` only (the password of each is its name): the
+    operators' ``particulier_admin``, the workers' ``particulier_worker`` and the demo
+    agency's ``guest`` (with an agency's permissions). A node
     that imports definitions at boot does not create the ``guest`` user, so the compose stack
     needs its own. Production creates its users from secrets (see docs/operations.md), never
     from this file.
@@ -36,6 +38,8 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
 
 from broker import registry, topology  # noqa: E402
 from broker.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE  # noqa: E402
+from broker.habilitations import DEMO_USER  # noqa: E402
+from broker.habilitations.provision import agency_permissions  # noqa: E402
 
 VHOST = "/"
 DEFINITIONS = HERE / "definitions.json"
@@ -52,9 +56,8 @@ interactive requests has long given up."""
 
 WORKER_USER = "particulier_worker"
 ADMIN_USER = "particulier_admin"
-DEMO_USER = "demo"
-"""The demo agency's login in the compose stack (``particulier habilitations seed-demo``
-must grant the agency whose ``rabbitmq_user`` is this name)."""
+# DEMO_USER: the login ``particulier habilitations seed-demo`` binds the demo agency to
+# (``guest``); in the compose stack it gets an agency's permissions, not guest's usual ``.*``.
 
 
 def _queue(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +140,7 @@ def password_hash(user: str, password: str) -> str:
 
 def dev_users() -> dict[str, Any]:
     """Logins of the compose stack; each password equals the user name."""
+    agency = agency_permissions(DEMO_USER)
     users = [
         # operators: management UI, `topology apply`, dead-letter replay (impersonator: a
         # replayed request keeps the original requester's validated user_id)
@@ -150,14 +154,9 @@ def dev_users() -> dict[str, Any]:
             r"^(particulier\..*|amq\.default)$",
             r"^particulier\..*",
         ),
-        # an agency: publish requests, own its reply queues reply.<login>.<uuid>
-        (
-            DEMO_USER,
-            [],
-            rf"^reply\.{DEMO_USER}\..*",
-            rf"^(particulier\.requests|reply\.{DEMO_USER}\..*)$",
-            rf"^reply\.{DEMO_USER}\..*",
-        ),
+        # the demo agency: publish requests, own its reply queues reply.<login>.<anything>,
+        # exactly as `particulier agencies create` provisions an agency
+        (DEMO_USER, [], agency.configure, agency.write, agency.read),
     ]
     return {
         "vhosts": [{"name": VHOST}],

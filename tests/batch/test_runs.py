@@ -47,14 +47,23 @@ def batch_env(tmp_path: Path, services: Services, simulator: Simulator) -> dict[
     return {**os.environ, "PARTICULIER_BATCH_DIR": str(tmp_path / "state")}
 
 
-def cli(env: dict[str, str], *args: str, timeout: float = 170) -> subprocess.CompletedProcess[str]:
+def cli_sync(
+    env: dict[str, str], *args: str, timeout: float = 170
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
-def export(env: dict[str, str], path: Path, size: int, start: int = 0) -> None:
-    done = cli(env, "population", "export", "--size", str(size), "--start", str(start),
+async def cli(
+    env: dict[str, str], *args: str, timeout: float = 170
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a thread: the session's worker runs on this test's event loop."""
+    return await asyncio.to_thread(cli_sync, env, *args, timeout=timeout)
+
+
+async def export(env: dict[str, str], path: Path, size: int, start: int = 0) -> None:
+    done = await cli(env, "population", "export", "--size", str(size), "--start", str(start),
                "--out", str(path))
     assert done.returncode == 0, done.stderr
 
@@ -68,8 +77,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def status(env: dict[str, str], run_id: str) -> dict[str, Any]:
-    done = cli(env, "batch", "status", run_id, "--json")
+async def status(env: dict[str, str], run_id: str) -> dict[str, Any]:
+    done = await cli(env, "batch", "status", run_id, "--json")
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -120,17 +129,17 @@ async def test_ten_thousand_rows_complete_and_correct(
     tmp_path: Path, batch_env: dict[str, str], worker: object, services: Services
 ) -> None:
     people, out = tmp_path / "people.csv", tmp_path / "out.csv"
-    export(batch_env, people, 10_000)
+    await export(batch_env, people, 10_000)
     run_id = f"t10k-{uuid.uuid4().hex[:6]}"
     began = time.monotonic()
-    done = cli(batch_env, "batch", "run", str(people), "--dataset", DATASET, "--recipient", SIRET,
+    done = await cli(batch_env, "batch", "run", str(people), "--dataset", DATASET, "--recipient", SIRET,
                "--out", str(out), "--run-id", run_id, "--window", "256")
     elapsed = time.monotonic() - began
     assert done.returncode == 0, done.stderr[-3000:]
     rows = read_csv(out)
     assert_correct(rows, 10_000)
     found = sum(POPULATION.person(i).found for i in range(10_000))
-    state = status(batch_env, run_id)
+    state = (await status(batch_env, run_id))
     assert state["state"] == "complete"
     assert state["answered"] == 10_000
     assert state["outcomes"]["ok"] == found and state["outcomes"]["not_found"] == 10_000 - found
@@ -148,7 +157,7 @@ async def test_runner_killed_half_way_then_resumed_writes_every_row_once(
 ) -> None:
     size, start, window = 5_000, 20_000, 200
     people, out = tmp_path / "people.csv", tmp_path / "out.csv"
-    export(batch_env, people, size, start)
+    await export(batch_env, people, size, start)
     run_id = f"kill-{uuid.uuid4().hex[:6]}"
     simulator.faults("cnav").latency_ms = 20
     upstream_before = simulator.received("cnav")
@@ -172,21 +181,21 @@ async def test_runner_killed_half_way_then_resumed_writes_every_row_once(
     assert killed_at < size, "the run ended before the kill"
     # The output may hold rows past the checkpoint: resume cuts them off.
     await asyncio.sleep(1.0)
-    state = status(batch_env, run_id)
+    state = (await status(batch_env, run_id))
     assert state["state"] == "interrupted (runner gone)"
     assert state["replies_waiting"] and state["replies_waiting"] > 0  # replies kept for us
 
-    done = cli(batch_env, "batch", "resume", run_id)
+    done = await cli(batch_env, "batch", "resume", run_id)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "replies were waiting in the queue" in done.stderr
     rows = read_csv(out)
     assert_correct(rows, size, start)
-    assert status(batch_env, run_id)["state"] == "complete"
+    assert (await status(batch_env, run_id))["state"] == "complete"
     # Answered rows were not asked again: at most the window was re-sent.
     upstream_calls = simulator.received("cnav") - upstream_before
     assert size <= upstream_calls <= size + window
     # Resuming a complete run does nothing and says so.
-    again = cli(batch_env, "batch", "resume", run_id)
+    again = await cli(batch_env, "batch", "resume", run_id)
     assert again.returncode == 0 and "complete" in again.stdout
 
 
@@ -231,7 +240,7 @@ async def test_bad_rows_get_their_codes_and_the_run_goes_on_csv_to_jsonl(
     good = _found(40_000)
     source, out = tmp_path / "bad.csv", tmp_path / "bad.jsonl"
     source.write_text(BAD_CSV.format(good=_csv_line(good)), encoding="utf-8")
-    done = cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
+    done = await cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
                "--out", str(out), "--map", "nom=nomNaissance", "--run-id", "bad-csv-" + uuid.uuid4().hex[:4])
     assert done.returncode == 0, done.stderr[-3000:]
     records = {r["id"]: r for r in read_jsonl(out)}
@@ -263,7 +272,7 @@ async def test_jsonl_in_csv_out_with_bad_lines(
     ]
     source, out = tmp_path / "people.jsonl", tmp_path / "out.csv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
+    done = await cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
                "--out", str(out), "--id-column", "ref", "--run-id", "jsonl-" + uuid.uuid4().hex[:4])
     assert done.returncode == 0, done.stderr[-3000:]
     rows = {r["id"]: r for r in read_csv(out)}
@@ -281,7 +290,7 @@ async def test_a_header_without_the_mapped_column_is_refused(
 ) -> None:
     source = tmp_path / "in.csv"
     source.write_text("a,b\n1,2\n", encoding="utf-8")
-    done = cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
+    done = await cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
                "--out", str(tmp_path / "o.csv"), "--map", "nom=nomNaissance")
     assert done.returncode == 2 and "lacks mapped columns: nom" in done.stderr
 
@@ -338,7 +347,7 @@ async def test_worker_killed_mid_run_every_row_answered_once(
         await topology.apply(await connection.channel(), registry.providers())
     size, start = 3_000, 60_000
     people, out = tmp_path / "people.jsonl", tmp_path / "out.jsonl"
-    export(env, people, size, start)
+    await export(env, people, size, start)
     run_id = f"wkill-{uuid.uuid4().hex[:6]}"
     simulator.faults("cnav").latency_ms = 30
     upstream_before = simulator.received("cnav")
@@ -384,10 +393,10 @@ def limited_agency(services: Services, batch_env: dict[str, str]) -> Iterator[st
     """An agency of its own with a bulk rate of 25/s; yields its AMQP URL."""
     user, password = f"batch_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     name = f"Lot limité {user}"
-    created = cli(batch_env, "agencies", "create", name, "--siret", SIRET, "--user", user,
+    created = cli_sync(batch_env, "agencies", "create", name, "--siret", SIRET, "--user", user,
                   "--password", password)
     assert created.returncode == 0, created.stderr
-    granted = cli(batch_env, "habilitations", "grant", name, "--legal-basis", "test",
+    granted = cli_sync(batch_env, "habilitations", "grant", name, "--legal-basis", "test",
                   "--legal-reference", "test", "-d", DATASET, "--all-scopes", "--rate-bulk", "25")
     assert granted.returncode == 0, granted.stderr
     base = services.amqp_url.split("@", 1)[1]

@@ -109,9 +109,9 @@ def test_worker_and_agency_permissions_fit_what_they_do() -> None:
     assert "impersonator" in admin["tags"], "dead-letter replay keeps the original user_id"
 
 
-def _conf() -> dict[str, str]:
+def _conf(name: str = "rabbitmq.conf") -> dict[str, str]:
     pairs = {}
-    for line in (RABBITMQ / "rabbitmq.conf").read_text(encoding="utf-8").splitlines():
+    for line in (RABBITMQ / name).read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -142,7 +142,8 @@ def test_conf_keys_exist_in_the_installed_rabbitmq_schema() -> None:
     for path in schemas:
         for mapping in re.findall(r'\{mapping,\s*"([^"]+)"', Path(path).read_text("utf-8")):
             patterns.append(re.compile(re.sub(r"\\\$\w+", r"[^.]+", re.escape(mapping)) + "$"))
-    unknown = [k for k in _conf() if not any(p.match(k) for p in patterns)]
+    keys = [*_conf(), *_conf("compose.conf")]
+    unknown = [k for k in keys if not any(p.match(k) for p in patterns)]
     assert not unknown, f"keys RabbitMQ would refuse at boot: {unknown}"
 
 

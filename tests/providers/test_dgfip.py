@@ -68,10 +68,6 @@ async def dgfip(serve_provider: Any) -> AsyncIterator[RunningProvider]:
 
 def test_the_broker_loads_the_project_cases() -> None:
     loaded = [c for c in load_cases([CASES_DIR]) if c.is_provider("dgfip")]
-    if not loaded:
-        pytest.xfail(
-            "broker.simulation._FOLDER: the pivot group must accept '_' (with_numero_fiscal)"
-        )
     assert {c.dataset_name("dgfip") for c in loaded} == {"situation_fiscale"}
     assert {c.pivot for c in loaded} == {"numero_fiscal"}
     assert len(loaded) >= 8

@@ -43,7 +43,7 @@ class IdentiteBoursier(BaseModel):
     prenoms: list[str] | None = None
     date_naissance: str | None = None
     nom_commune_naissance: str | None = None
-    sexe: Literal["M", "F"] | None = None
+    sexe: Literal["F", "M"] | None = None
 
 
 class StatutBoursier(BaseModel):

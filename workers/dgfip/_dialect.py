@@ -8,8 +8,7 @@ worker and the simulator both build the body with :func:`request_body`, so that 
 keyed on exactly what is sent.
 
 API Particulier's parameter codes for this dataset, ``00370`` (numéro fiscal) and ``00371``
-(référence d'avis), are broker codes; until the broker catalogue lists them they are declared
-here, and the catalogue's entries are used as soon as it has them.
+(référence d'avis), live in the broker's catalogue.
 """
 
 from __future__ import annotations
@@ -20,18 +19,12 @@ from pydantic import BeforeValidator, Field
 
 from broker.datasets import ErrorCode, Params
 from broker.dialect import Renaming, Shape
-from broker.errors import BROKER, ErrorSpec, ProviderErrors
+from broker.errors import BROKER, ProviderErrors
 
 ERRORS = ProviderErrors(label="DGFIP", number=27)
 
-TAX_NUMBER_INVALID: ErrorSpec = getattr(BROKER, "TAX_NUMBER_INVALID", None) or ErrorSpec(
-    "00370", 422, "Entité non traitable",
-    "Le numéro fiscal n'est pas correctement formaté : 13 chiffres sont attendus",
-)
-TAX_NOTICE_INVALID: ErrorSpec = getattr(BROKER, "TAX_NOTICE_INVALID", None) or ErrorSpec(
-    "00371", 422, "Entité non traitable",
-    "La référence d'avis n'est pas correctement formatée : 13 ou 14 caractères sont attendus",
-)
+TAX_NUMBER_INVALID = BROKER.TAX_NUMBER_INVALID
+TAX_NOTICE_INVALID = BROKER.TAX_NOTICE_INVALID
 
 NOTICE_UNKNOWN = "AVIS_INCONNU"
 SPI_REJECTED = "SPI_INVALIDE"

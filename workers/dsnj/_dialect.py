@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from pydantic import model_validator
-
 from broker.civility import Civility
 from broker.errors import ErrorSpec, ProviderErrors
 
@@ -80,14 +78,6 @@ class DsnjCivility(Civility):
         }
     )
     sex_missing_code: ClassVar[bool] = True
-
-    @model_validator(mode="before")
-    @classmethod
-    def _query_style_first_names(cls, value: Any) -> Any:
-        """``prenoms[]`` is how API Particulier's query string names the first names."""
-        if isinstance(value, dict) and "prenoms" not in value and "prenoms[]" in value:
-            return {**value, "prenoms": value["prenoms[]"]}
-        return value
 
 
 def request_body(params: DsnjCivility) -> dict[str, Any]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from pydantic import model_validator
-
 from broker.civility import Civility
 from broker.dialect import Renaming, Shape
 from broker.errors import ProviderErrors
@@ -47,14 +45,6 @@ class GipMdsCivility(Civility):
         {"nomNaissance", "prenoms", "anneeDateNaissance", "moisDateNaissance", "jourDateNaissance"}
     )
     requires_birthplace_in_france: ClassVar[bool] = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _query_style_first_names(cls, value: Any) -> Any:
-        """``prenoms[]`` is how API Particulier's query string names the first names."""
-        if isinstance(value, dict) and "prenoms" not in value and "prenoms[]" in value:
-            return {**value, "prenoms": value["prenoms[]"]}
-        return value
 
 
 def request_body(params: GipMdsCivility) -> dict[str, Any]:

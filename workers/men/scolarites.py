@@ -22,7 +22,7 @@ class ScolaritesParams(SchoolingParams):
 class IdentiteEleve(BaseModel):
     nom: str | None = None
     prenom: str | None = None
-    sexe: Literal["M", "F"] | None = None
+    sexe: Literal["F", "M"] | None = None
     date_naissance: str | None = None
 
 
