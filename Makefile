@@ -38,9 +38,11 @@ test: install services lint typecheck
 bench: setup
 	$(BIN)/python -m benchmarks.run
 
-schemas: install
+schemas: install  ## regenerate every file derived from the declarations
 	$(BIN)/particulier schemas export
 	$(BIN)/particulier docs datasets
+	$(BIN)/python deploy/rabbitmq/generate.py
+	$(BIN)/python deploy/grafana/generate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -18,6 +18,7 @@ __all__ = [
     "DEAD_QUEUE",
     "EXCHANGE",
     "REASON_HEADER",
+    "REQUESTER_HEADER",
     "ErrorObject",
     "Lane",
     "ReplyBody",
@@ -31,6 +32,9 @@ DEAD_EXCHANGE = "particulier.dead"
 DEAD_QUEUE = "particulier.dead"
 DEADLINE_HEADER = "x-deadline"
 """Header holding the requester's deadline, in milliseconds since the Unix epoch."""
+REQUESTER_HEADER = "x-requester"
+"""Header of a dead letter: the request's ``user_id``, which a replay must restore (a worker
+cannot publish under another user's ``user_id``)."""
 REASON_HEADER = "x-dead-reason"
 """Header of a dead letter: why it could not be answered (a code, never personal data)."""
 

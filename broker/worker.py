@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import signal
@@ -37,6 +38,7 @@ from .contract import (
     DEAD_EXCHANGE,
     DEADLINE_HEADER,
     REASON_HEADER,
+    REQUESTER_HEADER,
     Lane,
     RequestBody,
 )
@@ -56,6 +58,9 @@ from .upstream import Upstream
 __all__ = ["Worker", "run"]
 
 log = logging.getLogger("particulier.worker")
+
+_check_recipient = functools.lru_cache(maxsize=4096)(check_recipient)
+"""Agencies send for a handful of recipients: the SIRET checksum is computed once each."""
 
 REPLY_MARGIN = 0.3
 """Seconds kept before the deadline to sign, journal and deliver the reply."""
@@ -155,7 +160,7 @@ class Worker:
             return web.json_response(self.keyring.jwks())
 
         async def health(_: web.Request) -> web.Response:
-            ok = self._connection is not None and not self._connection.is_closed
+            ok = self._connection is not None and self._connection.connected.is_set()
             return web.json_response({"amqp": ok}, status=200 if ok else 503)
 
         app.router.add_get("/metrics", metrics)
@@ -303,7 +308,7 @@ class Worker:
         try:
             if not message.user_id:
                 raise ProblemError(BROKER.REQUESTER_MISSING, parameter="user_id")
-            check_recipient(body.recipient)
+            _check_recipient(body.recipient)
             params = validate_params(dataset.params, body.params)
             outcome.subject = pseudonym(params.subject())
             outcome.grant = await self.habilitations.authorize(
@@ -446,6 +451,7 @@ class Worker:
         exchange = await channel.get_exchange(DEAD_EXCHANGE, ensure=False)
         headers = dict(message.headers or {})
         headers[REASON_HEADER] = reason
+        headers[REQUESTER_HEADER] = message.user_id or ""
         headers["x-original-routing-key"] = message.routing_key or ""
         await exchange.publish(
             aio_pika.Message(

@@ -152,10 +152,14 @@ class RowMapping:
         """Mapped columns that a CSV header lacks: every row would fail, so the run refuses."""
         return [c for c in self.mapping if c not in header]
 
+    def row_id(self, number: int, record: Mapping[str, Any]) -> str:
+        """The id column's value, else the row number."""
+        raw = record.get(self.id_column or "id")
+        return str(raw) if raw not in (None, "") else str(number)
+
     def build(self, number: int, record: Mapping[str, Any], *, text: bool) -> BatchRow:
         """The row's request; ``text`` says values are CSV text (to split and convert)."""
-        raw_id = record.get(self.id_column or "id")
-        row_id = str(raw_id) if raw_id not in (None, "") else str(number)
+        row_id = self.row_id(number, record)
         params: dict[str, Any] = {}
         for column, param in self.mapping.items():
             if column not in record:
@@ -192,7 +196,8 @@ class RowMapping:
 def read_records(
     path: Path, fmt: InputFormat, *, delimiter: str | None = None
 ) -> Iterator[tuple[int, Mapping[str, Any] | None, str | None]]:
-    """``(number, record or None, problem)`` for each non-blank data row, in file order.
+    """``(number, record or None, problem)`` for each non-blank data row, in file order. A row
+    with a problem may come with a partial record (for its id only).
 
     The first item of a CSV file is ``(0, header-as-mapping, None)`` so that callers can check
     the header; data rows start at 1.
@@ -235,7 +240,9 @@ def _csv_records(
                 continue
             number += 1
             if len(values) > len(header):
-                yield number, None, "La ligne a plus de champs que l'en-tête."
+                # Kept for the row id only: the fields cannot be matched to columns.
+                partial = dict(zip(header, values, strict=False))
+                yield number, partial, "La ligne a plus de champs que l'en-tête."
                 continue
             yield number, dict(zip(header, values, strict=False)), None
 
@@ -255,8 +262,9 @@ def read_rows(
             continue
         if skip is not None and skip(number):
             continue
-        if record is None:
-            yield BatchRow(number, str(number), None, LOCAL_MALFORMED_ROW, None, problem)
+        if problem is not None or record is None:
+            row_id = mapping.row_id(number, record) if record is not None else str(number)
+            yield BatchRow(number, row_id, None, LOCAL_MALFORMED_ROW, None, problem)
         else:
             yield mapping.build(number, record, text=fmt is InputFormat.CSV)
 

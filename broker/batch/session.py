@@ -21,6 +21,7 @@ What makes it fit for a night of 10^6 households:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import itertools
@@ -94,45 +95,53 @@ def parse_message_id(value: str) -> tuple[str, int, int] | None:
 
 
 class _Meter:
-    """Events per second over the last full second."""
+    """Events per second over a sliding window (the time since the start while shorter)."""
 
-    def __init__(self) -> None:
-        self._start = time.monotonic()
-        self._count = 0
-        self.rate = 0.0
+    def __init__(self, span: float = 2.0) -> None:
+        self.span = span
+        self._began = time.monotonic()
+        self._times: collections.deque[float] = collections.deque()
 
     def tick(self, now: float) -> None:
-        self._count += 1
-        elapsed = now - self._start
-        if elapsed >= 1.0:
-            self.rate = self._count / elapsed
-            self._start, self._count = now, 0
+        self._times.append(now)
+        self._trim(now)
+
+    def _trim(self, now: float) -> None:
+        while self._times and self._times[0] < now - self.span:
+            self._times.popleft()
+
+    def rate(self, now: float) -> float:
+        self._trim(now)
+        return len(self._times) / max(1.0, min(self.span, now - self._began))
 
 
 class Pacer:
-    """Spaces publications to a rate that adapts to the broker's 429s (AIMD).
+    """Spaces publications to a rate that adapts to the broker's 429s.
 
-    Without ``limit`` it starts unbounded. A 429 (at most one per second is acted on) sets the
-    rate to the lower of three quarters of the current pace and the rate at which replies other
-    than 429 came in the last second, which is what the habilitation lets through; a second
-    without 429 raises it by 5 % (at least 0.5/s), never above ``limit``.
+    Without ``limit`` it starts unbounded. The broker's limiter lets through exactly the
+    habilitation's rate, so on a 429 (at most one acted on per second) the rate at which
+    replies other than 429 came over the last two seconds is taken as the limit, and the pace
+    drops to 95 % of it (a pace at the limit itself is refused half the time). Without 429 the
+    pace climbs back towards 97 % of that limit within seconds, and probes above it only after
+    half a minute without 429 (the habilitation may have been raised), by 1 % a second, up to
+    ``limit``.
     """
 
     def __init__(self, limit: float | None = None, *, floor: float = 0.5) -> None:
         self.limit = limit
         self.rate: float | None = limit
         self.floor = floor
+        self.ceiling: float | None = None
+        """The broker's limit as last measured."""
         self._next = 0.0
         self._last_cut = -1e9
         self._last_raise = time.monotonic()
-        self._sends = _Meter()
         self._accepted = _Meter()
 
     async def wait(self) -> None:
-        now = time.monotonic()
-        self._sends.tick(now)
         if self.rate is None:
             return
+        now = time.monotonic()
         at = max(now, self._next)
         self._next = at + 1.0 / self.rate
         if at > now:
@@ -143,20 +152,25 @@ class Pacer:
         if now - self._last_cut < 1.0:
             return
         self._last_cut = self._last_raise = now
-        current = self.rate if self.rate is not None else self._sends.rate
-        target = current * 0.75 if current > 0 else self.floor
-        if self._accepted.rate > 0:
-            target = min(target, self._accepted.rate)
-        self.rate = max(self.floor, target)
+        measured = self._accepted.rate(now)
+        if self.rate is not None:
+            measured = min(measured, self.rate)
+        self.ceiling = max(self.floor, measured)
+        self.rate = max(self.floor, 0.95 * measured)
         self._next = max(self._next, now + 1.0 / self.rate)
 
     def answered(self) -> None:
         now = time.monotonic()
         self._accepted.tick(now)
-        if self.rate is None or now - self._last_cut < 1.0 or now - self._last_raise < 1.0:
+        if self.rate is None or now - self._last_raise < 1.0:
             return
         self._last_raise = now
-        raised = self.rate + max(0.5, self.rate * 0.05)
+        if self.ceiling is not None and self.rate < 0.97 * self.ceiling:
+            raised = min(0.97 * self.ceiling, self.rate + max(0.5, self.rate * 0.05))
+        elif self.ceiling is None or now - self._last_cut >= 30.0:
+            raised = self.rate * 1.01 + 0.1
+        else:
+            return
         self.rate = raised if self.limit is None else min(self.limit, raised)
 
 
@@ -534,9 +548,9 @@ class BatchSession:
 
     def refresh_stats(self) -> None:
         """Bring :attr:`stats` up to date (rows in flight and waiting, current pace)."""
-        states = [p.state for p in self._pending.values()]
-        self.stats.in_flight = sum(1 for s in states if s == _SENT)
-        self.stats.waiting = sum(1 for s in states if s != _SENT)
+        pending = list(self._pending.values())
+        self.stats.in_flight = sum(1 for p in pending if p.state == _SENT)
+        self.stats.waiting = sum(1 for p in pending if p.state != _SENT and p.attempt > 0)
         self.stats.rate = self.pacer.rate
 
     # -- replies ------------------------------------------------------------------------------

@@ -59,97 +59,220 @@ def _quantiles(metric: str, selector: str, by: str, legend: str) -> list[tuple[s
     ]
 
 
+def rate(metric: str, selector: str = "", by: str = "") -> str:
+    """``sum [by (...)] (rate(metric{selector}[$__rate_interval]))``."""
+    inner = f"rate({metric}{{{selector}}}[{RI}])" if selector else f"rate({metric}[{RI}])"
+    return f"sum by ({by}) ({inner})" if by else f"sum({inner})"
+
+
+def gauge(metric: str, selector: str, by: str = "") -> str:
+    return f"sum by ({by}) ({metric}{{{selector}}})" if by else f"sum({metric}{{{selector}}})"
+
+
+REQUESTS = "particulier_requests_total"
+FAILED = REQ + ', status=~"5.."'
+DEAD = 'queue="particulier.dead"'
+ALL_BY_DATASET = rate(REQUESTS, REQ, "dataset")
+
 ROWS = [
-    Row("Overview", [
-        Panel("Requests answered", [(f"sum(rate(particulier_requests_total{{{REQ}}}[{RI}]))",
-                                     "req/s")], unit="reqps", kind="stat", width=6, height=4),
-        Panel("5xx ratio", [(
-            f'sum(rate(particulier_requests_total{{{REQ}, status=~"5.."}}[{RI}])) '
-            f"/ sum(rate(particulier_requests_total{{{REQ}}}[{RI}]))", "5xx")],
-            unit="percentunit", kind="stat", width=6, height=4),
-        Panel("Workers up", [('count(up{job="particulier-worker"} == 1) or vector(0)', "up")],
-              kind="stat", width=6, height=4),
-        Panel("Waiting in particulier.dead", [(
-            'sum(rabbitmq_detailed_queue_messages{queue="particulier.dead"}) or vector(0)',
-            "dead letters")], kind="stat", width=6, height=4),
-    ]),
-    Row("Traffic", [
-        Panel("Throughput by dataset and lane", [(
-            f"sum by (dataset, lane) (rate(particulier_requests_total{{{REQ}}}[{RI}]))",
-            "{{dataset}} {{lane}}")], unit="reqps"),
-        Panel("Replies by status", [(
-            f"sum by (status) (rate(particulier_requests_total{{{REQ}}}[{RI}]))",
-            "{{status}}")], unit="reqps", stack=True),
-        Panel("Error codes", [(
-            f'sum by (dataset, status, code) (rate(particulier_requests_total{{{REQ}, code!=""}}'
-            f"[{RI}]))", "{{dataset}} {{status}} {{code}}")], unit="reqps",
-            description="API Particulier error codes: two-digit provider number and "
-            "three-digit subcode; 00xxx are the broker's own."),
-        Panel("5xx ratio by dataset", [(
-            f'sum by (dataset) (rate(particulier_requests_total{{{REQ}, status=~"5.."}}[{RI}])) '
-            f"/ sum by (dataset) (rate(particulier_requests_total{{{REQ}}}[{RI}]))",
-            "{{dataset}}")], unit="percentunit"),
-    ]),
-    Row("Latency", [
-        Panel("Processing time by lane (delivery to ack)",
-              _quantiles("particulier_processing_seconds", REQ, "lane", "{{lane}}"), unit="s"),
-        Panel("Interactive p99 by dataset", [(
-            "histogram_quantile(0.99, sum by (dataset, le) (rate(particulier_processing_seconds_"
-            f'bucket{{dataset=~"$dataset", lane="interactive"}}[{RI}])))', "{{dataset}}")],
-            unit="s", description="Alert ParticulierInteractiveLatencyHigh fires above 2.5 s."),
-        Panel("Upstream time by provider (one attempt)",
-              _quantiles("particulier_upstream_seconds", UP, "provider", "{{provider}}"),
-              unit="s"),
-        Panel("Upstream calls by provider", [(
-            f"sum by (provider) (rate(particulier_upstream_seconds_count{{{UP}}}[{RI}]))",
-            "{{provider}}")], unit="reqps"),
-    ]),
-    Row("Workers and upstreams", [
-        Panel("In flight by lane", [(
-            f'sum by (lane) (particulier_in_flight{{lane=~"$lane"}})', "{{lane}}")],
-            description="Requests being processed; bounded per worker by the lane's prefetch "
-            "(PARTICULIER_INTERACTIVE_PREFETCH, PARTICULIER_BULK_PREFETCH)."),
-        Panel("In flight by worker", [(
-            'sum by (instance, lane) (particulier_in_flight{lane=~"$lane"})',
-            "{{instance}} {{lane}}")]),
-        Panel("Upstream retries", [(
-            f"sum by (provider) (rate(particulier_upstream_retries_total{{{UP}}}[{RI}]))",
-            "{{provider}}")], unit="ops"),
-        Panel("Upstream errors by kind", [(
-            f"sum by (provider, kind) (rate(particulier_upstream_errors_total{{{UP}}}[{RI}]))",
-            "{{provider}} {{kind}}")], unit="ops", stack=True,
-            description="Failures after retries: timeout, connect, status_5xx, rate_limited; "
-            "invalid means an answer the mapping could not read."),
-        Panel("Dead letters by reason", [(
-            f"sum by (reason) (rate(particulier_dead_letters_total[{RI}]))", "{{reason}}")],
-            unit="ops"),
-        Panel("Journal waits", [(
-            f"sum by (instance) (rate(particulier_journal_unavailable_total[{RI}]))",
-            "{{instance}}")], unit="ops",
-            description="Requests held because the journal (PostgreSQL) was unreachable."),
-    ]),
-    Row("RabbitMQ", [
-        Panel("Ready messages by lane queue", [(
-            f"sum by (queue) (rabbitmq_detailed_queue_messages_ready{{{LANE_QUEUES}}})",
-            "{{queue}}")]),
-        Panel("Unacknowledged by lane queue", [(
-            f"sum by (queue) (rabbitmq_detailed_queue_messages_unacked{{{LANE_QUEUES}}})",
-            "{{queue}}")]),
-        Panel("Consumers by lane queue", [(
-            f"sum by (queue) (rabbitmq_detailed_queue_consumers{{{LANE_QUEUES}}})",
-            "{{queue}}")]),
-        Panel("Dead-letter queue", [(
-            'sum(rabbitmq_detailed_queue_messages{queue="particulier.dead"})',
-            "particulier.dead")]),
-    ]),
+    Row(
+        "Overview",
+        [
+            Panel("Requests answered", [(rate(REQUESTS, REQ), "req/s")], "reqps", "stat", 6, 4),
+            Panel(
+                "5xx ratio",
+                [(f"({rate(REQUESTS, FAILED)} or vector(0)) / {rate(REQUESTS, REQ)}", "5xx")],
+                "percentunit",
+                "stat",
+                6,
+                4,
+            ),
+            Panel(
+                "Workers up",
+                [('count(up{job="particulier-worker"} == 1) or vector(0)', "up")],
+                "short",
+                "stat",
+                6,
+                4,
+            ),
+            Panel(
+                "Waiting in particulier.dead",
+                [(gauge("rabbitmq_detailed_queue_messages", DEAD) + " or vector(0)", "dead")],
+                "short",
+                "stat",
+                6,
+                4,
+            ),
+        ],
+    ),
+    Row(
+        "Traffic",
+        [
+            Panel(
+                "Throughput by dataset and lane",
+                [(rate(REQUESTS, REQ, "dataset, lane"), "{{dataset}} {{lane}}")],
+                "reqps",
+            ),
+            Panel(
+                "Replies by status",
+                [(rate(REQUESTS, REQ, "status"), "{{status}}")],
+                "reqps",
+                stack=True,
+            ),
+            Panel(
+                "Error codes",
+                [
+                    (
+                        rate(REQUESTS, REQ + ', code!=""', "dataset, status, code"),
+                        "{{dataset}} {{status}} {{code}}",
+                    )
+                ],
+                "reqps",
+                description="API Particulier error codes: two-digit provider number and "
+                "three-digit subcode; 00xxx are the broker's own.",
+            ),
+            Panel(
+                "5xx ratio by dataset",
+                [
+                    (
+                        f"({rate(REQUESTS, FAILED, 'dataset')} or 0 * {ALL_BY_DATASET})"
+                        f" / {ALL_BY_DATASET}",
+                        "{{dataset}}",
+                    )
+                ],
+                "percentunit",
+            ),
+        ],
+    ),
+    Row(
+        "Latency",
+        [
+            Panel(
+                "Processing time by lane (delivery to ack)",
+                _quantiles("particulier_processing_seconds", REQ, "lane", "{{lane}}"),
+                "s",
+            ),
+            Panel(
+                "Interactive p99 by dataset",
+                [
+                    (
+                        "histogram_quantile(0.99, "
+                        + rate(
+                            "particulier_processing_seconds_bucket",
+                            'dataset=~"$dataset", lane="interactive"',
+                            "dataset, le",
+                        )
+                        + ")",
+                        "{{dataset}}",
+                    )
+                ],
+                "s",
+                description="Alert ParticulierInteractiveLatencyHigh fires above 2.5 s.",
+            ),
+            Panel(
+                "Upstream time by provider (one attempt)",
+                _quantiles("particulier_upstream_seconds", UP, "provider", "{{provider}}"),
+                "s",
+            ),
+            Panel(
+                "Upstream calls by provider",
+                [(rate("particulier_upstream_seconds_count", UP, "provider"), "{{provider}}")],
+                "reqps",
+            ),
+        ],
+    ),
+    Row(
+        "Workers and upstreams",
+        [
+            Panel(
+                "In flight by lane",
+                [(gauge("particulier_in_flight", 'lane=~"$lane"', "lane"), "{{lane}}")],
+                description="Requests being processed; bounded per worker by the lane's "
+                "prefetch (PARTICULIER_INTERACTIVE_PREFETCH, PARTICULIER_BULK_PREFETCH).",
+            ),
+            Panel(
+                "In flight by worker",
+                [
+                    (
+                        gauge("particulier_in_flight", 'lane=~"$lane"', "instance, lane"),
+                        "{{instance}} {{lane}}",
+                    )
+                ],
+            ),
+            Panel(
+                "Upstream retries",
+                [(rate("particulier_upstream_retries_total", UP, "provider"), "{{provider}}")],
+                "ops",
+            ),
+            Panel(
+                "Upstream errors by kind",
+                [
+                    (
+                        rate("particulier_upstream_errors_total", UP, "provider, kind"),
+                        "{{provider}} {{kind}}",
+                    )
+                ],
+                "ops",
+                stack=True,
+                description="Failures after retries: timeout, connect, status_5xx, "
+                "rate_limited; invalid means an answer the mapping could not read.",
+            ),
+            Panel(
+                "Dead letters by reason",
+                [(rate("particulier_dead_letters_total", by="reason"), "{{reason}}")],
+                "ops",
+            ),
+            Panel(
+                "Journal waits",
+                [(rate("particulier_journal_unavailable_total", by="instance"), "{{instance}}")],
+                "ops",
+                description="Requests held because the journal (PostgreSQL) was unreachable.",
+            ),
+        ],
+    ),
+    Row(
+        "RabbitMQ",
+        [
+            Panel(
+                "Ready messages by lane queue",
+                [
+                    (
+                        gauge("rabbitmq_detailed_queue_messages_ready", LANE_QUEUES, "queue"),
+                        "{{queue}}",
+                    )
+                ],
+            ),
+            Panel(
+                "Unacknowledged by lane queue",
+                [
+                    (
+                        gauge("rabbitmq_detailed_queue_messages_unacked", LANE_QUEUES, "queue"),
+                        "{{queue}}",
+                    )
+                ],
+            ),
+            Panel(
+                "Consumers by lane queue",
+                [(gauge("rabbitmq_detailed_queue_consumers", LANE_QUEUES, "queue"), "{{queue}}")],
+            ),
+            Panel(
+                "Dead-letter queue",
+                [(gauge("rabbitmq_detailed_queue_messages", DEAD), "particulier.dead")],
+            ),
+        ],
+    ),
 ]
 
 
 def _panel(panel: Panel, pid: int, x: int, y: int) -> dict[str, Any]:
     custom: dict[str, Any] = {}
     if panel.kind == "timeseries":
-        custom = {"fillOpacity": 10, "lineWidth": 1, "showPoints": "never",
-                  "stacking": {"mode": "normal" if panel.stack else "none", "group": "A"}}
+        custom = {
+            "fillOpacity": 10,
+            "lineWidth": 1,
+            "showPoints": "never",
+            "stacking": {"mode": "normal" if panel.stack else "none", "group": "A"},
+        }
     doc: dict[str, Any] = {
         "id": pid,
         "type": panel.kind,
@@ -157,12 +280,18 @@ def _panel(panel: Panel, pid: int, x: int, y: int) -> dict[str, Any]:
         "datasource": DATASOURCE,
         "gridPos": {"h": panel.height, "w": panel.width, "x": x, "y": y},
         "fieldConfig": {"defaults": {"unit": panel.unit, "custom": custom}, "overrides": []},
-        "options": panel.options or (
-            {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-             "tooltip": {"mode": "multi", "sort": "desc"}}
+        "options": panel.options
+        or (
+            {
+                "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+                "tooltip": {"mode": "multi", "sort": "desc"},
+            }
             if panel.kind == "timeseries"
-            else {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                  "colorMode": "value", "graphMode": "area"}
+            else {
+                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                "colorMode": "value",
+                "graphMode": "area",
+            }
         ),
         "targets": [
             {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend, "refId": chr(65 + i)}
@@ -195,8 +324,16 @@ def dashboard() -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
     pid, y = 1, 0
     for row in ROWS:
-        panels.append({"id": pid, "type": "row", "title": row.title, "collapsed": False,
-                       "gridPos": {"h": 1, "w": 24, "x": 0, "y": y}, "panels": []})
+        panels.append(
+            {
+                "id": pid,
+                "type": "row",
+                "title": row.title,
+                "collapsed": False,
+                "gridPos": {"h": 1, "w": 24, "x": 0, "y": y},
+                "panels": [],
+            }
+        )
         pid, y, x, line = pid + 1, y + 1, 0, 0
         for panel in row.panels:
             if x + panel.width > 24:
@@ -219,22 +356,42 @@ def dashboard() -> dict[str, Any]:
         "time": {"from": "now-3h", "to": "now"},
         "annotations": {"list": []},
         "links": [],
-        "templating": {"list": [
-            {"name": "datasource", "label": "Prometheus", "type": "datasource",
-             "query": "prometheus", "refresh": 1, "hide": 0,
-             "current": {"selected": True, "text": "Prometheus", "value": "prometheus"}},
-            _variable("dataset", "Dataset", "label_values(particulier_requests_total, dataset)"),
-            {"name": "lane", "label": "Lane", "type": "custom",
-             "query": "interactive,bulk", "multi": True, "includeAll": True, "allValue": ".*",
-             "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-             "options": [
-                 {"selected": True, "text": "All", "value": "$__all"},
-                 {"selected": False, "text": "interactive", "value": "interactive"},
-                 {"selected": False, "text": "bulk", "value": "bulk"},
-             ]},
-            _variable("provider", "Provider",
-                      "label_values(particulier_upstream_seconds_count, provider)"),
-        ]},
+        "templating": {
+            "list": [
+                {
+                    "name": "datasource",
+                    "label": "Prometheus",
+                    "type": "datasource",
+                    "query": "prometheus",
+                    "refresh": 1,
+                    "hide": 0,
+                    "current": {"selected": True, "text": "Prometheus", "value": "prometheus"},
+                },
+                _variable(
+                    "dataset", "Dataset", "label_values(particulier_requests_total, dataset)"
+                ),
+                {
+                    "name": "lane",
+                    "label": "Lane",
+                    "type": "custom",
+                    "query": "interactive,bulk",
+                    "multi": True,
+                    "includeAll": True,
+                    "allValue": ".*",
+                    "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+                    "options": [
+                        {"selected": True, "text": "All", "value": "$__all"},
+                        {"selected": False, "text": "interactive", "value": "interactive"},
+                        {"selected": False, "text": "bulk", "value": "bulk"},
+                    ],
+                },
+                _variable(
+                    "provider",
+                    "Provider",
+                    "label_values(particulier_upstream_seconds_count, provider)",
+                ),
+            ]
+        },
         "panels": panels,
     }
 
@@ -249,8 +406,10 @@ def main(argv: list[str]) -> int:
     if current == text:
         return 0
     if "--check" in argv:
-        print("deploy/grafana/dashboard.json drifted: run python deploy/grafana/generate.py",
-              file=sys.stderr)
+        print(
+            "deploy/grafana/dashboard.json drifted: run python deploy/grafana/generate.py",
+            file=sys.stderr,
+        )
         return 1
     DASHBOARD.write_text(text, encoding="utf-8")
     print("wrote deploy/grafana/dashboard.json")

@@ -14,9 +14,10 @@ Two kinds of dead letters (docs/operations.md, "Dead letters"):
 - dead-lettered by RabbitMQ (header ``x-death``, reason ``delivery_limit``): a request delivered
   ``DELIVERY_LIMIT`` times without being acknowledged, i.e. a worker crashed or failed on it
   each time. Replay once the cause is fixed.
-- dead-lettered by a worker (header ``x-dead-reason``): ``no-reply-to`` (nobody to answer) or
-  ``reply-unroutable`` (the requester's reply queue no longer exists). These carry no
-  ``user_id`` and cannot be answered: tell the agency, then drop them.
+- dead-lettered by a worker (header ``x-dead-reason``): ``no-reply-to`` (nobody to answer),
+  ``reply-unroutable`` (the requester's reply queue no longer exists) or ``journal-refused``
+  (the journal refused the row). These carry no ``user_id``, so a replay would be refused
+  ``401 00101``: tell the agency, then drop them.
 
 Nothing here prints a message body: bodies hold personal data. Messages not acted upon go back
 to the queue when the command ends (they are read without acknowledgement).
@@ -45,6 +46,7 @@ from broker.contract import (  # noqa: E402
     DEADLINE_HEADER,
     EXCHANGE,
     REASON_HEADER,
+    REQUESTER_HEADER,
 )
 
 ORIGINAL_KEY_HEADER = "x-original-routing-key"
@@ -54,10 +56,19 @@ REPLAYED_HEADER = "x-replayed-from-dead"
 RABBITMQ_REASONS = frozenset({"delivery_limit", "rejected", "expired"})
 """``x-death`` reasons; ``delivery_limit`` is the one this topology produces."""
 
-_DROPPED_HEADERS = {"x-death", "x-first-death-exchange", "x-first-death-queue",
-                    "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue",
-                    "x-last-death-reason", "x-delivery-count", REASON_HEADER,
-                    ORIGINAL_KEY_HEADER}
+_DROPPED_HEADERS = {
+    "x-death",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-last-death-exchange",
+    "x-last-death-queue",
+    "x-last-death-reason",
+    "x-delivery-count",
+    REASON_HEADER,
+    REQUESTER_HEADER,
+    ORIGINAL_KEY_HEADER,
+}
 
 
 def _text(value: Any) -> str:
@@ -78,7 +89,11 @@ class DeadLetter:
     @property
     def replayable(self) -> bool:
         """A request RabbitMQ itself dead-lettered, whose requester is known."""
-        return bool(self.requester and self.routing_key and self.reason in RABBITMQ_REASONS)
+        return bool(
+            self.requester
+            and self.routing_key
+            and self.reason in RABBITMQ_REASONS | {"journal-refused"}
+        )
 
     @classmethod
     def of(cls, message: AbstractIncomingMessage) -> DeadLetter:
@@ -98,7 +113,7 @@ class DeadLetter:
         return cls(
             message_id=message.message_id or "",
             dataset=message.type or "",
-            requester=message.user_id or "",
+            requester=message.user_id or _text(headers.get(REQUESTER_HEADER, "")),
             reason=reason or "unknown",
             routing_key=key,
             deaths=deaths,
@@ -139,7 +154,7 @@ def _replay_message(
         correlation_id=message.correlation_id,
         message_id=message.message_id,
         reply_to=message.reply_to,
-        user_id=message.user_id,
+        user_id=letter.requester or None,
         type=message.type,
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
     )
@@ -189,14 +204,22 @@ async def run(args: argparse.Namespace, out: Any = sys.stdout) -> dict[str, int]
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("command", choices=["list", "replay", "drop"])
-    p.add_argument("--url", default=os.environ.get("PARTICULIER_AMQP_URL",
-                                                   "amqp://guest:guest@127.0.0.1:5672/"))
-    p.add_argument("--limit", type=int, default=1000, help="dead letters to look at (from the head)")
+    p.add_argument(
+        "--url",
+        default=os.environ.get("PARTICULIER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+    )
+    p.add_argument(
+        "--limit", type=int, default=1000, help="dead letters to look at (from the head)"
+    )
     p.add_argument("--reason", help="only those dead-lettered for this reason")
     p.add_argument("--message-id", action="append", help="only this message (repeatable)")
-    p.add_argument("--extend-deadline", type=float, metavar="SECONDS",
-                   help="replay: give each request a new deadline this far in the future "
-                   "(otherwise a request past its deadline is answered 504 00803, not served)")
+    p.add_argument(
+        "--extend-deadline",
+        type=float,
+        metavar="SECONDS",
+        help="replay: give each request a new deadline this far in the future "
+        "(otherwise a request past its deadline is answered 504 00803, not served)",
+    )
     p.add_argument("--yes", action="store_true", help="act (without it, replay and drop only show)")
     return p
 

@@ -197,8 +197,10 @@ def main(argv: list[str]) -> int:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(ROOT)}")
     for path in drifted:
-        print(f"{path.relative_to(ROOT)} drifted: run python deploy/rabbitmq/generate.py",
-              file=sys.stderr)
+        print(
+            f"{path.relative_to(ROOT)} drifted: run python deploy/rabbitmq/generate.py",
+            file=sys.stderr,
+        )
     return 1 if drifted else 0
 
 

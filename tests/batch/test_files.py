@@ -69,7 +69,7 @@ def test_semicolon_csv_with_mapping_streams_typed_params(tmp_path: Path) -> None
     assert rows[1].params == {"nomNaissance": "DURAND", "sexeEtatCivil": "M"}
     # A short row lacks a mapped column only if the mapped one is missing; here it is present.
     assert rows[2].params == {"nomNaissance": "SHORT"}
-    assert rows[3].problem == LOCAL_MALFORMED_ROW
+    assert rows[3].problem == LOCAL_MALFORMED_ROW and rows[3].id == "A4"
     assert count_rows(source, InputFormat.CSV) == 4
 
 
@@ -230,16 +230,19 @@ def test_message_ids_are_deterministic() -> None:
     assert parse_message_id("foreign") is None
 
 
-async def test_pacer_cuts_on_429_and_recovers() -> None:
+async def test_pacer_follows_the_accepted_rate_on_429() -> None:
     pacer = Pacer()
     for _ in range(50):
         await pacer.wait()
-    assert pacer.rate is None
-    pacer._sends.rate = 400.0
+    assert pacer.rate is None  # unbounded until the broker says otherwise
+    for _ in range(10):
+        pacer.answered()
     pacer.throttled()
-    assert pacer.rate == pytest.approx(300.0)
+    assert pacer.rate == pytest.approx(9.5)  # 95 % of 10 accepted (over one second at least)
+    assert pacer.ceiling == pytest.approx(10.0)
+    before = pacer.rate
     pacer.throttled()  # within a second: one cut only
-    assert pacer.rate == pytest.approx(300.0)
+    assert pacer.rate == before
     limited = Pacer(limit=20)
     began = time.monotonic()
     for _ in range(11):

@@ -155,7 +155,7 @@ async def test_ten_thousand_rows_complete_and_correct(
 async def test_runner_killed_half_way_then_resumed_writes_every_row_once(
     tmp_path: Path, batch_env: dict[str, str], worker: object, simulator: Simulator
 ) -> None:
-    size, start, window = 5_000, 20_000, 200
+    size, start, window = 4_000, 20_000, 200
     people, out = tmp_path / "people.csv", tmp_path / "out.csv"
     await export(batch_env, people, size, start)
     run_id = f"kill-{uuid.uuid4().hex[:6]}"
@@ -345,7 +345,7 @@ async def test_worker_killed_mid_run_every_row_answered_once(
     connection = await aio_pika.connect(own_vhost)
     async with connection:
         await topology.apply(await connection.channel(), registry.providers())
-    size, start = 3_000, 60_000
+    size, start = 2_000, 60_000
     people, out = tmp_path / "people.jsonl", tmp_path / "out.jsonl"
     await export(env, people, size, start)
     run_id = f"wkill-{uuid.uuid4().hex[:6]}"

@@ -37,20 +37,22 @@ def known_environment() -> set[str]:
         names |= set(re.findall(r"PARTICULIER_[A-Z_]+[A-Z]", text))
         if 'env_prefix="PARTICULIER_"' not in text:
             continue
-        module = importlib.import_module(
-            ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        )
+        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, BaseSettings)
-                    and value.model_config.get("env_prefix") == "PARTICULIER_"):
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseSettings)
+                and value.model_config.get("env_prefix") == "PARTICULIER_"
+            ):
                 names |= {f"PARTICULIER_{field.upper()}" for field in value.model_fields}
     return names
 
 
 def test_every_service_of_the_stack_is_there() -> None:
     services = _services()
-    assert {"rabbitmq", "postgres", "setup", "simulator", "worker", "prometheus",
-            "grafana"} <= set(services)
+    assert {"rabbitmq", "postgres", "setup", "simulator", "worker", "prometheus", "grafana"} <= set(
+        services
+    )
     assert services["rabbitmq"]["image"] == "rabbitmq:3.13-management"
     assert services["postgres"]["image"] == "postgres:16"
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
@@ -64,8 +66,11 @@ def test_setup_runs_the_three_commands_once_before_the_workers() -> None:
     services = _services()
     script = services["setup"]["command"][0]
     lines = [line.strip() for line in script.splitlines() if line.strip()]
-    assert lines[:3] == ["particulier db migrate", "particulier habilitations seed-demo",
-                         "particulier topology apply"]
+    assert lines[:3] == [
+        "particulier db migrate",
+        "particulier habilitations seed-demo",
+        "particulier topology apply",
+    ]
     assert services["setup"]["restart"] == "no"
     assert services["setup"]["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
     assert services["setup"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -106,8 +111,9 @@ def test_environment_names_are_read_by_the_code() -> None:
 def test_amqp_logins_exist_in_the_dev_definitions() -> None:
     import json
 
-    users = {u["name"] for u in json.loads((DEPLOY / "rabbitmq" / "users.dev.json").read_text())
-             ["users"]}
+    users = {
+        u["name"] for u in json.loads((DEPLOY / "rabbitmq" / "users.dev.json").read_text())["users"]
+    }
     for name, service in _services().items():
         url = service.get("environment", {}).get("PARTICULIER_AMQP_URL")
         if url:
@@ -126,21 +132,30 @@ def test_prometheus_and_grafana_get_their_files() -> None:
 
 def test_dockerfile() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
-    instructions = [line.split(None, 1) for line in text.splitlines()
-                    if line.strip() and not line.lstrip().startswith("#")
-                    and not line.startswith((" ", "\t"))]
+    instructions = [
+        line.split(None, 1)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#") and not line.startswith((" ", "\t"))
+    ]
     froms = [rest for op, *rest in instructions if op == "FROM"]
     assert froms and all(f[0].startswith("python:3.11-slim") for f in froms)
     assert any(op == "RUN" and "pip install ." in rest[0] for op, *rest in instructions)
     users = [rest[0] for op, *rest in instructions if op == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert 'ENTRYPOINT ["particulier"]' in text
-    ignore = [line.strip() for line in (DEPLOY / "Dockerfile.dockerignore").read_text()
-              .splitlines() if line.strip() and not line.startswith("#")]
+    ignore = [
+        line.strip()
+        for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert ignore[0] == "*", "the build context must start empty (no .venv, no .git, no keys)"
     assert {"!pyproject.toml", "!README.md", "!broker/", "!workers/"} <= set(ignore)
-    copied = {source for op, *rest in instructions if op == "COPY"
-              and not rest[0].startswith("--from") for source in rest[0].split()[:-1]}
+    copied = {
+        source
+        for op, *rest in instructions
+        if op == "COPY" and not rest[0].startswith("--from")
+        for source in rest[0].split()[:-1]
+    }
     assert {"pyproject.toml", "broker", "workers"} <= copied
     for source in copied:
         assert (ROOT / source).exists(), f"COPY of a missing {source}"

@@ -70,8 +70,13 @@ async def _depth(channel: aio_pika.abc.AbstractChannel, queue: str, expect: int)
 
 
 async def test_list_replay_and_drop(amqp_url: str) -> None:
-    body = json.dumps({"dataset": "cnav.quotient_familial", "recipient": "13002526500013",
-                       "params": {"nomNaissance": "SECRET-NAME"}}).encode()
+    body = json.dumps(
+        {
+            "dataset": "cnav.quotient_familial",
+            "recipient": "13002526500013",
+            "params": {"nomNaissance": "SECRET-NAME"},
+        }
+    ).encode()
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -80,10 +85,16 @@ async def test_list_replay_and_drop(amqp_url: str) -> None:
         key = "interactive.cnav.quotient_familial"
         requests = await channel.get_exchange(EXCHANGE)
         await requests.publish(
-            aio_pika.Message(body, message_id="poison-1", correlation_id="c-1",
-                             reply_to="reply.guest.gone", user_id="guest",
-                             type="cnav.quotient_familial", content_type="application/json",
-                             headers={"x-deadline": 1}),
+            aio_pika.Message(
+                body,
+                message_id="poison-1",
+                correlation_id="c-1",
+                reply_to="reply.guest.gone",
+                user_id="guest",
+                type="cnav.quotient_familial",
+                content_type="application/json",
+                headers={"x-deadline": 1},
+            ),
             routing_key=key,
         )
         # a worker fails on it every time: RabbitMQ dead-letters it past the delivery limit
@@ -96,9 +107,12 @@ async def test_list_replay_and_drop(amqp_url: str) -> None:
         # what Worker._dead_letter publishes for a request without reply_to
         dead = await channel.get_exchange(DEAD_EXCHANGE)
         await dead.publish(
-            aio_pika.Message(body, message_id="orphan-1", type="cnav.quotient_familial",
-                             headers={REASON_HEADER: "no-reply-to",
-                                      "x-original-routing-key": key}),
+            aio_pika.Message(
+                body,
+                message_id="orphan-1",
+                type="cnav.quotient_familial",
+                headers={REASON_HEADER: "no-reply-to", "x-original-routing-key": key},
+            ),
             routing_key=key,
         )
         assert await _depth(channel, DEAD_QUEUE, 2) == 2

@@ -54,9 +54,12 @@ def test_dashboard_structure() -> None:
     cells: set[tuple[int, int]] = set()
     for panel in panels:
         grid = panel["gridPos"]
-        assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24, panel["title"]
-        covered = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
-                   for y in range(grid["y"], grid["y"] + grid["h"])}
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
+        covered = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
         assert not covered & cells, f"{panel['title']} overlaps another panel"
         cells |= covered
         if panel["type"] == "row":
@@ -64,8 +67,17 @@ def test_dashboard_structure() -> None:
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
         assert panel["targets"], panel["title"]
     titles = " ".join(p["title"].lower() for p in panels)
-    for topic in ("throughput", "status", "error codes", "processing", "upstream time",
-                  "in flight", "retries", "upstream errors", "dead letters"):
+    for topic in (
+        "throughput",
+        "status",
+        "error codes",
+        "processing",
+        "upstream time",
+        "in flight",
+        "retries",
+        "upstream errors",
+        "dead letters",
+    ):
         assert topic in titles, f"no panel about {topic}"
 
 
@@ -78,14 +90,17 @@ def test_every_expression_parses(tmp_path: Path) -> None:
     """promtool has no offline query parser: each expression becomes a recording rule."""
     tool = promtool()
     rules = [
-        {"record": f"dashboard:{re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')}",
-         "expr": _concrete(expr)}
+        {
+            "record": f"dashboard:{re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')}",
+            "expr": _concrete(expr),
+        }
         for name, expr in _targets()
     ]
     path = tmp_path / "dashboard_rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
-    done = subprocess.run([tool, "check", "rules", str(path)], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [tool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(rules)} rules found" in done.stdout
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+
 import pytest
 import yaml
 
@@ -55,9 +56,13 @@ def _stop_grace() -> float:
 def test_every_manifest_is_well_formed() -> None:
     docs = _documents()
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    assert {("Deployment", "particulier-worker"), ("Deployment", "particulier-simulator"),
-            ("Service", "particulier-simulator"), ("ScaledObject", "particulier-worker"),
-            ("ConfigMap", "particulier-config")} <= kinds
+    assert {
+        ("Deployment", "particulier-worker"),
+        ("Deployment", "particulier-simulator"),
+        ("Service", "particulier-simulator"),
+        ("ScaledObject", "particulier-worker"),
+        ("ConfigMap", "particulier-config"),
+    } <= kinds
     for doc in docs:
         assert doc["apiVersion"] and doc["metadata"]["name"]
     for path in K8S.glob("*.yaml"):  # secret.example.yaml too, though not applied
@@ -137,8 +142,10 @@ def test_keda_scales_on_exactly_the_lane_queues(lane: str) -> None:
     meta = trigger["metadata"]
     assert trigger["type"] == "rabbitmq" and meta["protocol"] == "http"
     assert meta["useRegex"] == "true" and meta["operation"] == "sum"
-    queues = [q["name"] for q in json.loads(
-        (DEPLOY / "rabbitmq" / "definitions.json").read_text())["queues"]]
+    queues = [
+        q["name"]
+        for q in json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())["queues"]
+    ]
     matched = {q for q in queues if re.search(meta["queueName"], q)}
     assert matched == {q for q in queues if q.endswith(f".{lane}")} != set()
     auth = trigger["authenticationRef"]["name"]

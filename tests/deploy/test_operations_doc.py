@@ -52,7 +52,18 @@ def test_internal_links_resolve() -> None:
 
 def test_topics_the_brief_asks_for() -> None:
     text = _doc()
-    for words in ("KEDA", "ScaledObject", "three", "quorum queue", "partition", "rabbitmqadmin",
-                  "shovel", "dead_letters.py", "restart", "certification.md", "journal.md",
-                  "--scale worker="):
+    for words in (
+        "KEDA",
+        "ScaledObject",
+        "three",
+        "quorum queue",
+        "partition",
+        "rabbitmqadmin",
+        "shovel",
+        "dead_letters.py",
+        "restart",
+        "certification.md",
+        "journal.md",
+        "--scale worker=",
+    ):
         assert words in text, words

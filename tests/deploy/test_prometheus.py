@@ -20,8 +20,9 @@ def _rules() -> list[dict]:
 
 
 def _promtool(*args: str) -> None:
-    done = subprocess.run([promtool(), *args], cwd=PROMETHEUS, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [promtool(), *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, f"promtool {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
 
 

@@ -128,8 +128,9 @@ def test_conf_loads_the_definitions_directory_compose_mounts() -> None:
     compose = (DEPLOY.parent / "docker-compose.yml").read_text(encoding="utf-8")
     directory = conf["definitions.local.path"].rstrip("/")
     for name in ("definitions.json", "users.dev.json"):
-        assert re.search(rf"deploy/rabbitmq/{re.escape(name)}:{re.escape(directory)}/[\w.-]+\.json",
-                         compose), f"{name} is not mounted in {directory}"
+        assert re.search(
+            rf"deploy/rabbitmq/{re.escape(name)}:{re.escape(directory)}/[\w.-]+\.json", compose
+        ), f"{name} is not mounted in {directory}"
     assert int(conf["consumer_timeout"]) > 60_000
     assert conf["queue_leader_locator"] == "balanced"
 
@@ -155,6 +156,7 @@ def test_enabled_plugins_are_an_erlang_list_of_installed_plugins() -> None:
     assert {"rabbitmq_management", "rabbitmq_prometheus"} <= plugins
     installed = glob.glob("/usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins/")
     if installed:
-        present = {re.sub(r"-[\d.]+(\.ez)?$", "", Path(p).name)
-                   for p in glob.glob(installed[0] + "*")}
+        present = {
+            re.sub(r"-[\d.]+(\.ez)?$", "", Path(p).name) for p in glob.glob(installed[0] + "*")
+        }
         assert plugins <= present, plugins - present

@@ -1,0 +1,209 @@
+"""Habilitations, scopes, rate limits and the journal, seen through the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aio_pika
+import aiormq
+import asyncpg
+import pytest
+from stdnum import luhn
+
+from broker import registry, topology
+from broker.certification import Certifier, KeyRing
+from broker.client import Client
+from broker.db import create_pool
+from broker.habilitations import Habilitations, grant, revoke
+from broker.journal import Journal
+from broker.population import Population
+from broker.worker import Worker
+
+from ..conftest import Services, Simulator
+from ..db.support import Proxy
+
+DATASET = "cnav.quotient_familial"
+SIRET = "13002526500013"
+POPULATION = Population(1_000_000)
+
+
+def person(index: int) -> dict[str, object]:
+    found = next(p for p in map(POPULATION.person, range(index, index + 100)) if p.found)
+    return found.params()
+
+
+def new_siret() -> str:
+    """A random valid SIRET: both the SIREN and the whole number pass the Luhn check."""
+    siren = f"{uuid.uuid4().int % 10**8:08d}"
+    siren += luhn.calc_check_digit(siren)
+    base = siren + f"{uuid.uuid4().int % 10**4:04d}"
+    return base + luhn.calc_check_digit(base)
+
+
+@dataclass
+class Agency:
+    name: str
+    user: str
+    url: str
+
+
+@pytest.fixture
+def agency(services: Services) -> Agency:
+    """A fresh agency with its own RabbitMQ user, confined to its reply queues."""
+    user = f"agency_{uuid.uuid4().hex[:8]}"
+    name = f"Mairie {user}"
+    subprocess.run(
+        [sys.executable, "-m", "broker.cli", "agencies", "create", name, "--siret", new_siret(),
+         "--user", user, "--password", "secret", "--vhost", services.vhost],
+        check=True, capture_output=True,
+    )
+    host = services.amqp_url.split("@", 1)[1]
+    return Agency(name, user, f"amqp://{user}:secret@{host}")
+
+
+async def test_agency_without_habilitation_is_refused(agency: Agency, worker: object) -> None:
+    async with Client(agency.url) as client:
+        reply = await client.request(DATASET, person(0), recipient=SIRET, timeout=10)
+    assert reply.status == 403
+    assert [e.code for e in reply.body.errors] == ["00100"]
+    assert reply.data is None
+
+
+async def test_one_scope_unmasks_one_group_then_revocation_bites(
+    agency: Agency, services: Services, worker: object
+) -> None:
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        granted = await grant(
+            conn, agency.name, {DATASET: ["cnaf_adresse"]},
+            legal_basis="Tarification sociale de la cantine", legal_reference="CASF L123-1",
+            rate_interactive=None,
+        )
+        await asyncio.sleep(2.5)  # the workers' cache refreshes every 2 s
+        async with Client(agency.url) as client:
+            reply = await client.request(DATASET, person(10), recipient=SIRET, timeout=10)
+            assert reply.status == 200, reply.body.errors
+            assert reply.data is not None and set(reply.data) == {"adresse"}
+            assert reply.body.meta.scopes == ["cnaf_adresse"]
+            await revoke(conn, granted)
+            revoked_at = time.monotonic()
+            while True:
+                reply = await client.request(DATASET, person(20), recipient=SIRET, timeout=10)
+                if reply.status == 403:
+                    break
+                assert time.monotonic() - revoked_at < 5, "revocation not effective within 5 s"
+                await asyncio.sleep(0.2)
+        assert time.monotonic() - revoked_at < 5
+    finally:
+        await conn.close()
+
+
+async def test_rate_limit_answers_429_and_the_sdk_can_wait(
+    agency: Agency, services: Services, worker: object
+) -> None:
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        await grant(
+            conn, agency.name, {DATASET: ["cnaf_quotient_familial"]},
+            legal_basis="Tarifs", legal_reference="CGCT", rate_interactive=5,
+        )
+    finally:
+        await conn.close()
+    await asyncio.sleep(2.5)
+    async with Client(agency.url) as client:
+        burst = await asyncio.gather(
+            *(client.request(DATASET, person(100 + i), recipient=SIRET, timeout=10) for i in range(20))
+        )
+        limited = [r for r in burst if r.status == 429]
+        assert limited, "a burst of 20 at 5/s must be limited"
+        assert all(r.body.errors[0].code == "00429" and r.retry_in for r in limited)
+        patient = await asyncio.gather(
+            *(
+                client.request(DATASET, person(300 + i), recipient=SIRET, timeout=30,
+                               retry_rate_limited=True)
+                for i in range(10)
+            )
+        )
+        assert [r.status for r in patient] == [200] * 10
+
+
+async def test_agency_cannot_read_another_reply_queue_nor_publish_as_another(
+    agency: Agency, services: Services, worker: object
+) -> None:
+    connection = await aio_pika.connect(agency.url)
+    async with connection:
+        channel = await connection.channel()
+        with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+            await channel.declare_queue("reply.guest.spy", auto_delete=True)
+    connection = await aio_pika.connect(agency.url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        own = await channel.declare_queue(f"reply.{agency.user}.{uuid.uuid4().hex}", exclusive=True)
+        exchange = await channel.get_exchange("particulier.requests", ensure=False)
+        with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed):
+            await exchange.publish(
+                aio_pika.Message(b"{}", user_id="guest", reply_to=own.name, correlation_id="x"),
+                routing_key="interactive." + DATASET,
+            )
+
+
+@pytest.fixture
+async def outage_worker(services: Services, simulator: Simulator) -> AsyncIterator[tuple[Proxy, str]]:
+    """A worker on a vhost of its own whose PostgreSQL link the test can cut."""
+    vhost = f"particulier-pg-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+    amqp_url = services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        await topology.apply(await connection.channel(), registry.providers())
+    proxy = Proxy()
+    await proxy.start()
+    url = services.database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    pool = await create_pool(url)
+    habilitations, journal = Habilitations(pool), Journal(pool, timeout=1.0)
+    await habilitations.start()
+    await journal.start()
+    keyring = KeyRing.load()
+    from broker.config import Settings
+
+    instance = Worker(
+        [registry.provider("cnav")], habilitations=habilitations, journal=journal,
+        certifier=Certifier(keyring), keyring=keyring,
+        config=Settings(amqp_url=amqp_url, simulator_url=simulator.url),
+    )
+    await instance.start()
+    yield proxy, amqp_url
+    await instance.stop(grace=5)
+    await journal.close()
+    await habilitations.close()
+    await proxy.stop()
+    pool.terminate()
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+
+
+async def test_postgresql_outage_sends_no_data_and_loses_nothing(
+    outage_worker: tuple[Proxy, str],
+) -> None:
+    proxy, amqp_url = outage_worker
+    async with Client(amqp_url) as client:
+        first = await client.request(DATASET, person(400), recipient=SIRET, timeout=10)
+        assert first.status == 200
+        await proxy.stop()
+        calls = [
+            asyncio.ensure_future(client.request(DATASET, person(500 + 3 * i), recipient=SIRET,
+                                                 timeout=60))
+            for i in range(20)
+        ]
+        await asyncio.sleep(3)
+        assert not any(c.done() for c in calls), "a reply left while the journal was down"
+        await proxy.start()
+        replies = await asyncio.gather(*calls)
+    assert [r.status for r in replies] == [200] * 20
