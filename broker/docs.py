@@ -10,7 +10,7 @@ from typing import Any
 
 from . import registry
 from .datasets import Dataset, Provider, validate_params
-from .errors import BROKER, ErrorSpec, ProblemError
+from .errors import BROKER, ErrorSpec, ProblemError, all_specs
 from .population import Population
 from .simulation import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
 from .upstream import Upstream
@@ -48,13 +48,13 @@ def _params_table(dataset: Dataset) -> list[str]:
 
 
 def _error_rows(specs: list[ErrorSpec]) -> list[str]:
-    lines = ["| code | status | title |", "|---|---|---|"]
+    lines = ["| code | status | title | detail |", "|---|---|---|---|"]
     seen = set()
     for spec in specs:
         if spec.code in seen:
             continue
         seen.add(spec.code)
-        lines.append(f"| `{spec.code}` | {spec.status} | {spec.title} |")
+        lines.append(f"| `{spec.code}` | {spec.status} | {spec.title} | {spec.detail} |")
     return lines
 
 
@@ -182,8 +182,41 @@ def datasets_markdown() -> str:
             lines.append(
                 f"| `{dataset.id}` | {dataset.version} | {provider.label} | `{dataset.route}` |"
             )
-    lines.append("")
+    lines += [
+        "",
+        "## Errors every dataset can answer",
+        "",
+        "Codes `00xxx` are the broker's own; `001xx`–`005xx` are API Particulier's, `008xx` "
+        "are this broker's additions for what only a message-driven service can get wrong. "
+        "Each dataset's section lists its provider's codes.",
+        "",
+        *_error_rows(all_specs()),
+        "",
+        _ADDING,
+        "",
+    ]
     for provider in providers.values():
         for dataset in provider.datasets:
             lines.extend(_section(provider, dataset, examples[(dataset.id, dataset.version)]))
     return "\n".join(lines)
+
+
+_ADDING = """## Adding a dataset
+
+A dataset is one declaration in its provider's package under `workers/<provider>/`; nothing in
+`broker/` changes:
+
+1. a module `workers/<provider>/<dataset>.py` with the params model (a `Params` or `Civility`
+   subclass, API Particulier's parameter names, `ErrorCode` markers for the codes of invalid
+   values), the `data` models (the OpenAPI's names, types and nullability), the scopes-to-fields
+   mask, the upstream call and mapping (one `Renaming` table serves the worker and the
+   simulator), and a `Dataset(...)` declaration with an `example_params` that answers 200;
+2. its entry in the package's `datasets.py`, and the simulator's synthetic data for it;
+3. its provider errors, where they differ from `ProviderErrors`' defaults;
+4. tests under `tests/providers/`, and its staging cases in a folder of
+   `tests/conformance/` when API Particulier publishes none;
+5. `make schemas` regenerates `schemas/`, this file and the RabbitMQ definitions (tests fail
+   until it is run).
+
+A new provider is a new package exposing `PROVIDER`: the registry finds it, `topology apply`
+declares its queues, `particulier worker --all` serves it."""

@@ -181,13 +181,6 @@ class _Broker(_Catalogue):
         "Vous avez effectué trop de requêtes",
         retry_in=1,
     )
-    NETWORK = ErrorSpec(
-        "00501",
-        504,
-        "Erreur réseau",
-        "Problème de connexion au serveur distant. Il s'agit souvent d'une erreur temporaire.",
-        retry_in=10,
-    )
     UNREADABLE = ErrorSpec(
         "00801",
         400,
@@ -207,16 +200,8 @@ class _Broker(_Catalogue):
         "Le délai fixé par le demandeur est écoulé : la demande n'a pas été transmise au "
         "fournisseur.",
     )
-    JOURNAL_UNAVAILABLE = ErrorSpec(
-        "00804",
-        503,
-        "Journal indisponible",
-        "Le journal des accès est momentanément indisponible : aucune donnée ne peut être "
-        "transmise.",
-        retry_in=5,
-    )
     INTERNAL = ErrorSpec(
-        "00805",
+        "00804",
         500,
         "Erreur interne",
         "Une erreur inattendue est survenue dans le broker. L'équipe technique a été notifiée.",

@@ -121,10 +121,11 @@ class Pacer:
     Without ``limit`` it starts unbounded. The broker's limiter lets through exactly the
     habilitation's rate, so on a 429 (at most one acted on per second) the rate at which
     replies other than 429 came over the last two seconds is taken as the limit, and the pace
-    drops to 95 % of it (a pace at the limit itself is refused half the time). Without 429 the
-    pace climbs back towards 97 % of that limit within seconds, and probes above it only after
-    half a minute without 429 (the habilitation may have been raised), by 1 % a second, up to
-    ``limit``.
+    drops to 95 % of it (a pace at the limit itself is refused half the time). The first 429
+    pauses publication for a second and measures after it: 429s come back faster than the
+    accepted replies of the same burst. Without 429 the pace climbs back towards 97 % of the
+    measured limit within seconds, and probes above it only after half a minute without 429
+    (the habilitation may have been raised), by 1 % a second, up to ``limit``.
     """
 
     def __init__(self, limit: float | None = None, *, floor: float = 0.5) -> None:
@@ -136,22 +137,35 @@ class Pacer:
         self._next = 0.0
         self._last_cut = -1e9
         self._last_raise = time.monotonic()
+        self._measure_at: float | None = None
         self._accepted = _Meter()
 
     async def wait(self) -> None:
-        if self.rate is None:
-            return
         now = time.monotonic()
+        self._measure_due(now)
         at = max(now, self._next)
-        self._next = at + 1.0 / self.rate
+        if self.rate is not None:
+            self._next = at + 1.0 / self.rate
         if at > now:
             await asyncio.sleep(at - now)
 
     def throttled(self) -> None:
         now = time.monotonic()
-        if now - self._last_cut < 1.0:
+        if now - self._last_cut < 1.0 or self._measure_at is not None:
             return
         self._last_cut = self._last_raise = now
+        if self.ceiling is None:
+            self._measure_at = now + 1.0
+            self._next = max(self._next, now + 1.0)
+        else:
+            self._cut(now)
+
+    def _measure_due(self, now: float) -> None:
+        if self._measure_at is not None and now >= self._measure_at:
+            self._measure_at = None
+            self._cut(now)
+
+    def _cut(self, now: float) -> None:
         measured = self._accepted.rate(now)
         if self.rate is not None:
             measured = min(measured, self.rate)
@@ -162,6 +176,7 @@ class Pacer:
     def answered(self) -> None:
         now = time.monotonic()
         self._accepted.tick(now)
+        self._measure_due(now)
         if self.rate is None or now - self._last_raise < 1.0:
             return
         self._last_raise = now

@@ -230,22 +230,27 @@ def test_message_ids_are_deterministic() -> None:
     assert parse_message_id("foreign") is None
 
 
-async def test_pacer_follows_the_accepted_rate_on_429() -> None:
+async def test_pacer_follows_the_accepted_rate_on_429(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("broker.batch.session.time.monotonic", lambda: clock[0])
     pacer = Pacer()
-    for _ in range(50):
-        await pacer.wait()
+    await pacer.wait()
     assert pacer.rate is None  # unbounded until the broker says otherwise
-    for _ in range(10):
+    pacer.throttled()  # the first 429 pauses a second, then measures
+    assert pacer.rate is None
+    for _ in range(20):
+        clock[0] += 0.05
         pacer.answered()
-    pacer.throttled()
-    assert pacer.rate == pytest.approx(9.5)  # 95 % of 10 accepted (over one second at least)
-    assert pacer.ceiling == pytest.approx(10.0)
-    before = pacer.rate
-    pacer.throttled()  # within a second: one cut only
-    assert pacer.rate == before
+    assert pacer.rate == pytest.approx(19.0)  # 95 % of the 20 accepted in that second
+    assert pacer.ceiling == pytest.approx(20.0)
+    clock[0] += 0.5
+    pacer.throttled()  # within a second of the last cut: ignored
+    assert pacer.rate == pytest.approx(19.0)
+
+
+async def test_pacer_with_a_limit_spaces_publications() -> None:
     limited = Pacer(limit=20)
     began = time.monotonic()
     for _ in range(11):
         await limited.wait()
     assert time.monotonic() - began == pytest.approx(0.5, abs=0.15)
-    await asyncio.sleep(0)

@@ -1,0 +1,158 @@
+"""A benchmark-only worker entry point: the production worker with one step made a no-op.
+
+Never for production: replies of ``nosign`` carry no proof and ``nojournal`` writes no audit
+row. It exists to measure what signing and the journal cost the path::
+
+    python -m benchmarks.bench_worker --variant nosign --metrics-port 9200 cnav
+
+Variants:
+
+- ``full``: the production worker exactly, started from here (same code path as
+  ``particulier worker``; the reference of the comparisons).
+- ``nosign``: a :class:`NoopCertifier` serialises the reply with ``json.dumps`` instead of
+  canonicalising and signing it, and the request hash (which only serves the proof) is a
+  constant: what remains is what any unsigned reply would cost.
+- ``nojournal``: a :class:`NoopJournal` commits nothing, and the journal-only work done in
+  the worker (the subject's keyed pseudonym, the reply digest) is skipped.
+- ``bare``: both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from broker import registry
+from broker import worker as worker_module
+from broker.certification import Certifier, KeyRing
+from broker.config import settings
+from broker.db import create_pool
+from broker.habilitations import Habilitations
+from broker.journal import Journal, JournalEntry
+
+__all__ = ["VARIANTS", "NoopCertifier", "NoopJournal", "main"]
+
+VARIANTS = ("full", "nosign", "nojournal", "bare")
+log = logging.getLogger("particulier.bench_worker")
+
+_NO_HASH = "0" * 64
+
+
+class NoopCertifier(Certifier):
+    """Serialises replies without signing them."""
+
+    def sign(
+        self,
+        reply: Mapping[str, Any],
+        *,
+        dataset: str | None,
+        request_hash: str,
+        issued_at: datetime,
+    ) -> str:
+        return ""
+
+    def seal(
+        self,
+        reply: Mapping[str, Any],
+        *,
+        dataset: str | None,
+        request_hash: str,
+        issued_at: datetime,
+    ) -> bytes:
+        return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class NoopJournal(Journal):
+    """Commits nothing: every ``record`` returns at once, nothing is ever replayed."""
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def record(self, entry: JournalEntry, reply: bytes) -> None:
+        return None
+
+    async def replay(self, requester: str, message_id: str) -> bytes | None:
+        return None
+
+
+def _stub(name: str, value: Any) -> None:
+    """Replace a name the worker module looks up at call time, if it still has it."""
+    if hasattr(worker_module, name):
+        setattr(worker_module, name, value)
+        log.info("bench variant: broker.worker.%s stubbed", name)
+    else:
+        log.warning("bench variant: broker.worker.%s not found; not stubbed", name)
+
+
+async def run(variant: str, provider_names: list[str], metrics_port: int | None) -> None:
+    """What :func:`broker.worker.run` does, with the variant's no-ops in place."""
+    config = settings()
+    providers = [registry.provider(n) for n in provider_names]
+    pool = await create_pool(config.database_url)
+    habilitations = Habilitations(pool)
+    journal: Journal
+    if variant in ("nojournal", "bare"):
+        journal = NoopJournal(pool)
+        _stub("pseudonym", lambda subject, key=None: _NO_HASH)
+        _stub("reply_digest", lambda reply: _NO_HASH)
+    else:
+        journal = Journal(pool)
+    keyring = KeyRing.load()
+    certifier: Certifier
+    if variant in ("nosign", "bare"):
+        certifier = NoopCertifier(keyring)
+        _stub("request_hash", lambda **_: _NO_HASH)
+    else:
+        certifier = Certifier(keyring)
+    await habilitations.start()
+    await journal.start()
+    worker = worker_module.Worker(
+        providers,
+        habilitations=habilitations,
+        journal=journal,
+        certifier=certifier,
+        keyring=keyring,
+        config=config,
+    )
+    await worker.start()
+    await worker.serve_metrics(metrics_port)
+    log.info("benchmark worker started: variant=%s", variant)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await worker.stop()
+    await journal.close()
+    await habilitations.close()
+    await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variant", choices=VARIANTS, default="full")
+    parser.add_argument("--metrics-port", type=int, default=None)
+    parser.add_argument("providers", nargs="+")
+    args = parser.parse_args()
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("aio_pika", "aiormq", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    asyncio.run(run(args.variant, args.providers, args.metrics_port))
+
+
+if __name__ == "__main__":
+    main()
