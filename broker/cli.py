@@ -74,6 +74,10 @@ def worker_command(
     providers: Annotated[list[str] | None, typer.Argument(help="Providers to serve.")] = None,
     all_providers: Annotated[bool, typer.Option("--all", help="Serve every provider.")] = False,
     metrics_port: Annotated[int | None, typer.Option(help="Port of /metrics.")] = None,
+    lane: Annotated[
+        list[Lane] | None,
+        typer.Option(help="Lanes to consume (default both); a process per lane isolates them."),
+    ] = None,
     verbose: bool = False,
 ) -> None:
     """Run a worker for some providers (or --all) until SIGTERM."""
@@ -87,7 +91,7 @@ def worker_command(
     unknown = [n for n in names if n not in registry.providers()]
     if unknown:
         raise typer.BadParameter(f"unknown providers: {', '.join(unknown)}")
-    asyncio.run(run(names, metrics_port=metrics_port))
+    asyncio.run(run(names, metrics_port=metrics_port, lanes=tuple(lane or Lane)))
 
 
 @app.command("simulator")

@@ -161,6 +161,7 @@ class Client:
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._queue: AbstractQueue | None = None
+        self._consumer_tag = ""
         self.ignored = 0
         """Replies that matched no pending call (late, duplicate or foreign)."""
 
@@ -189,7 +190,7 @@ class Client:
             durable=True,
             arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS},
         )
-        await self._queue.consume(self._on_reply)
+        self._consumer_tag = await self._queue.consume(self._on_reply)
 
     async def close(self) -> None:
         for pending in self._pending.values():
@@ -202,6 +203,7 @@ class Client:
             and not self._connection.is_closed
         ):
             with contextlib.suppress(Exception):
+                await self._queue.cancel(self._consumer_tag)
                 await self._queue.delete(if_unused=False, if_empty=False)
         if self._connection is not None:
             await self._connection.close()

@@ -114,7 +114,7 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
             await asyncio.gather(*(one(i) for i in range(count)))
             elapsed = time.perf_counter() - began
 
-        table = Table(title=f"{count} requests, {DATASET}")
+        table = Table(title=f"{count} requests, {DATASET}", min_width=60)
         table.add_column("outcome")
         table.add_column("count", justify="right")
         for outcome, n in sorted(statuses.items()):

@@ -100,8 +100,10 @@ class Worker:
         certifier: Certifier,
         keyring: KeyRing,
         config: Settings | None = None,
+        lanes: Sequence[Lane] = tuple(Lane),
     ) -> None:
         self.providers = {p.name: p for p in providers}
+        self.lanes = tuple(lanes)
         self.habilitations = habilitations
         self.journal = journal
         self.certifier = certifier
@@ -134,10 +136,12 @@ class Worker:
         setup = await self._connection.channel()
         await topology.apply(setup, self.providers)
         await setup.close()
-        for lane, prefetch in (
-            (Lane.INTERACTIVE, self.config.interactive_prefetch),
-            (Lane.BULK, self.config.bulk_prefetch),
-        ):
+        prefetch_of = {
+            Lane.INTERACTIVE: self.config.interactive_prefetch,
+            Lane.BULK: self.config.bulk_prefetch,
+        }
+        for lane in self.lanes:
+            prefetch = prefetch_of[lane]
             channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
             await channel.set_qos(prefetch_count=prefetch)
             self._channels.append(channel)
@@ -470,7 +474,12 @@ class Worker:
         await message.ack()
 
 
-async def run(provider_names: Sequence[str], *, metrics_port: int | None = None) -> None:
+async def run(
+    provider_names: Sequence[str],
+    *,
+    metrics_port: int | None = None,
+    lanes: Sequence[Lane] = tuple(Lane),
+) -> None:
     """Run a worker until SIGTERM or SIGINT, with its database pool, journal and keys."""
     from . import registry
     from .db import create_pool
@@ -490,6 +499,7 @@ async def run(provider_names: Sequence[str], *, metrics_port: int | None = None)
         certifier=Certifier(keyring),
         keyring=keyring,
         config=config,
+        lanes=lanes,
     )
     await worker.start()
     await worker.serve_metrics(metrics_port)

@@ -1,0 +1,222 @@
+"""Where a worker's CPU goes: py-spy samples attributed to the steps of the path.
+
+``py-spy record --format raw`` writes one line per distinct stack, ``frame;frame;... count``,
+root first, each frame ``function (file:line)``; idle threads are not sampled, so a share of
+samples is a share of CPU time. Each stack is given to one step:
+
+1. the deepest frame of the path's own code (``broker/``, ``workers/``, prometheus_client)
+   that a rule below names decides, so a library called from a step counts for that step
+   (pydantic under ``validate_params`` is validation, aio-pika under ``Worker._publish`` is
+   publish/ack);
+2. stacks with no such frame are library work the event loop runs by itself: aio-pika /
+   aiormq / pamqp frame reading and writing (including the socket writes of replies and
+   acks), aiohttp's client protocol (upstream HTTP answers), asyncpg's protocol (journal),
+   and the event loop's own bookkeeping.
+
+Usage on a saved profile: ``python -m benchmarks.profiling FILE.raw``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["STEPS", "Attribution", "attribute", "parse_raw"]
+
+_FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+
+STEPS = (
+    "validation",
+    "habilitation",
+    "upstream HTTP",
+    "mapping + mask",
+    "reply assembly",
+    "signing",
+    "journal",
+    "publish/ack",
+    "metrics",
+    "worker glue",
+    "aio-pika/aiormq",
+    "event loop",
+    "other",
+)
+
+# (file fragment, function name or None for any, step): first match wins for a frame.
+_PATH_RULES: tuple[tuple[str, str | None, str], ...] = (
+    ("broker/worker.py", "_outcome", "validation"),
+    ("broker/worker.py", "_deadline", "validation"),
+    ("broker/worker.py", "_reply", "reply assembly"),
+    ("broker/worker.py", "_entry", "journal"),
+    ("broker/worker.py", "_journal_call", "journal"),
+    ("broker/worker.py", "_publish", "publish/ack"),
+    ("broker/worker.py", "_dead_letter", "publish/ack"),
+    ("broker/worker.py", "_replay", "publish/ack"),
+    ("broker/worker.py", None, "worker glue"),
+    ("broker/datasets.py", "validate_params", "validation"),
+    ("broker/datasets.py", "mask", "mapping + mask"),
+    ("broker/datasets.py", "fetch", "upstream HTTP"),
+    ("broker/datasets.py", None, "validation"),
+    ("broker/contract.py", None, "validation"),
+    ("broker/civility.py", None, "validation"),
+    ("broker/dialect.py", None, "mapping + mask"),
+    ("broker/habilitations/", None, "habilitation"),
+    ("broker/journal/", None, "journal"),
+    ("broker/certification/", None, "signing"),
+    ("broker/upstream.py", None, "upstream HTTP"),
+    ("broker/metrics.py", None, "metrics"),
+    ("prometheus_client/", None, "metrics"),
+    ("broker/errors.py", None, "mapping + mask"),
+    ("workers/", "fetch", "upstream HTTP"),
+    ("workers/", "request_body", "upstream HTTP"),
+    ("workers/", None, "mapping + mask"),
+)
+
+# Library frames, for stacks without any frame of the path's code.
+_LIBRARY_RULES: tuple[tuple[str, str], ...] = (
+    ("aio_pika/", "aio-pika/aiormq"),
+    ("aiormq/", "aio-pika/aiormq"),
+    ("pamqp/", "aio-pika/aiormq"),
+    ("asyncpg/", "journal"),
+    ("httpx/", "upstream HTTP"),
+    ("httpx_aiohttp/", "upstream HTTP"),
+    ("aiohttp/web", "metrics"),
+    ("aiohttp/", "upstream HTTP"),
+    ("yarl/", "upstream HTTP"),
+    ("multidict/", "upstream HTTP"),
+)
+
+_LOOP = ("asyncio/", "selectors.py", "<frozen runpy>", "runpy.py", "typer/", "click/", "contextlib")
+
+
+@dataclass(frozen=True)
+class Frame:
+    func: str
+    file: str
+
+    @property
+    def short(self) -> str:
+        return f"{self.func} ({self.file})"
+
+
+def _parse_frame(text: str) -> Frame:
+    match = _FRAME.match(text.strip())
+    if match is None:
+        return Frame(text.strip(), "")
+    return Frame(match["func"], match["file"] or "")
+
+
+def parse_raw(text: str) -> list[tuple[list[Frame], int]]:
+    """The stacks (root first) and their sample counts of a py-spy raw file."""
+    stacks = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line or " " not in line:
+            continue
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [_parse_frame(f) for f in stack.split(";")]
+        # "process 123:..." / "thread (0x...)" pseudo-frames when --pid/--threads are shown
+        frames = [f for f in frames if not f.func.startswith(("process ", "thread "))]
+        stacks.append((frames, int(count)))
+    return stacks
+
+
+def _path_step(frame: Frame) -> str | None:
+    for fragment, func, step in _PATH_RULES:
+        if fragment in frame.file and (
+            func is None or frame.func == func or frame.func.endswith("." + func)
+            or f".{func}." in frame.func or frame.func.startswith(func + ".")
+        ):
+            return step
+    return None
+
+
+def classify(frames: list[Frame]) -> str:
+    step: str | None = None
+    for frame in frames:
+        found = _path_step(frame)
+        if found is not None:
+            step = found
+    if step is not None:
+        return step
+    for frame in reversed(frames):
+        for fragment, library_step in _LIBRARY_RULES:
+            if fragment in frame.file:
+                return library_step
+    if all(any(x in f.file for x in _LOOP) for f in frames):
+        return "event loop"
+    leaf = frames[-1] if frames else Frame("", "")
+    if any(x in leaf.file for x in _LOOP):
+        return "event loop"
+    return "other"
+
+
+@dataclass
+class Attribution:
+    samples: int = 0
+    by_step: Counter[str] = field(default_factory=Counter)
+    self_time: Counter[str] = field(default_factory=Counter)
+    """Samples by leaf frame (where the CPU actually was)."""
+    inclusive: Counter[str] = field(default_factory=Counter)
+    """Samples by frame of the path's own code, callees included."""
+
+    def add(self, other: Attribution) -> None:
+        self.samples += other.samples
+        self.by_step.update(other.by_step)
+        self.self_time.update(other.self_time)
+        self.inclusive.update(other.inclusive)
+
+    def shares(self) -> dict[str, float]:
+        if not self.samples:
+            return {}
+        return {s: round(self.by_step.get(s, 0) / self.samples, 4) for s in STEPS}
+
+    def to_json(self, top: int = 25) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "by_step": {s: self.by_step.get(s, 0) for s in STEPS},
+            "shares": self.shares(),
+            "top_self": self.self_time.most_common(top),
+            "top_inclusive_own_code": self.inclusive.most_common(top),
+        }
+
+
+def _own_code(frame: Frame) -> bool:
+    return frame.file.startswith(("broker/", "workers/")) or "/broker/" in frame.file
+
+
+def attribute(stacks: Iterable[tuple[list[Frame], int]]) -> Attribution:
+    result = Attribution()
+    for frames, count in stacks:
+        if not frames:
+            continue
+        result.samples += count
+        result.by_step[classify(frames)] += count
+        result.self_time[frames[-1].short] += count
+        for name in {f.short for f in frames if _own_code(f)}:
+            result.inclusive[name] += count
+    return result
+
+
+def main() -> None:
+    total = Attribution()
+    for name in sys.argv[1:]:
+        total.add(attribute(parse_raw(Path(name).read_text(errors="replace"))))
+    for step, share in sorted(total.shares().items(), key=lambda kv: -kv[1]):
+        print(f"{step:<18} {share * 100:6.1f}%  ({total.by_step.get(step, 0)} samples)")
+    print(f"\n{total.samples} samples; where the CPU was (leaf frames):")
+    for frame, n in total.self_time.most_common(25):
+        print(f"{n * 100 / total.samples:6.1f}%  {frame}")
+    print("\nown code, callees included:")
+    for frame, n in total.inclusive.most_common(30):
+        print(f"{n * 100 / total.samples:6.1f}%  {frame}")
+
+
+if __name__ == "__main__":
+    main()
