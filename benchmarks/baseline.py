@@ -83,9 +83,17 @@ async def _serve(url: str, prefetch: int, reply_bytes: int) -> None:
 
 
 async def run_client(
-    url: str, bodies: list[bytes], *, concurrency: int, timeout: float = 120.0
+    url: str,
+    bodies: list[bytes],
+    *,
+    concurrency: int = 256,
+    rate: float | None = None,
+    duration: float | None = None,
+    timeout: float = 120.0,
 ) -> LoadResult:
-    """Send every body as a request, ``concurrency`` in flight; wait for every reply."""
+    """Send every body as a request, ``concurrency`` in flight, and wait for every reply; or,
+    with ``rate``, send at that pace for ``duration`` seconds (open loop, latency from each
+    request's scheduled time)."""
     connection = await aio_pika.connect_robust(url)
     result = LoadResult()
     try:
@@ -107,39 +115,52 @@ async def run_client(
 
         await queue.consume(on_reply)
         loop = asyncio.get_running_loop()
-        counter = iter(range(len(bodies)))
 
-        async def runner() -> None:
-            for index in counter:
-                started = time.perf_counter()
-                correlation_id = uuid.uuid4().hex
-                future: asyncio.Future[bytes] = loop.create_future()
-                pending[correlation_id] = future
-                result.sent += 1
-                await exchange.publish(
-                    aio_pika.Message(
-                        bodies[index],
-                        content_type="application/json",
-                        correlation_id=correlation_id,
-                        message_id=uuid.uuid4().hex,
-                        reply_to=queue.name,
-                        user_id="guest",
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    ),
-                    routing_key=ROUTING_KEY,
-                    mandatory=True,
-                )
-                try:
-                    await asyncio.wait_for(future, timeout)
-                except TimeoutError:
-                    pending.pop(correlation_id, None)
-                    result.failures["timeout"] += 1
-                    continue
-                result.latencies.append(time.perf_counter() - started)
-                result.statuses["200"] += 1
+        async def one(index: int, started: float) -> None:
+            correlation_id = uuid.uuid4().hex
+            future: asyncio.Future[bytes] = loop.create_future()
+            pending[correlation_id] = future
+            result.sent += 1
+            await exchange.publish(
+                aio_pika.Message(
+                    bodies[index % len(bodies)],
+                    content_type="application/json",
+                    correlation_id=correlation_id,
+                    message_id=uuid.uuid4().hex,
+                    reply_to=queue.name,
+                    user_id="guest",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=ROUTING_KEY,
+                mandatory=True,
+            )
+            try:
+                await asyncio.wait_for(future, timeout)
+            except TimeoutError:
+                pending.pop(correlation_id, None)
+                result.failures["timeout"] += 1
+                return
+            result.latencies.append(time.perf_counter() - started)
+            result.statuses["200"] += 1
 
         began = time.perf_counter()
-        await asyncio.gather(*(runner() for _ in range(concurrency)))
+        if rate is None:
+            counter = iter(range(len(bodies)))
+
+            async def runner() -> None:
+                for index in counter:
+                    await one(index, time.perf_counter())
+
+            await asyncio.gather(*(runner() for _ in range(concurrency)))
+        else:
+            tasks = []
+            for index in range(int(rate * (duration or 10.0))):
+                scheduled = began + index / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(index, scheduled)))
+            await asyncio.gather(*tasks)
         result.elapsed = time.perf_counter() - began
         await queue.delete(if_unused=False, if_empty=False)
     finally:

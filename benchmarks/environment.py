@@ -34,6 +34,7 @@ __all__ = [
     "Service",
     "cpu_seconds",
     "free_port",
+    "launch",
     "load_average",
     "machine_info",
 ]
@@ -181,6 +182,31 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def rabbitmqctl(*args: str, wait: float = 300.0) -> None:
+    """Run ``rabbitmqctl ARGS``; while the node's app is stopped (other people's broker
+    restart tests share this RabbitMQ), wait for it up to ``wait`` seconds."""
+    ends = time.monotonic() + wait
+    while True:
+        done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True,
+                              timeout=120, check=False)
+        if done.returncode == 0:
+            return
+        stopped = "not running" in done.stderr or "start_app" in done.stderr
+        if not stopped or time.monotonic() > ends:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()[:500]}")
+        time.sleep(2)
+
+
+def launch(args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``args`` in the project's root, output to ``log``, in a session of its own (a
+    Ctrl-C of the benchmark reaches it only through :meth:`Service.stop`)."""
+    with log.open("ab") as handle:
+        return subprocess.Popen(
+            list(args), env=dict(env), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @dataclass
 class Service:
     """A child process (simulator, worker, replier) with its pid and log file."""
@@ -200,10 +226,9 @@ class Service:
         if self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
-        ends = time.monotonic() + grace
-        while self.process.poll() is None and time.monotonic() < ends:
-            await asyncio.sleep(0.1)
-        if self.process.poll() is None:
+        try:
+            await asyncio.to_thread(self.process.wait, grace)
+        except subprocess.TimeoutExpired:
             self.process.kill()
             await asyncio.to_thread(self.process.wait)
 
@@ -279,13 +304,9 @@ class BenchEnv:
         await self.close()
 
     def _setup(self) -> None:
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", self.vhost], check=True,
-                       capture_output=True, timeout=120)
+        rabbitmqctl("add_vhost", self.vhost)
         self._created_vhost = True
-        subprocess.run(
-            ["rabbitmqctl", "-q", "set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*"],
-            check=True, capture_output=True, timeout=120,
-        )
+        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
         base = {k: v for k, v in os.environ.items() if not k.startswith("PARTICULIER_")}
         self.simulator_url = f"http://127.0.0.1:{free_port()}"
         self.env = {
@@ -312,10 +333,8 @@ class BenchEnv:
                 await service.stop()
         self.services.clear()
         if self._created_vhost:
-            await asyncio.to_thread(
-                subprocess.run, ["rabbitmqctl", "-q", "delete_vhost", self.vhost],
-                capture_output=True, timeout=120, check=False,
-            )
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(rabbitmqctl, "delete_vhost", self.vhost)
             self._created_vhost = False
         if self._created_db:
             await asyncio.to_thread(
@@ -342,16 +361,7 @@ class BenchEnv:
     ) -> Service:
         """Start ``python ARGS``; wait until ``ready_url`` answers 200 or ``ready()`` is true."""
         log = self.workdir / f"{name}.log"
-        handle = log.open("ab")
-        process = subprocess.Popen(
-            [sys.executable, *args],
-            env={**self.env, **(extra_env or {})},
-            cwd=ROOT,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        handle.close()
+        process = launch([sys.executable, *args], {**self.env, **(extra_env or {})}, log)
         service = Service(name, process, log)
         self.services.append(service)
         ends = time.monotonic() + timeout

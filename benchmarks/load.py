@@ -106,10 +106,11 @@ async def closed_loop(
     lane: Lane = Lane.INTERACTIVE,
     timeout: float = 120.0,
     stop: asyncio.Event | None = None,
+    result: LoadResult | None = None,
 ) -> LoadResult:
     """``concurrency`` requests always in flight, until ``count`` are sent or ``duration``
-    seconds have passed (or ``stop`` is set)."""
-    result = LoadResult()
+    seconds have passed (or ``stop`` is set). ``result`` may be passed to watch progress."""
+    result = result if result is not None else LoadResult()
     counter = iter(range(count if count is not None else sys.maxsize))
     began = time.perf_counter()
     ends = began + duration if duration is not None else float("inf")
@@ -153,8 +154,7 @@ async def open_loop(
     return result
 
 
-async def _flood(args: argparse.Namespace) -> dict[str, Any]:
-    jwks = json.loads(Path(args.jwks).read_text()) if args.jwks else None
+async def _flood(args: argparse.Namespace, jwks: dict[str, Any] | None) -> dict[str, Any]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -182,8 +182,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--offset", type=int, default=500_000)
     args = parser.parse_args()
+    jwks = json.loads(Path(args.jwks).read_text()) if args.jwks else None
     with contextlib.suppress(KeyboardInterrupt):
-        print(json.dumps(asyncio.run(_flood(args))), flush=True)
+        print(json.dumps(asyncio.run(_flood(args, jwks))), flush=True)
 
 
 if __name__ == "__main__":

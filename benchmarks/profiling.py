@@ -13,7 +13,7 @@ samples is a share of CPU time. Each stack is given to one step:
    acks), aiohttp's client protocol (upstream HTTP answers), asyncpg's protocol (journal),
    and the event loop's own bookkeeping.
 
-Usage on a saved profile: ``python -m benchmarks.profiling FILE.raw``.
+Usage on saved profiles: ``python -m benchmarks.profiling [--client] FILE.raw...``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STEPS", "Attribution", "attribute", "parse_raw"]
+__all__ = ["CLIENT_STEPS", "STEPS", "Attribution", "attribute", "parse_raw"]
 
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
@@ -90,6 +90,35 @@ _LIBRARY_RULES: tuple[tuple[str, str], ...] = (
     ("multidict/", "upstream HTTP"),
 )
 
+CLIENT_STEPS = (
+    "request hash",
+    "publish",
+    "proof check",
+    "parse reply",
+    "reply handling",
+    "load generator",
+    "aio-pika/aiormq",
+    "event loop",
+    "other",
+)
+
+# The SDK client's side (the benchmark process itself).
+_CLIENT_RULES: tuple[tuple[str, str | None, str], ...] = (
+    ("broker/certification/", "request_hash", "request hash"),
+    ("broker/certification/", None, "proof check"),
+    ("broker/client.py", "verify", "parse reply"),
+    ("broker/client.py", "_on_reply", "reply handling"),
+    ("broker/client.py", "publish", "publish"),
+    ("broker/client.py", "_publish_until", "publish"),
+    ("broker/client.py", None, "reply handling"),
+    ("benchmarks/", None, "load generator"),
+)
+_CLIENT_LIBRARY_RULES: tuple[tuple[str, str], ...] = (
+    ("aio_pika/", "aio-pika/aiormq"),
+    ("aiormq/", "aio-pika/aiormq"),
+    ("pamqp/", "aio-pika/aiormq"),
+)
+
 _LOOP = ("asyncio/", "selectors.py", "<frozen runpy>", "runpy.py", "typer/", "click/", "contextlib")
 
 
@@ -127,8 +156,10 @@ def parse_raw(text: str) -> list[tuple[list[Frame], int]]:
     return stacks
 
 
-def _path_step(frame: Frame) -> str | None:
-    for fragment, func, step in _PATH_RULES:
+def _path_step(
+    frame: Frame, rules: tuple[tuple[str, str | None, str], ...] = _PATH_RULES
+) -> str | None:
+    for fragment, func, step in rules:
         if fragment in frame.file and (
             func is None or frame.func == func or frame.func.endswith("." + func)
             or f".{func}." in frame.func or frame.func.startswith(func + ".")
@@ -137,16 +168,17 @@ def _path_step(frame: Frame) -> str | None:
     return None
 
 
-def classify(frames: list[Frame]) -> str:
+def classify(frames: list[Frame], client: bool = False) -> str:
+    rules = _CLIENT_RULES if client else _PATH_RULES
     step: str | None = None
     for frame in frames:
-        found = _path_step(frame)
+        found = _path_step(frame, rules)
         if found is not None:
             step = found
     if step is not None:
         return step
     for frame in reversed(frames):
-        for fragment, library_step in _LIBRARY_RULES:
+        for fragment, library_step in _CLIENT_LIBRARY_RULES if client else _LIBRARY_RULES:
             if fragment in frame.file:
                 return library_step
     if all(any(x in f.file for x in _LOOP) for f in frames):
@@ -165,54 +197,90 @@ class Attribution:
     """Samples by leaf frame (where the CPU actually was)."""
     inclusive: Counter[str] = field(default_factory=Counter)
     """Samples by frame of the path's own code, callees included."""
+    step_leaves: dict[str, Counter[str]] = field(default_factory=dict)
+    """Per step, samples by leaf frame: what inside the step costs."""
+    step_layers: dict[str, Counter[str]] = field(default_factory=dict)
+    """Per step, samples by package of the leaf frame (httpx, aiohttp, asyncio...)."""
 
     def add(self, other: Attribution) -> None:
         self.samples += other.samples
         self.by_step.update(other.by_step)
         self.self_time.update(other.self_time)
         self.inclusive.update(other.inclusive)
+        for mine, theirs in ((self.step_leaves, other.step_leaves),
+                             (self.step_layers, other.step_layers)):
+            for step, counts in theirs.items():
+                mine.setdefault(step, Counter()).update(counts)
+
+    steps: tuple[str, ...] = STEPS
 
     def shares(self) -> dict[str, float]:
         if not self.samples:
             return {}
-        return {s: round(self.by_step.get(s, 0) / self.samples, 4) for s in STEPS}
+        return {s: round(self.by_step.get(s, 0) / self.samples, 4) for s in self.steps}
 
     def to_json(self, top: int = 25) -> dict[str, Any]:
         return {
             "samples": self.samples,
-            "by_step": {s: self.by_step.get(s, 0) for s in STEPS},
+            "by_step": {s: self.by_step.get(s, 0) for s in self.steps},
             "shares": self.shares(),
             "top_self": self.self_time.most_common(top),
             "top_inclusive_own_code": self.inclusive.most_common(top),
+            "top_self_by_step": {
+                s: c.most_common(8) for s, c in self.step_leaves.items() if c
+            },
+            "layers_by_step": {s: c.most_common(8) for s, c in self.step_layers.items() if c},
         }
 
 
 def _own_code(frame: Frame) -> bool:
+    if frame.file.endswith("broker/cli.py") or frame.func in ("run", "main"):
+        return False
     return frame.file.startswith(("broker/", "workers/")) or "/broker/" in frame.file
 
 
-def attribute(stacks: Iterable[tuple[list[Frame], int]]) -> Attribution:
-    result = Attribution()
+def _layer(frame: Frame) -> str:
+    """The package of a frame: ``httpx``, ``aiohttp``, ``asyncio``, ``broker``..."""
+    if frame.func == "_SelectorSocketTransport.write" or frame.func.endswith("sock_send"):
+        return "socket send (syscall)"
+    name = frame.file.split("/", 1)[0] if "/" in frame.file else frame.file
+    return name.removesuffix(".py") or "?"
+
+
+def attribute(stacks: Iterable[tuple[list[Frame], int]], client: bool = False) -> Attribution:
+    """Samples by step; ``client`` for a profile of the SDK client rather than a worker."""
+    result = Attribution(steps=CLIENT_STEPS if client else STEPS)
     for frames, count in stacks:
         if not frames:
             continue
         result.samples += count
-        result.by_step[classify(frames)] += count
+        step = classify(frames, client)
+        result.by_step[step] += count
         result.self_time[frames[-1].short] += count
+        result.step_leaves.setdefault(step, Counter())[frames[-1].short] += count
+        result.step_layers.setdefault(step, Counter())[_layer(frames[-1])] += count
         for name in {f.short for f in frames if _own_code(f)}:
             result.inclusive[name] += count
     return result
 
 
 def main() -> None:
-    total = Attribution()
-    for name in sys.argv[1:]:
-        total.add(attribute(parse_raw(Path(name).read_text(errors="replace"))))
+    client = "--client" in sys.argv
+    total = Attribution(steps=CLIENT_STEPS if client else STEPS)
+    for name in (a for a in sys.argv[1:] if a != "--client"):
+        total.add(attribute(parse_raw(Path(name).read_text(errors="replace")), client))
     for step, share in sorted(total.shares().items(), key=lambda kv: -kv[1]):
         print(f"{step:<18} {share * 100:6.1f}%  ({total.by_step.get(step, 0)} samples)")
     print(f"\n{total.samples} samples; where the CPU was (leaf frames):")
     for frame, n in total.self_time.most_common(25):
         print(f"{n * 100 / total.samples:6.1f}%  {frame}")
+    for step in total.steps:
+        layers = total.step_layers.get(step)
+        if layers:
+            where = ", ".join(
+                f"{k} {v * 100 / total.samples:.1f}%" for k, v in layers.most_common(6)
+            )
+            print(f"  {step}: {where}")
     print("\nown code, callees included:")
     for frame, n in total.inclusive.most_common(30):
         print(f"{n * 100 / total.samples:6.1f}%  {frame}")

@@ -2,24 +2,35 @@
 that finds a person by civil status.
 
 Providers subclass :class:`Civility` and say which parameters they require; the rules that
-API Particulier applies to all of them (date coherence, birthplace in France) live here once.
+API Particulier applies to all of them (date coherence, birthplace in France) live here once,
+and so do the rules that only some routes apply (letters-only names), switched on by a class
+attribute. Providers that also find a student by INE subclass :class:`IneOrCivility`.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .datasets import ErrorCode, Params, ParamsProblem
 from .errors import BROKER, ErrorSpec
 
-__all__ = ["Civility", "normalise_name"]
+__all__ = ["INE_PATTERN", "Civility", "IneOrCivility", "ine_text", "normalise_name"]
 
 FRANCE = "99100"
 _Civ = ErrorCode(BROKER.CIVILITY_INVALID)
+
+_LETTERS = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
+"""What API Particulier accepts in a name where it checks names: letters, spaces, hyphens and
+apostrophes."""
+
+INE_PATTERN = r"^[0-9A-Z]{11}$"
+"""A student's INE (identifiant national étudiant) once :func:`ine_text` has read it."""
 
 
 def normalise_name(value: str) -> str:
@@ -39,6 +50,9 @@ class Civility(Params):
     """API names a provider requires; the others stay optional."""
     requires_birthplace_in_france: ClassVar[bool] = True
     """Born in France (``99100``): the commune is needed, as a COG code or name+département."""
+    letters_only_names: ClassVar[bool] = False
+    """Names and first names hold letters, spaces, hyphens and apostrophes only, as API
+    Particulier checks them on some routes (``00366`` otherwise)."""
 
     nomNaissance: Annotated[str | None, _Civ, Field(min_length=1, max_length=100)] = None
     nomUsage: Annotated[str | None, _Civ, Field(max_length=100)] = None
@@ -70,6 +84,20 @@ class Civility(Params):
     @classmethod
     def _one_first_name_as_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("nomNaissance", "nomUsage")
+    @classmethod
+    def _name_letters(cls, value: str | None) -> str | None:
+        if cls.letters_only_names and value and not _LETTERS.match(value):
+            raise ValueError("unexpected character")
+        return value
+
+    @field_validator("prenoms")
+    @classmethod
+    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
+        if cls.letters_only_names and not all(_LETTERS.match(p) for p in value or []):
+            raise ValueError("unexpected character")
+        return value
 
     @field_validator("sexeEtatCivil", mode="before")
     @classmethod
@@ -156,3 +184,56 @@ class Civility(Params):
             "lieu": self.codeCogInseeCommuneNaissance or self.codeCogInseePaysNaissance,
         }
         return {k: v for k, v in subject.items() if v not in (None, "", [])}
+
+
+def ine_text(value: Any) -> Any:
+    """INE letters are upper case; surrounding spaces are a typing slip."""
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class IneOrCivility(Civility):
+    """Either pivot: the INE alone (API Particulier's ``/ine`` route), or the identity
+    (``/identite`` route).
+
+    With an INE the identity parameters are ignored, as the ``/ine`` route ignores them, and
+    the INE alone is the subject. Without one, the parameters of :attr:`identity_required`
+    are required, and a birth commune given by name is resolved to its COG code (whatever the
+    birth country).
+    """
+
+    required: ClassVar[frozenset[str]] = frozenset()
+    identity_required: ClassVar[tuple[str, ...]] = ("nomNaissance",)
+    """Required when no INE is given, in the order they are checked."""
+    requires_birthplace_in_france: ClassVar[bool] = False
+
+    ine: Annotated[
+        Annotated[str, Field(pattern=INE_PATTERN)] | None,
+        ErrorCode(BROKER.INE_INVALID),
+        BeforeValidator(ine_text),
+    ] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ine_alone(cls, data: Any) -> Any:
+        """The INE route takes the INE only: identity parameters beside it are not read."""
+        if isinstance(data, Mapping) and data.get("ine") is not None:
+            return {"ine": data["ine"]}
+        return data
+
+    @model_validator(mode="after")
+    def _either_pivot(self) -> Self:
+        if self.ine is not None:
+            return self
+        for name in self.identity_required:
+            value = getattr(self, name)
+            if value is None or value == []:
+                raise ParamsProblem(self._missing_spec(name), name)
+        if self.codeCogInseeCommuneNaissance is None and self.nomCommuneNaissance is not None:
+            resolved = self._resolve_commune()
+            if resolved is None:
+                raise ParamsProblem(BROKER.CIVILITY_INVALID, "nomCommuneNaissance")
+            object.__setattr__(self, "codeCogInseeCommuneNaissance", resolved)
+        return self
+
+    def subject(self) -> dict[str, Any]:
+        return {"ine": self.ine} if self.ine is not None else super().subject()

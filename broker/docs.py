@@ -6,7 +6,8 @@ import asyncio
 import json
 import socket
 import time
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from . import registry
 from .datasets import Dataset, Provider, validate_params
@@ -30,18 +31,36 @@ _REQUEST_ERRORS = (
 
 
 def _type_name(annotation: Any) -> str:
-    text = repr(annotation).replace("typing.", "")
-    for noise in ("<class '", "'>", "Annotated[", "NoneType"):
-        text = text.replace(noise, "")
-    return text.split(", FieldInfo")[0].split(", <")[0].strip("[] |") or "any"
+    """A short readable type: ``str``, ``list[str]``, ``int``... (``None`` left out)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _type_name(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        parts = [_type_name(a) for a in get_args(annotation) if a is not type(None)]
+        return " or ".join(parts)
+    if origin is Literal:
+        return " or ".join(f"`{a}`" for a in get_args(annotation))
+    if origin is not None:
+        inner = ", ".join(_type_name(a) for a in get_args(annotation))
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    return getattr(annotation, "__name__", str(annotation))
 
 
 def _params_table(dataset: Dataset) -> list[str]:
     required: frozenset[str] = getattr(dataset.params, "required", frozenset())
+    # Either pivot (IneOrCivility): the INE alone, or an identity with these parameters.
+    without_ine: tuple[str, ...] = getattr(dataset.params, "identity_required", ())
     lines = ["| parameter | type | required |", "|---|---|---|"]
     for name, info in dataset.params.model_fields.items():
         api = info.alias or name
-        needed = "yes" if info.is_required() or api in required else "no"
+        if info.is_required() or api in required:
+            needed = "yes"
+        elif without_ine and api == "ine":
+            needed = "yes, or the identity"
+        elif api in without_ine:
+            needed = "without `ine`"
+        else:
+            needed = "no"
         kind = _type_name(info.annotation)
         lines.append(f"| `{api}` | {kind} | {needed} |")
     return lines

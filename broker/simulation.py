@@ -11,27 +11,37 @@ import asyncio
 import json
 import random
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Container, Hashable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
 
 from .errors import ProviderErrors
 from .population import Population
 
 __all__ = [
+    "Answer",
     "Case",
     "Faults",
     "SimulatorContext",
     "build_app",
     "canonical_key",
+    "case_answers",
     "default_cases_dirs",
     "load_cases",
+    "respond",
     "serve",
 ]
+
+Answer = tuple[int, dict[str, Any]]
+"""An upstream answer as a simulator gives it: HTTP status and JSON body."""
+
+_Params = TypeVar("_Params", bound=BaseModel)
+_Key = TypeVar("_Key", bound=Hashable)
 
 _FOLDER = re.compile(r"^api_particulier_v(?P<version>\d+)_(?P<rest>.+?)_with_(?P<pivot>[a-z_]+)$")
 
@@ -172,8 +182,56 @@ class SimulatorContext:
     def cases_of(self, provider: str) -> Iterator[Case]:
         return (c for c in self.cases if c.is_provider(provider))
 
+    def cases_for(
+        self, provider: str, dataset: str, versions: Container[int] | None = None
+    ) -> Iterator[Case]:
+        """The cases of one dataset of ``provider``, of the ``versions`` given (default all)."""
+        return (
+            c
+            for c in self.cases_of(provider)
+            if c.dataset_name(provider) == dataset and (versions is None or c.version in versions)
+        )
+
     def faults_of(self, provider: str) -> Faults:
         return self.faults.setdefault(provider, Faults())
+
+
+def case_answers(
+    cases: Iterable[Case],
+    params: type[_Params],
+    key: Callable[[Case, _Params], _Key],
+    success: Callable[[Case], dict[str, Any]],
+    failures: Mapping[str, Answer],
+    errors: ProviderErrors,
+    *,
+    otherwise: Answer | None = None,
+) -> dict[_Key, Answer]:
+    """The upstream answer standing for each case, by the key of the request it stands for.
+
+    A case whose ``params`` do not validate is left out (the broker never sends it upstream).
+    A 200 case is answered 200 with ``success(case)``; a failing one with the entry of
+    ``failures`` for its kind (see :meth:`Case.failure`), else ``otherwise``, else left out.
+    ``key(case, params)`` is the key of the upstream request, as the simulator reads it back.
+    """
+    known: dict[_Key, Answer] = {}
+    for case in cases:
+        try:
+            valid = params.model_validate(case.params)
+        except ValidationError:
+            continue
+        if case.status == 200:
+            answer: Answer | None = (200, success(case))
+        else:
+            answer = failures.get(case.failure(errors), otherwise)
+        if answer is not None:
+            known[key(case, valid)] = answer
+    return known
+
+
+def respond(answer: Answer) -> web.Response:
+    """``answer`` as the simulator's HTTP response."""
+    status, payload = answer
+    return web.json_response(payload, status=status)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

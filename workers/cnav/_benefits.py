@@ -4,12 +4,11 @@ identity pivot as API Particulier checks it on those routes, and synthetic right
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from broker.population import Person, Population
 
@@ -18,7 +17,6 @@ from ._dialect import CnavCivility
 NOT_FOUND_DETAIL = "Dossier allocataire inexistant. Le document ne peut être édité."
 """What the CNAV says when it holds no file for the person on these routes."""
 
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
 _MONTH: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=12)])
 _DAY: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=31)])
 _DATE_PARTS = (
@@ -45,6 +43,7 @@ class BenefitCivility(CnavCivility):
     """
 
     required: ClassVar[frozenset[str]] = frozenset({"nomNaissance", "sexeEtatCivil"})
+    letters_only_names: ClassVar[bool] = True
 
     @model_validator(mode="before")
     @classmethod
@@ -57,20 +56,6 @@ class BenefitCivility(CnavCivility):
             if kept.get(upper) is None and value is not None and _well_formed(adapter, value):
                 del kept[name]
         return kept
-
-    @field_validator("nomNaissance", "nomUsage")
-    @classmethod
-    def _name_letters(cls, value: str | None) -> str | None:
-        if value and not _NAME.match(value):
-            raise ValueError("unexpected character")
-        return value
-
-    @field_validator("prenoms")
-    @classmethod
-    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and not all(_NAME.match(p) for p in value):
-            raise ValueError("unexpected character")
-        return value
 
 
 _EARLIEST_RIGHT = date(2015, 1, 1)

@@ -6,15 +6,14 @@ import random
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from broker.civility import Civility
-from broker.simulation import Case, SimulatorContext, canonical_key
+from broker.simulation import Answer, SimulatorContext, canonical_key, case_answers, respond
 
 from ._dialect import ERRORS, NOT_FOUND, OK, TECHNICAL, UNIDENTIFIABLE, Prestation, request_body
 from .datasets import DATASETS, PRESTATIONS
 
-_FAILURES: dict[str, tuple[int, dict[str, Any]]] = {
+_FAILURES: dict[str, Answer] = {
     "not_found": (404, {"codeRetour": NOT_FOUND, "libelle": "Aucun dossier"}),
     "timeout": (504, {"codeRetour": "PASSERELLE_HORS_DELAI"}),
     "unavailable": (503, {"codeRetour": "SERVICE_INDISPONIBLE"}),
@@ -24,37 +23,31 @@ _FAILURES: dict[str, tuple[int, dict[str, Any]]] = {
 }
 
 
-def _answer(prestation: Prestation, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return 200, {"codeRetour": OK, "resultat": prestation.renaming.encode(data)}
+def _found(prestation: Prestation, data: Any) -> dict[str, Any]:
+    return {"codeRetour": OK, "resultat": prestation.renaming.encode(data)}
 
 
-def _case_data(case: Case) -> Any:
-    """A 200 case's data; some older case files hold the data without its envelope."""
-    if "data" in case.payload:
-        return case.data
-    return {k: v for k, v in case.payload.items() if k not in ("links", "meta")}
+def _case_answers(ctx: SimulatorContext, name: str) -> dict[tuple[str, str], Answer]:
+    """The answers standing for the cases of dataset ``name``, by path and request body."""
+    prestation, params = PRESTATIONS[name], DATASETS[name].params
+    if not issubclass(params, Civility):
+        return {}
+    return case_answers(
+        ctx.cases_for("cnav", name),
+        params,
+        key=lambda _, civility: (prestation.path, canonical_key(request_body(civility))),
+        success=lambda case: _found(prestation, case.data),
+        failures=_FAILURES,
+        errors=ERRORS,
+        otherwise=_FAILURES["unknown"],
+    )
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
     by_path = {p.path: p for p in PRESTATIONS.values()}
-    known: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    for case in ctx.cases_of("cnav"):
-        name = case.dataset_name("cnav")
-        if name not in PRESTATIONS:
-            continue
-        prestation, dataset = PRESTATIONS[name], DATASETS[name]
-        try:
-            params = dataset.params.model_validate(case.params)
-        except ValidationError:
-            continue
-        if not isinstance(params, Civility):
-            continue
-        answer = (
-            _answer(prestation, _case_data(case))
-            if case.status == 200
-            else _FAILURES.get(case.failure(ERRORS), _FAILURES["unknown"])
-        )
-        known[(prestation.path, canonical_key(request_body(params)))] = answer
+    known: dict[tuple[str, str], Answer] = {}
+    for name in PRESTATIONS:
+        known.update(_case_answers(ctx, name))
 
     async def search(request: web.Request) -> web.Response:
         prestation = by_path.get(request.match_info["prestation"])
@@ -70,8 +63,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
         found = known.get((prestation.path, canonical_key(body)))
         if found is None:
             found = _from_population(ctx, prestation, individu)
-        status, payload = found
-        return web.json_response(payload, status=status)
+        return respond(found)
 
     app = web.Application()
     app.router.add_post("/v2/prestations/{prestation}/recherche", search)
@@ -80,7 +72,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
 
 def _from_population(
     ctx: SimulatorContext, prestation: Prestation, individu: dict[str, Any]
-) -> tuple[int, dict[str, Any]]:
+) -> Answer:
     person = ctx.population.by_name(str(individu.get("nomNaissance") or ""))
     if person is None or not person.found:
         return _FAILURES["not_found"]
@@ -90,4 +82,4 @@ def _from_population(
     if not person.date_naissance.isoformat().startswith(born):
         return _FAILURES["not_found"]
     rng = random.Random(person.seed("cnav." + prestation.name))
-    return _answer(prestation, prestation.synthesize(person, rng))
+    return 200, _found(prestation, prestation.synthesize(person, rng))

@@ -14,22 +14,13 @@ that cases are keyed on exactly what is sent.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, ClassVar, Self
+from typing import Any, ClassVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 
-from broker.civility import Civility
-from broker.datasets import ErrorCode, ParamsProblem
+from broker.civility import IneOrCivility
 from broker.dialect import Renaming, Shape
 from broker.errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
 from broker.simulation import canonical_key
@@ -43,8 +34,7 @@ ERRORS = ProviderErrors(
         "not_found": replace(
             _BASE.not_found,
             detail=(
-                "Aucun étudiant boursier n'a pu être trouvé avec les critères de recherche "
-                "fournis."
+                "Aucun étudiant boursier n'a pu être trouvé avec les critères de recherche fournis."
             ),
         )
     },
@@ -61,77 +51,16 @@ BY_ERROR: dict[str, ErrorSpec] = {
 }
 """Upstream ``erreur`` -> what the broker answers."""
 
-INE_PATTERN = r"^[0-9A-Z]{11}$"
 
-
-def ine_text(value: Any) -> Any:
-    """INE letters are upper case; surrounding spaces are a typing slip."""
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
-"""What API Particulier accepts in a name: letters, spaces, hyphens and apostrophes."""
-
-
-class StudentParams(Civility):
+class StudentParams(IneOrCivility):
     """Either pivot: the INE alone (``/ine`` route), or the identity (``/identite`` route).
 
-    With an INE the identity parameters are ignored, as the ``/ine`` route ignores them.
-    Without one, only ``nomNaissance`` is required: staging answers identities with the birth
+    Without an INE, only ``nomNaissance`` is required: staging answers identities with the birth
     name alone (404), although the OpenAPI file marks first names and birth date as required.
     """
 
-    required: ClassVar[frozenset[str]] = frozenset()
     identity_required: ClassVar[tuple[str, ...]] = ("nomNaissance",)
-    """Required when no INE is given, in the order they are checked."""
-    requires_birthplace_in_france: ClassVar[bool] = False
-
-    ine: Annotated[
-        str | None,
-        ErrorCode(BROKER.INE_INVALID),
-        BeforeValidator(ine_text),
-        Field(pattern=INE_PATTERN),
-    ] = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ine_alone(cls, data: Any) -> Any:
-        """The INE route takes the INE only: identity parameters beside it are not read."""
-        if isinstance(data, Mapping) and data.get("ine") is not None:
-            return {"ine": data["ine"]}
-        return data
-
-    @field_validator("nomNaissance", "nomUsage")
-    @classmethod
-    def _name_letters(cls, value: str | None) -> str | None:
-        if value and not _NAME.match(value):
-            raise ValueError("unexpected character")
-        return value
-
-    @field_validator("prenoms")
-    @classmethod
-    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and not all(_NAME.match(p) for p in value):
-            raise ValueError("unexpected character")
-        return value
-
-    @model_validator(mode="after")
-    def _either_pivot(self) -> Self:
-        if self.ine is not None:
-            return self
-        for name in self.identity_required:
-            value = getattr(self, name)
-            if value is None or value == []:
-                raise ParamsProblem(self._missing_spec(name), name)
-        if self.codeCogInseeCommuneNaissance is None and self.nomCommuneNaissance is not None:
-            resolved = self._resolve_commune()
-            if resolved is None:
-                raise ParamsProblem(BROKER.CIVILITY_INVALID, "nomCommuneNaissance")
-            object.__setattr__(self, "codeCogInseeCommuneNaissance", resolved)
-        return self
-
-    def subject(self) -> dict[str, Any]:
-        return {"ine": self.ine} if self.ine is not None else super().subject()
+    letters_only_names: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,10 @@ API Particulier has no staging cases for this dataset any more: the project's ow
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
-from broker.simulation import SimulatorContext, canonical_key
+from broker.simulation import Answer, SimulatorContext, canonical_key, case_answers, respond
 
 from ._dialect import (
     ERRORS,
@@ -26,8 +24,6 @@ from ._dialect import (
 )
 from .situation_fiscale import DATASET, PATH, encode, person_of, synthesize
 
-Answer = tuple[int, dict[str, Any]]
-
 _FAILURES: dict[str, Answer] = {
     "not_found": (404, {"code": NOTICE_UNKNOWN, "libelle": "Aucun avis pour ce couple"}),
     "timeout": (504, {"code": "DELAI_DEPASSE"}),
@@ -40,20 +36,15 @@ _FAILURES: dict[str, Answer] = {
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known: dict[str, Answer] = {}
-    for case in ctx.cases_of("dgfip"):
-        if case.dataset_name("dgfip") != DATASET.name or case.version != DATASET.version:
-            continue
-        try:
-            params = SituationFiscaleParams.model_validate(case.params)
-        except ValidationError:
-            continue
-        answer = (
-            (200, encode(case.data))
-            if case.status == 200
-            else _FAILURES.get(case.failure(ERRORS), _FAILURES["unknown"])
-        )
-        known[canonical_key(request_body(params))] = answer
+    known = case_answers(
+        ctx.cases_for("dgfip", DATASET.name, {DATASET.version}),
+        SituationFiscaleParams,
+        key=lambda _, params: canonical_key(request_body(params)),
+        success=lambda case: encode(case.data),
+        failures=_FAILURES,
+        errors=ERRORS,
+        otherwise=_FAILURES["unknown"],
+    )
 
     async def recherche(request: web.Request) -> web.Response:
         try:
@@ -61,8 +52,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             spi, reference = str(body["spi"]), str(body["referenceAvis"])
         except (ValueError, KeyError, TypeError):
             return web.json_response({"code": "REQUETE_INVALIDE"}, status=400)
-        status, payload = known.get(canonical_key(body)) or _from_population(ctx, spi, reference)
-        return web.json_response(payload, status=status)
+        return respond(known.get(canonical_key(body)) or _from_population(ctx, spi, reference))
 
     app = web.Application()
     app.router.add_post(f"/{PATH}", recherche)

@@ -6,9 +6,8 @@ import random
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
-from broker.simulation import SimulatorContext, canonical_key
+from broker.simulation import Answer, SimulatorContext, canonical_key, case_answers, respond
 
 from ._dialect import (
     ACCESS_DENIED,
@@ -19,8 +18,6 @@ from ._dialect import (
     request_body,
 )
 from .service_national import DATASET, PATH, encode, synthesize
-
-Answer = tuple[int, dict[str, Any]]
 
 _FAILURES: dict[str, Answer] = {
     "not_found": (404, {"erreur": {"code": UNKNOWN_PERSON, "message": "Jeune inconnu"}}),
@@ -33,20 +30,15 @@ _FAILURES: dict[str, Answer] = {
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known: dict[str, Answer] = {}
-    for case in ctx.cases_of("dsnj"):
-        if case.dataset_name("dsnj") != DATASET.name or case.version != DATASET.version:
-            continue
-        try:
-            params = DsnjCivility.model_validate(case.params)
-        except ValidationError:
-            continue
-        answer = (
-            (200, encode(case.data))
-            if case.status == 200
-            else _FAILURES.get(case.failure(ERRORS), _FAILURES["unknown"])
-        )
-        known[canonical_key(request_body(params))] = answer
+    known = case_answers(
+        ctx.cases_for("dsnj", DATASET.name, {DATASET.version}),
+        DsnjCivility,
+        key=lambda _, params: canonical_key(request_body(params)),
+        success=lambda case: encode(case.data),
+        failures=_FAILURES,
+        errors=ERRORS,
+        otherwise=_FAILURES["unknown"],
+    )
 
     async def situation(request: web.Request) -> web.Response:
         try:
@@ -54,8 +46,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             jeune = body["jeune"]
         except (ValueError, KeyError, TypeError):
             return web.json_response({"erreur": {"code": "REQUETE_INVALIDE"}}, status=400)
-        status, payload = known.get(canonical_key(body)) or _from_population(ctx, jeune)
-        return web.json_response(payload, status=status)
+        return respond(known.get(canonical_key(body)) or _from_population(ctx, jeune))
 
     app = web.Application()
     app.router.add_post(f"/{PATH}", situation)

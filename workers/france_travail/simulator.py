@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
-from broker.simulation import SimulatorContext, canonical_key
+from broker.simulation import Answer, SimulatorContext, canonical_key, case_answers, respond
 
 from ._dialect import ERRORS, UNKNOWN_SEEKER, IdentifiantParams, Ressource, query_of
 from .datasets import DATASETS, RESSOURCES
-
-Answer = tuple[int, dict[str, Any]]
 
 _FAILURES: dict[str, Answer] = {
     "not_found": (404, {"codeErreur": UNKNOWN_SEEKER, "libelle": "Demandeur inconnu"}),
@@ -24,24 +20,25 @@ _FAILURES: dict[str, Answer] = {
 }
 
 
+def _case_answers(ctx: SimulatorContext, name: str) -> dict[str, Answer]:
+    """The answers standing for the cases of dataset ``name``, by path and query."""
+    ressource = RESSOURCES[name]
+    return case_answers(
+        ctx.cases_for("france_travail", name, {DATASETS[name].version}),
+        IdentifiantParams,
+        key=lambda _, params: canonical_key([ressource.path, query_of(params)]),
+        success=lambda case: ressource.encode(case.data),
+        failures=_FAILURES,
+        errors=ERRORS,
+        otherwise=_FAILURES["unknown"],
+    )
+
+
 def build_simulator(ctx: SimulatorContext) -> web.Application:
     by_path = {r.path: r for r in RESSOURCES.values()}
     known: dict[str, Answer] = {}
-    for case in ctx.cases_of("france_travail"):
-        name = case.dataset_name("france_travail")
-        if name not in RESSOURCES or case.version != DATASETS[name].version:
-            continue
-        ressource = RESSOURCES[name]
-        try:
-            params = IdentifiantParams.model_validate(case.params)
-        except ValidationError:
-            continue
-        answer = (
-            (200, ressource.encode(case.data))
-            if case.status == 200
-            else _FAILURES.get(case.failure(ERRORS), _FAILURES["unknown"])
-        )
-        known[canonical_key([ressource.path, query_of(params)])] = answer
+    for name in RESSOURCES:
+        known.update(_case_answers(ctx, name))
 
     async def demandeur(request: web.Request) -> web.Response:
         ressource = by_path.get(request.match_info["ressource"])
@@ -51,8 +48,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
         if not login:
             return web.json_response({"codeErreur": "LOGIN_ABSENT"}, status=400)
         key = canonical_key([ressource.path, dict(request.query)])
-        status, payload = known.get(key) or _from_population(ctx, ressource, login)
-        return web.json_response(payload, status=status)
+        return respond(known.get(key) or _from_population(ctx, ressource, login))
 
     app = web.Application()
     app.router.add_get("/v1/demandeurs/{ressource}", demandeur)

@@ -6,15 +6,12 @@ import random
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from broker.errors import BROKER
-from broker.simulation import SimulatorContext, canonical_key
+from broker.simulation import Answer, SimulatorContext, canonical_key, case_answers, respond
 
 from ._dialect import ERRORS, GipMdsCivility, request_body
 from .service_civique import DATASET, NO_CONTRACT, PATH, encode, synthesize
-
-Answer = tuple[int, dict[str, Any]]
 
 _HOMONYM = encode({"statut_actuel": NO_CONTRACT, "statut_passe": NO_CONTRACT})
 _FAILURES: dict[str, Answer] = {
@@ -28,20 +25,15 @@ _FAILURES: dict[str, Answer] = {
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known: dict[str, Answer] = {}
-    for case in ctx.cases_of("gip_mds"):
-        if case.dataset_name("gip_mds") != DATASET.name or case.version != DATASET.version:
-            continue
-        try:
-            params = GipMdsCivility.model_validate(case.params)
-        except ValidationError:
-            continue
-        answer = (
-            (200, {"individus": [encode(case.data)]})
-            if case.status == 200
-            else _FAILURES.get(case.failure(ERRORS), _FAILURES["unknown"])
-        )
-        known[canonical_key(request_body(params))] = answer
+    known = case_answers(
+        ctx.cases_for("gip_mds", DATASET.name, {DATASET.version}),
+        GipMdsCivility,
+        key=lambda _, params: canonical_key(request_body(params)),
+        success=lambda case: {"individus": [encode(case.data)]},
+        failures=_FAILURES,
+        errors=ERRORS,
+        otherwise=_FAILURES["unknown"],
+    )
 
     async def recherche(request: web.Request) -> web.Response:
         try:
@@ -50,8 +42,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             return web.json_response({"anomalie": "REQUETE_INVALIDE"}, status=400)
         if not isinstance(body, dict):
             return web.json_response({"anomalie": "REQUETE_INVALIDE"}, status=400)
-        status, payload = known.get(canonical_key(body)) or _from_population(ctx, body)
-        return web.json_response(payload, status=status)
+        return respond(known.get(canonical_key(body)) or _from_population(ctx, body))
 
     app = web.Application()
     app.router.add_post(f"/{PATH}", recherche)

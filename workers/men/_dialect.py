@@ -16,19 +16,11 @@ requests with :func:`request_of`, so that cases are keyed on exactly what is sen
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 
 from broker.civility import Civility
 from broker.datasets import ErrorCode, ParamsProblem
@@ -75,10 +67,6 @@ def _codes(value: Any) -> Any:
     return [_text(v) for v in items] if isinstance(items, list) else items
 
 
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
-"""What API Particulier accepts in a name: letters, spaces, hyphens and apostrophes."""
-
-
 class SchoolingParams(Civility):
     """The pupil's identity, the school year, and where to search: one school
     (``codeEtablissement``) or an area (``degreEtablissement`` with ``codesBcnDepartements``
@@ -92,6 +80,7 @@ class SchoolingParams(Civility):
         {"nomNaissance", "prenoms", "anneeDateNaissance", "moisDateNaissance", "jourDateNaissance"}
     )
     requires_birthplace_in_france: ClassVar[bool] = False
+    letters_only_names: ClassVar[bool] = True
 
     anneeScolaire: Annotated[
         str, _Invalid, BeforeValidator(_text), Field(pattern=r"^(\d{4}|\d{4}-\d{4})$")
@@ -99,9 +88,9 @@ class SchoolingParams(Civility):
     codeEtablissement: Annotated[
         str | None, _Invalid, BeforeValidator(_text), Field(pattern=r"^\d{7}[A-Z]$")
     ] = None
-    degreEtablissement: Annotated[
-        Literal["1D", "2D"] | None, _Invalid, BeforeValidator(_text)
-    ] = None
+    degreEtablissement: Annotated[Literal["1D", "2D"] | None, _Invalid, BeforeValidator(_text)] = (
+        None
+    )
     codesBcnDepartements: Annotated[
         list[Annotated[str, Field(pattern=r"^(\d{3}|02[AB])$")]] | None,
         _Invalid,
@@ -110,20 +99,6 @@ class SchoolingParams(Civility):
     codesBcnRegions: Annotated[
         list[Annotated[str, Field(pattern=r"^\d{2}$")]] | None, _Invalid, BeforeValidator(_codes)
     ] = None
-
-    @field_validator("nomNaissance", "nomUsage")
-    @classmethod
-    def _name_letters(cls, value: str | None) -> str | None:
-        if value and not _NAME.match(value):
-            raise ValueError("unexpected character")
-        return value
-
-    @field_validator("prenoms")
-    @classmethod
-    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and not all(_NAME.match(p) for p in value):
-            raise ValueError("unexpected character")
-        return value
 
     @model_validator(mode="after")
     def _where(self) -> Self:

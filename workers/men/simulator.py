@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from broker.civility import normalise_name
 from broker.population import Person
-from broker.simulation import Case, SimulatorContext
+from broker.simulation import Answer, SimulatorContext, case_answers, respond
 
 from ._dialect import ERRORS, IDENTITY_REJECTED, UNKNOWN_PUPIL, Request, request_of
 from .scolarites import DATASETS, EDITIONS, ScolaritesParams, synthesize
-
-Answer = tuple[int, dict[str, Any]]
 
 
 def _error(status: int, code: str, message: str) -> Answer:
@@ -34,61 +31,38 @@ _FAILURES: dict[str, Answer] = {
 _VERSIONS = {d.version for d in DATASETS}
 
 
-def _case_data(case: Case) -> Any:
-    """A 200 case's data; some older case files hold the data without its envelope."""
-    if "data" in case.payload:
-        return case.data
-    return {k: v for k, v in case.payload.items() if k not in ("links", "meta")}
-
-
-def _case_answers(ctx: SimulatorContext) -> dict[str, Answer]:
-    known: dict[str, Answer] = {}
-    for case in ctx.cases_of("men"):
-        if case.dataset_name("men") != "scolarites" or case.version not in _VERSIONS:
-            continue
-        try:
-            params = ScolaritesParams.model_validate(case.params)
-        except ValidationError:
-            continue
-        edition = EDITIONS[case.version]
-        if case.status == 200:
-            answer: Answer | None = (200, edition.renaming.encode(_case_data(case)))
-        else:
-            answer = _FAILURES.get(case.failure(ERRORS))
-        if answer is not None:
-            known[request_of(edition.api, params).key()] = answer
-    return known
-
-
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = _case_answers(ctx)
+    known = case_answers(
+        ctx.cases_for("men", "scolarites", _VERSIONS),
+        ScolaritesParams,
+        key=lambda case, params: request_of(EDITIONS[case.version].api, params).key(),
+        success=lambda case: EDITIONS[case.version].renaming.encode(case.data),
+        failures=_FAILURES,
+        errors=ERRORS,
+    )
     apis = {edition.api for edition in EDITIONS.values()}
-
-    def reply(answer: Answer) -> web.Response:
-        status, payload = answer
-        return web.json_response(payload, status=status)
 
     async def in_school(request: web.Request) -> web.Response:
         api = request.match_info["api"]
         if api not in apis:
-            return reply(_error(404, "VERSION_INCONNUE", api))
+            return respond(_error(404, "VERSION_INCONNUE", api))
         query = dict(request.query)
         found = known.get(Request("GET", f"{api}/eleves", query).key())
-        return reply(found or _from_population(ctx, query, query.get("code-uai"), None))
+        return respond(found or _from_population(ctx, query, query.get("code-uai"), None))
 
     async def in_area(request: web.Request) -> web.Response:
         api = request.match_info["api"]
         if api not in apis:
-            return reply(_error(404, "VERSION_INCONNUE", api))
+            return respond(_error(404, "VERSION_INCONNUE", api))
         try:
             body = await request.json()
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return reply(_error(400, IDENTITY_REJECTED, "Corps illisible"))
+            return respond(_error(400, IDENTITY_REJECTED, "Corps illisible"))
         found = known.get(Request("POST", f"{api}/eleves/recherche-perimetre", body=body).key())
         degre = body.get("degre-etablissement")
-        return reply(found or _from_population(ctx, body, None, str(degre) if degre else None))
+        return respond(found or _from_population(ctx, body, None, str(degre) if degre else None))
 
     app = web.Application()
     app.router.add_get("/{api}/eleves", in_school)

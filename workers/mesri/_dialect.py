@@ -10,22 +10,13 @@ is sent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, ClassVar, Self
+from typing import Any, ClassVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 
-from broker.civility import Civility
-from broker.datasets import ErrorCode, ParamsProblem
+from broker.civility import IneOrCivility
 from broker.dialect import Renaming, Shape
 from broker.errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
 from broker.simulation import canonical_key
@@ -58,25 +49,14 @@ BY_ANOMALY: dict[str, ErrorSpec] = {
 _SEX_CODES = {"M": "1", "F": "2"}
 
 
-def ine_text(value: Any) -> Any:
-    """INE letters are upper case; surrounding spaces are a typing slip."""
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ'’ -]+$")
-"""What API Particulier accepts in a name: letters, spaces, hyphens and apostrophes."""
-
-
-class StudentParams(Civility):
+class StudentParams(IneOrCivility):
     """Either pivot: the INE alone (``/ine`` route), or the identity (``/identite`` route).
 
-    With an INE the identity parameters are ignored, as the ``/ine`` route ignores them.
-    Without one, the birth name, full birth date and sex are required; first names are not, as
-    staging answers an identity given with a misspelt ``prenom`` (200), although the OpenAPI
+    Without an INE, the birth name, full birth date and sex are required; first names are not,
+    as staging answers an identity given with a misspelt ``prenom`` (200), although the OpenAPI
     file marks them as required.
     """
 
-    required: ClassVar[frozenset[str]] = frozenset()
     identity_required: ClassVar[tuple[str, ...]] = (
         "nomNaissance",
         "anneeDateNaissance",
@@ -84,55 +64,7 @@ class StudentParams(Civility):
         "jourDateNaissance",
         "sexeEtatCivil",
     )
-    """Required when no INE is given, in the order they are checked."""
-    requires_birthplace_in_france: ClassVar[bool] = False
-
-    ine: Annotated[
-        str | None,
-        ErrorCode(BROKER.INE_INVALID),
-        BeforeValidator(ine_text),
-        Field(pattern=r"^[0-9A-Z]{11}$"),
-    ] = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ine_alone(cls, data: Any) -> Any:
-        """The INE route takes the INE only: identity parameters beside it are not read."""
-        if isinstance(data, Mapping) and data.get("ine") is not None:
-            return {"ine": data["ine"]}
-        return data
-
-    @field_validator("nomNaissance", "nomUsage")
-    @classmethod
-    def _name_letters(cls, value: str | None) -> str | None:
-        if value and not _NAME.match(value):
-            raise ValueError("unexpected character")
-        return value
-
-    @field_validator("prenoms")
-    @classmethod
-    def _first_name_letters(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and not all(_NAME.match(p) for p in value):
-            raise ValueError("unexpected character")
-        return value
-
-    @model_validator(mode="after")
-    def _either_pivot(self) -> Self:
-        if self.ine is not None:
-            return self
-        for name in self.identity_required:
-            value = getattr(self, name)
-            if value is None or value == []:
-                raise ParamsProblem(self._missing_spec(name), name)
-        if self.codeCogInseeCommuneNaissance is None and self.nomCommuneNaissance is not None:
-            resolved = self._resolve_commune()
-            if resolved is None:
-                raise ParamsProblem(BROKER.CIVILITY_INVALID, "nomCommuneNaissance")
-            object.__setattr__(self, "codeCogInseeCommuneNaissance", resolved)
-        return self
-
-    def subject(self) -> dict[str, Any]:
-        return {"ine": self.ine} if self.ine is not None else super().subject()
+    letters_only_names: ClassVar[bool] = True
 
 
 def query_of(params: StudentParams) -> dict[str, str]:

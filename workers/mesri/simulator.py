@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
-from pydantic import ValidationError
 
 from broker.civility import normalise_name
 from broker.population import Person
-from broker.simulation import Case, SimulatorContext
+from broker.simulation import Answer, SimulatorContext, case_answers, respond
 
 from ._dialect import (
     ERRORS,
@@ -21,8 +18,6 @@ from ._dialect import (
     query_of,
 )
 from .statut_etudiant import DATASET, REGISTER, StatutEtudiantParams, synthesize
-
-Answer = tuple[int, dict[str, Any]]
 
 
 def _anomaly(status: int, code: str, libelle: str) -> Answer:
@@ -41,41 +36,22 @@ _FAILURES: dict[str, Answer] = {
 """A case's failure (see :meth:`Case.failure`) -> the upstream answer standing for it."""
 
 
-def _case_data(case: Case) -> Any:
-    """A 200 case's data; some older case files hold the data without its envelope."""
-    if "data" in case.payload:
-        return case.data
-    return {k: v for k, v in case.payload.items() if k not in ("links", "meta")}
-
-
-def _case_answers(ctx: SimulatorContext) -> dict[str, Answer]:
-    known: dict[str, Answer] = {}
-    for case in ctx.cases_of("mesri"):
-        if case.dataset_name("mesri") != DATASET.name or case.version != DATASET.version:
-            continue
-        try:
-            params = StatutEtudiantParams.model_validate(case.params)
-        except ValidationError:
-            continue
-        if case.status == 200:
-            answer: Answer | None = (200, REGISTER.renaming.encode(_case_data(case)))
-        else:
-            answer = _FAILURES.get(case.failure(ERRORS))
-        if answer is not None:
-            known[query_key(query_of(params))] = answer
-    return known
-
-
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = _case_answers(ctx)
+    known = case_answers(
+        ctx.cases_for("mesri", DATASET.name, {DATASET.version}),
+        StatutEtudiantParams,
+        key=lambda _, params: query_key(query_of(params)),
+        success=lambda case: REGISTER.renaming.encode(case.data),
+        failures=_FAILURES,
+        errors=ERRORS,
+    )
 
     async def statut(request: web.Request) -> web.Response:
         query = dict(request.query)
         found = known.get(query_key(query))
         if found is None:
             found = _from_population(ctx, query)
-        status, payload = found
-        return web.json_response(payload, status=status)
+        return respond(found)
 
     app = web.Application()
     app.router.add_get(f"/{PATH}", statut)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from broker.errors import BROKER
-from broker.simulation import SimulatorContext, canonical_key
+from broker.simulation import Answer, SimulatorContext, canonical_key, case_answers, respond
 
 from ._dialect import ERRORS, REJECTED_IDENTIFIER, UNKNOWN_ATHLETE, SdhParams, path_of
 from .statut_sportif import DATASET, encode, person_of, synthesize
-
-Answer = tuple[int, dict[str, Any]]
 
 _FAILURES: dict[str, Answer] = {
     "not_found": (404, {"code": UNKNOWN_ATHLETE, "message": "Aucun sportif"}),
@@ -30,26 +26,20 @@ _FAILURES: dict[str, Answer] = {
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known: dict[str, Answer] = {}
-    for case in ctx.cases_of("sdh"):
-        if case.dataset_name("sdh") != DATASET.name or case.version != DATASET.version:
-            continue
-        try:
-            params = SdhParams.model_validate(case.params)
-        except ValidationError:
-            continue
-        answer = (
-            (200, encode(case.data))
-            if case.status == 200
-            else _FAILURES.get(case.failure(ERRORS), _FAILURES["unknown"])
-        )
-        known[canonical_key(path_of(params.identifiant))] = answer
+    known = case_answers(
+        ctx.cases_for("sdh", DATASET.name, {DATASET.version}),
+        SdhParams,
+        key=lambda _, params: canonical_key(path_of(params.identifiant)),
+        success=lambda case: encode(case.data),
+        failures=_FAILURES,
+        errors=ERRORS,
+        otherwise=_FAILURES["unknown"],
+    )
 
     async def sportif(request: web.Request) -> web.Response:
         identifiant = request.match_info["identifiant"]
         found = known.get(canonical_key(path_of(identifiant)))
-        status, payload = found or _from_population(ctx, identifiant)
-        return web.json_response(payload, status=status)
+        return respond(found or _from_population(ctx, identifiant))
 
     app = web.Application()
     app.router.add_get("/v2/sportifs/{identifiant}", sportif)

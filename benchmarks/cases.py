@@ -1,0 +1,796 @@
+"""The measured cases of issue 6, each run several times in one set-up.
+
+Every run records its own figures, the CPU seconds of each process involved (read from
+``/proc``: the worker, the simulator, this client process, RabbitMQ's ``beam.smp`` and the
+PostgreSQL backends of the benchmark's database) and the load average around it, so that a
+figure depressed by a busy machine can be recognised as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from broker.client import Client
+from broker.contract import Lane
+
+from . import baseline, profiling
+from .environment import (
+    BenchEnv,
+    CpuMeter,
+    Service,
+    launch,
+    load_average,
+    postgres_pids,
+    rabbitmq_pids,
+)
+from .load import DATASET, RECIPIENT, LoadResult, closed_loop, open_loop, request_params
+from .stats import percentiles, spread
+
+__all__ = ["CASES", "Bench", "Config"]
+
+PROVIDER = "cnav"
+INTERACTIVE_QUEUE = f"particulier.{PROVIDER}.interactive"
+BULK_QUEUE = f"particulier.{PROVIDER}.bulk"
+
+
+@dataclass(frozen=True)
+class Config:
+    runs: int = 3
+    requests: int = 20_000
+    concurrency: int = 256
+    warmup: int = 1_000
+    latency_duration: float = 30.0
+    hiding_requests: int = 20_000
+    hiding_latency_ms: float = 200.0
+    hiding_jitter_ms: float = 50.0
+    batch_rows: int = 100_000
+    profile_seconds: float = 20.0
+    profile_rate: int = 100
+    cost_requests: int = 10_000
+    probe_rate: float = 25.0
+    probe_seconds: float = 30.0
+    flood_concurrency: int = 512
+
+    @classmethod
+    def quick(cls) -> Config:
+        return cls(
+            runs=1,
+            requests=2_000,
+            warmup=200,
+            latency_duration=6.0,
+            hiding_requests=2_000,
+            batch_rows=2_000,
+            profile_seconds=5.0,
+            cost_requests=1_500,
+            probe_seconds=6.0,
+        )
+
+
+@dataclass
+class Bench:
+    env: BenchEnv
+    config: Config
+    results: dict[str, Any] = field(default_factory=dict)
+    simulator: Service | None = None
+    worker: Service | None = None
+    worker_kind: str = ""
+    jwks: dict[str, Any] = field(default_factory=dict)
+    jwks_file: Path | None = None
+    reply_bytes: int = 1200
+    log: Callable[[str], None] = print
+    profiles: list[Path] = field(default_factory=list)
+    """py-spy raw files of the worker in the profile case (in the work directory)."""
+    client_profiles: list[Path] = field(default_factory=list)
+    """py-spy raw files of this process (the SDK client) in the profile case."""
+    _params: list[dict[str, Any]] = field(default_factory=list)
+
+    # -- shared machinery ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.simulator = await self.env.start_simulator()
+        self.jwks = self.env.jwks()
+        self.jwks_file = self.env.workdir / "jwks.json"
+        self.jwks_file.write_text(json.dumps(self.jwks))
+        size = max(self.config.requests, self.config.hiding_requests, self.config.cost_requests)
+        self._params = request_params(size)
+        await self.use_worker("production")
+        async with self.client() as client:
+            reply = await client.request(DATASET, self._params[0], recipient=RECIPIENT)
+            self.reply_bytes = len(reply.raw)
+        self.log(f"first reply: status {reply.status}, {self.reply_bytes} bytes")
+        await self.warm()
+
+    def params(self, index: int) -> Mapping[str, Any]:
+        return self._params[index % len(self._params)]
+
+    def client(self, *, verify: bool = True, lane: Lane = Lane.INTERACTIVE) -> Client:
+        return Client(self.env.amqp_url, lane=lane, verify=verify, jwks=self.jwks)
+
+    async def use_worker(
+        self, variant: str, extra_env: Mapping[str, str] | None = None
+    ) -> Service:
+        """Make ``variant`` the only worker consuming (one worker process at a time)."""
+        kind = variant + json.dumps(dict(extra_env or {}), sort_keys=True)
+        if self.worker is not None and self.worker.alive() and self.worker_kind == kind:
+            return self.worker
+        if self.worker is not None:
+            await self.env.stop(self.worker)
+            self.worker = None
+        self.worker = await self.env.start_worker(variant=variant, extra_env=extra_env)
+        self.worker_kind = kind
+        self.log(f"worker {variant} {dict(extra_env or {})} started (pid {self.worker.pid})")
+        return self.worker
+
+    async def warm(self, verify: bool = True) -> None:
+        async with self.client(verify=verify) as client:
+            await closed_loop(
+                client, self.params, concurrency=self.config.concurrency,
+                count=self.config.warmup,
+            )
+
+    def meter(self, **extra: Callable[[], list[int]]) -> CpuMeter:
+        groups: dict[str, Callable[[], list[int]]] = {
+            "client": lambda: [os.getpid()],
+            "rabbitmq": rabbitmq_pids,
+        }
+        if self.worker is not None:
+            worker = self.worker
+            groups["worker"] = lambda: [worker.pid]
+        if self.simulator is not None:
+            simulator = self.simulator
+            groups["simulator"] = lambda: [simulator.pid]
+        database = self.env.database
+        groups["postgres"] = lambda: postgres_pids(database)
+        groups.update(extra)
+        return CpuMeter(groups)
+
+    def record(self, case: str, run: dict[str, Any]) -> None:
+        entry = self.results.setdefault(case, {"runs": []})
+        entry["runs"].append(run)
+
+    def figures(self, case: str, key: str) -> list[Any]:
+        return [r.get(key) for r in self.results.get(case, {}).get("runs", [])]
+
+    def median(self, case: str, key: str) -> float | None:
+        value = spread(self.figures(case, key))["median"]
+        return None if value is None else float(value)
+
+    async def measure_path(
+        self,
+        count: int,
+        *,
+        verify: bool = True,
+        concurrency: int | None = None,
+        lane: Lane = Lane.INTERACTIVE,
+    ) -> dict[str, Any]:
+        """A closed-loop run of the path with the current worker."""
+        meter = self.meter()
+        load_before = load_average()
+        async with self.client(verify=verify, lane=lane) as client:
+            meter.start()
+            result = await closed_loop(
+                client, self.params, concurrency=concurrency or self.config.concurrency,
+                count=count, lane=lane,
+            )
+            meter.stop()
+        return _run_figures(result, meter, load_before)
+
+
+def _run_figures(
+    result: LoadResult, meter: CpuMeter, load_before: list[float]
+) -> dict[str, Any]:
+    summary = result.summary()
+    answered = max(1, result.answered)
+    return {
+        "throughput_rps": summary["throughput_rps"],
+        "requests": summary["sent"],
+        "answered": summary["answered"],
+        "elapsed_s": summary["elapsed_s"],
+        "latency_ms": summary["latency_ms"],
+        "statuses": summary["statuses"],
+        "failures": summary["failures"],
+        "cpu_s": meter.result,
+        "cpu_ms_per_request": meter.per_request_ms(answered),
+        "cpu_cores_used": meter.utilisation(),
+        "load_before": load_before,
+        "load_after": load_average(),
+    }
+
+
+def _summary(bench: Bench, case: str, keys: Sequence[str]) -> dict[str, Any]:
+    runs = bench.results.get(case, {}).get("runs", [])
+
+    def get(run: dict[str, Any], key: str) -> Any:
+        value: Any = run
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    return {key: spread([get(r, key) for r in runs]) for key in keys}
+
+
+_PATH_KEYS = (
+    "throughput_rps", "latency_ms.p50", "latency_ms.p99",
+    "cpu_ms_per_request.worker", "cpu_ms_per_request.client", "cpu_ms_per_request.rabbitmq",
+    "cpu_ms_per_request.simulator", "cpu_ms_per_request.postgres",
+)
+
+
+# -- case 1 ---------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def replier(bench: Bench) -> AsyncIterator[Service]:
+    """The baseline's replier process, consuming its queue until the block ends."""
+    env = bench.env
+    await baseline.declare(env.amqp_url)
+
+    async def consuming() -> bool:
+        return (await env.queue_state(baseline.QUEUE))[1] > 0
+
+    service = await env.spawn(
+        "baseline-replier",
+        ["-m", "benchmarks.baseline", "--url", env.amqp_url,
+         "--prefetch", str(bench.config.concurrency), "--reply-bytes", str(bench.reply_bytes)],
+        ready=consuming,
+    )
+    try:
+        yield service
+    finally:
+        await env.stop(service)
+
+
+def baseline_bodies(bench: Bench, count: int) -> list[bytes]:
+    """The same request bodies as the SDK publishes."""
+    return [
+        json.dumps(
+            {"dataset": DATASET, "recipient": RECIPIENT, "params": bench.params(i)},
+            ensure_ascii=False,
+        ).encode()
+        for i in range(count)
+    ]
+
+
+async def case_baseline(bench: Bench, run: int) -> None:
+    url = bench.env.amqp_url
+    bodies = baseline_bodies(bench, bench.config.requests)
+    async with replier(bench) as service:
+        await baseline.run_client(url, bodies[: bench.config.warmup],
+                                  concurrency=bench.config.concurrency)
+        meter = CpuMeter({
+            "client": lambda: [os.getpid()],
+            "replier": lambda: [service.pid],
+            "rabbitmq": rabbitmq_pids,
+        })
+        load_before = load_average()
+        meter.start()
+        result = await baseline.run_client(url, bodies, concurrency=bench.config.concurrency)
+        meter.stop()
+    figures = _run_figures(result, meter, load_before)
+    figures["reply_bytes"] = bench.reply_bytes
+    bench.record("baseline", figures)
+    bench.log(f"baseline run {run + 1}: {figures['throughput_rps']:.0f} req/s")
+
+
+def summarise_baseline(bench: Bench) -> dict[str, Any]:
+    return _summary(bench, "baseline", (
+        "throughput_rps", "latency_ms.p50", "latency_ms.p99", "cpu_ms_per_request.client",
+        "cpu_ms_per_request.replier", "cpu_ms_per_request.rabbitmq",
+    ))
+
+
+# -- case 2 ---------------------------------------------------------------------------------
+
+
+async def case_path(bench: Bench, run: int) -> None:
+    await bench.use_worker("production")
+    figures = await bench.measure_path(bench.config.requests)
+    base = bench.figures("baseline", "throughput_rps")
+    if len(base) > run and base[run]:
+        figures["ratio_to_baseline"] = round(figures["throughput_rps"] / base[run], 3)
+    worker_ms = figures["cpu_ms_per_request"].get("worker")
+    if worker_ms:
+        figures["worker_cpu_bound_rps"] = round(1000 / worker_ms, 1)
+    bench.record("path", figures)
+    bench.log(
+        f"path run {run + 1}: {figures['throughput_rps']:.0f} req/s, "
+        f"ratio {figures.get('ratio_to_baseline')}, worker {worker_ms} ms CPU/request"
+    )
+
+
+def summarise_path(bench: Bench) -> dict[str, Any]:
+    summary = _summary(bench, "path", (*_PATH_KEYS, "ratio_to_baseline", "worker_cpu_bound_rps"))
+    base = bench.median("baseline", "throughput_rps")
+    path = bench.median("path", "throughput_rps")
+    if base and path:
+        summary["ratio_of_medians"] = round(path / base, 3)
+    summary["goal"] = "throughput >= 0.5 x baseline"
+    return summary
+
+
+async def reference_throughput(bench: Bench) -> float:
+    """Case 2's median, or a shorter measurement of it when case 2 was not selected."""
+    value = bench.median("path", "throughput_rps")
+    if value:
+        return value
+    await bench.use_worker("production")
+    figures = await bench.measure_path(min(bench.config.requests, 5_000))
+    bench.results["path_reference"] = figures
+    bench.log(f"reference path throughput: {figures['throughput_rps']:.0f} req/s")
+    return float(figures["throughput_rps"])
+
+
+# -- case 3 ---------------------------------------------------------------------------------
+
+
+async def case_latency(bench: Bench, run: int) -> None:
+    rate = 0.5 * await reference_throughput(bench)
+    await bench.use_worker("production")
+    meter = bench.meter()
+    load_before = load_average()
+    async with bench.client() as client:
+        meter.start()
+        result = await open_loop(
+            client, bench.params, rate=rate, duration=bench.config.latency_duration
+        )
+        meter.stop()
+    # the transport alone at the same pace: what RabbitMQ (quorum queue, confirms, fsync)
+    # costs of the latency budget on this machine
+    async with replier(bench):
+        transport = await baseline.run_client(
+            bench.env.amqp_url, baseline_bodies(bench, 1000), rate=rate,
+            duration=bench.config.latency_duration,
+        )
+    upstream = await bench.env.upstream_ms(result.message_ids)
+    net = [
+        lat - upstream[mid] / 1000
+        for lat, mid in zip(result.latencies, result.message_ids, strict=True)
+        if mid in upstream
+    ]
+    figures = _run_figures(result, meter, load_before)
+    figures["target_rate_rps"] = round(rate, 1)
+    figures["latency_less_upstream_ms"] = percentiles(net)
+    figures["upstream_ms"] = percentiles([v / 1000 for v in upstream.values()])
+    figures["transport_only_latency_ms"] = percentiles(transport.latencies)
+    bench.record("latency", figures)
+    bench.log(
+        f"latency run {run + 1} at {rate:.0f} req/s: e2e p50 {figures['latency_ms'].get('p50')} "
+        f"p99 {figures['latency_ms'].get('p99')} ms; less upstream p50 "
+        f"{figures['latency_less_upstream_ms'].get('p50')} p99 "
+        f"{figures['latency_less_upstream_ms'].get('p99')} ms"
+    )
+
+
+def summarise_latency(bench: Bench) -> dict[str, Any]:
+    summary = _summary(bench, "latency", (
+        "target_rate_rps", "throughput_rps",
+        "latency_ms.p50", "latency_ms.p95", "latency_ms.p99",
+        "latency_less_upstream_ms.p50", "latency_less_upstream_ms.p95",
+        "latency_less_upstream_ms.p99", "upstream_ms.p50", "upstream_ms.p99",
+        "transport_only_latency_ms.p50", "transport_only_latency_ms.p99",
+        "cpu_cores_used.worker",
+    ))
+    summary["goal"] = "p50 <= 5 ms, p99 <= 25 ms (end to end less upstream)"
+    return summary
+
+
+# -- case 4 ---------------------------------------------------------------------------------
+
+
+def hiding_in_flight(reference_rps: float, latency_ms: float) -> int:
+    """In flight for 0.9x the reference through ``latency_ms`` upstream, with 2.5x headroom
+    (Little's law), in multiples of 64, at least 256."""
+    needed = 0.9 * reference_rps * (latency_ms + 25) / 1000
+    return max(256, math.ceil(needed * 2.5 / 64) * 64)
+
+
+async def case_hiding(bench: Bench, run: int) -> None:
+    reference = await reference_throughput(bench)
+    cfg = bench.config
+    in_flight = hiding_in_flight(reference, cfg.hiding_latency_ms)
+    extra = {
+        "PARTICULIER_INTERACTIVE_PREFETCH": str(in_flight),
+        "PARTICULIER_UPSTREAM_MAX_CONNECTIONS": str(max(512, in_flight)),
+    }
+    await bench.use_worker("production", extra)
+    await bench.env.set_faults(
+        PROVIDER, {"latency_ms": cfg.hiding_latency_ms, "jitter_ms": cfg.hiding_jitter_ms}
+    )
+    try:
+        figures = await bench.measure_path(cfg.hiding_requests, concurrency=in_flight)
+    finally:
+        await bench.env.set_faults(PROVIDER, {"reset": True})
+    figures["reference_rps"] = round(reference, 1)
+    figures["ratio_to_path"] = round(figures["throughput_rps"] / reference, 3)
+    figures["settings"] = extra
+    figures["client_in_flight"] = in_flight
+    bench.record("hiding", figures)
+    bench.log(
+        f"hiding run {run + 1}: {figures['throughput_rps']:.0f} req/s with {in_flight} in "
+        f"flight = {figures['ratio_to_path']:.2f} of the path"
+    )
+
+
+def summarise_hiding(bench: Bench) -> dict[str, Any]:
+    summary = _summary(bench, "hiding", (
+        "throughput_rps", "ratio_to_path", "latency_ms.p50", "latency_ms.p99",
+        "cpu_ms_per_request.worker", "cpu_cores_used.worker",
+    ))
+    runs = bench.results.get("hiding", {}).get("runs", [])
+    if runs:
+        summary["settings"] = runs[-1]["settings"]
+    summary["goal"] = "throughput >= 0.9 x case 2, simulator at 200 +- 50 ms"
+    return summary
+
+
+# -- case 5 ---------------------------------------------------------------------------------
+
+
+def _wait_rusage(process: subprocess.Popen[bytes]) -> tuple[int, int, float]:
+    """Reap ``process`` (nothing else may wait for it): its exit code, its peak RSS in KiB
+    (``wait4``'s ru_maxrss, exact for that one process) and its CPU seconds."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
+
+
+async def case_batch(bench: Bench, run: int) -> None:
+    env = bench.env
+    rows = bench.config.batch_rows
+    people = env.workdir / f"people-{rows}.csv"
+    if not people.exists():
+        env._cli("population", "export", "--size", str(rows), "--out", str(people))
+    await bench.use_worker("production")
+    out = env.workdir / f"batch-out-{run}.csv"
+    log = env.workdir / f"batch-{run}.log"
+    args = [
+        sys.executable, "-m", "broker.cli", "batch", "run", str(people),
+        "--dataset", DATASET, "--recipient", RECIPIENT, "--out", str(out), "--overwrite",
+        "--run-id", f"bench-{env.label}-{run}", "--report", str(env.workdir / f"r{run}.html"),
+    ]
+    meter = bench.meter()
+    load_before = load_average()
+    log.unlink(missing_ok=True)
+    meter.start()
+    began = time.perf_counter()
+    process = launch(args, env.env, log)
+    code, peak_kib, runner_cpu = await asyncio.to_thread(_wait_rusage, process)
+    elapsed = time.perf_counter() - began
+    meter.stop()
+    if code != 0:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"batch run exited with {code}:\n{tail}")
+    with out.open(encoding="utf-8") as handle:
+        written = sum(1 for _ in handle) - 1
+    cpu = {**meter.result, "runner": round(runner_cpu, 3)}
+    figures = {
+        "rows": rows,
+        "rows_written": written,
+        "elapsed_s": round(elapsed, 3),
+        "rows_per_s": round(rows / elapsed, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "cpu_s": cpu,
+        "cpu_ms_per_row": {k: round(v * 1000 / rows, 4) for k, v in cpu.items()},
+        "load_before": load_before,
+        "load_after": load_average(),
+    }
+    out.unlink(missing_ok=True)
+    bench.record("batch", figures)
+    bench.log(
+        f"batch run {run + 1}: {rows} rows in {elapsed:.1f} s = {figures['rows_per_s']:.0f} "
+        f"rows/s, peak RSS {figures['peak_rss_mib']} MiB"
+    )
+
+
+def summarise_batch(bench: Bench) -> dict[str, Any]:
+    summary = _summary(bench, "batch", (
+        "rows_per_s", "peak_rss_mib", "elapsed_s", "cpu_ms_per_row.runner",
+        "cpu_ms_per_row.worker",
+    ))
+    summary["note"] = "wall time of `particulier batch run`, start-up and report included"
+    return summary
+
+
+# -- case 6: profile, cost of signing and journal, lanes -------------------------------------
+
+
+async def case_profile(bench: Bench, run: int) -> None:
+    cfg = bench.config
+    worker = await bench.use_worker("production")
+    raw = bench.env.workdir / f"profile-{run}.raw"
+    client_raw = bench.env.workdir / f"profile-client-{run}.raw"
+    spy = str(Path(sys.executable).parent / "py-spy")
+    stop = asyncio.Event()
+    meter = bench.meter()
+    progress = LoadResult()
+    async with bench.client() as client:
+        load = asyncio.create_task(
+            closed_loop(client, bench.params, concurrency=cfg.concurrency, stop=stop,
+                        result=progress)
+        )
+        await asyncio.sleep(2.0)
+        answered_before = progress.answered
+        meter.start()
+        spies = [
+            await asyncio.create_subprocess_exec(
+                spy, "record", "--format", "raw", "--rate", str(cfg.profile_rate),
+                "--duration", str(int(cfg.profile_seconds)), "-p", str(pid), "-o", str(path),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            )
+            for pid, path in ((worker.pid, raw), (os.getpid(), client_raw))
+        ]
+        errors = [(await p.communicate())[1] for p in spies]
+        process, err = spies[0], errors[0]
+        meter.stop()
+        answered = max(1, progress.answered - answered_before)
+        stop.set()
+        await load
+    if process.returncode != 0 or not raw.exists():
+        raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')[-1000:]}")
+    attribution = profiling.attribute(profiling.parse_raw(raw.read_text(errors="replace")))
+    worker_cpu = meter.result.get("worker", 0.0)
+    per_request_ms = worker_cpu * 1000 / answered
+    bench.profiles.append(raw)
+    if client_raw.exists():
+        bench.client_profiles.append(client_raw)
+    bench.record("profile", {
+        "seconds": cfg.profile_seconds,
+        "rate_hz": cfg.profile_rate,
+        "throughput_rps": round(answered / meter.wall, 1) if meter.wall else None,
+        "worker_cpu_s": worker_cpu,
+        "worker_cpu_ms_per_request": round(per_request_ms, 4),
+        "worker_cores_used": round(worker_cpu / meter.wall, 3) if meter.wall else None,
+        "attribution": attribution.to_json(),
+        "load_before": load_average(),
+    })
+    bench.log(
+        f"profile run {run + 1}: {attribution.samples} samples, worker "
+        f"{per_request_ms:.3f} ms CPU/request"
+    )
+
+
+def summarise_profile(bench: Bench) -> dict[str, Any]:
+    runs = bench.results.get("profile", {}).get("runs", [])
+    total = profiling.Attribution()
+    for raw in bench.profiles:
+        total.add(profiling.attribute(profiling.parse_raw(raw.read_text(errors="replace"))))
+    per_request = spread([r["worker_cpu_ms_per_request"] for r in runs], 4)
+    shares_runs = {
+        step: spread([r["attribution"]["shares"].get(step) for r in runs], 4)
+        for step in profiling.STEPS
+    }
+    median_ms = per_request["median"] or 0.0
+    steps = {
+        step: {
+            "share": round(total.by_step.get(step, 0) / total.samples, 4) if total.samples else 0,
+            "share_runs": shares_runs[step],
+            "cpu_us_per_request": round(
+                (total.by_step.get(step, 0) / total.samples if total.samples else 0)
+                * median_ms * 1000, 1
+            ),
+            "layers": [
+                (layer, round(n / total.samples, 4))
+                for layer, n in total.step_layers.get(step, Counter()).most_common(6)
+            ],
+        }
+        for step in profiling.STEPS
+    }
+    client = profiling.Attribution(steps=profiling.CLIENT_STEPS)
+    for raw in bench.client_profiles:
+        client.add(profiling.attribute(
+            profiling.parse_raw(raw.read_text(errors="replace")), client=True
+        ))
+    return {
+        "client": {
+            "samples": client.samples,
+            "shares": client.shares(),
+            "top_self": [(n, round(c / client.samples, 4)) for n, c in
+                         client.self_time.most_common(15)] if client.samples else [],
+        },
+        "samples": total.samples,
+        "worker_cpu_ms_per_request": per_request,
+        "steps": steps,
+        "top_self": [(n, round(c / total.samples, 4)) for n, c in
+                     total.self_time.most_common(25)] if total.samples else [],
+        "top_inclusive_own_code": [(n, round(c / total.samples, 4)) for n, c in
+                                   total.inclusive.most_common(25)] if total.samples else [],
+    }
+
+
+COST_VARIANTS = ("full", "nosign", "nojournal")
+SIGNING_BENCH = Path(__file__).resolve().parent / "bench_signing.py"
+
+
+async def signing_microbench(number: int = 1000) -> dict[str, float]:
+    """The µs figures of ``bench_signing.py`` (a colleague's; called, not copied)."""
+    if not SIGNING_BENCH.exists():
+        return {}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(SIGNING_BENCH), "--number", str(number),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await process.communicate()
+    figures: dict[str, float] = {}
+    for line in out.decode(errors="replace").splitlines():
+        name, _, value = line.rstrip().rpartition("  ")
+        if value.endswith(" µs"):
+            with contextlib.suppress(ValueError):
+                figures[name.strip()] = float(value.removesuffix(" µs"))
+    return figures
+
+
+async def case_costs(bench: Bench, run: int) -> None:
+    """The same closed loop against the benchmark worker with signing or the journal made a
+    no-op; the client does not verify (unsigned replies would fail), in every variant."""
+    if run == 0:
+        bench.results["signing_microbench"] = await signing_microbench()
+    for variant in COST_VARIANTS:
+        await bench.use_worker(variant)
+        async with bench.client(verify=False) as client:
+            await closed_loop(client, bench.params, concurrency=bench.config.concurrency,
+                              count=min(bench.config.warmup, 500))
+        figures = await bench.measure_path(bench.config.cost_requests, verify=False)
+        figures["variant"] = variant
+        bench.record(f"costs.{variant}", figures)
+        bench.log(
+            f"costs run {run + 1} {variant}: {figures['throughput_rps']:.0f} req/s, worker "
+            f"{figures['cpu_ms_per_request'].get('worker')} ms CPU/request"
+        )
+    full = bench.results["costs.full"]["runs"][-1]
+    for variant, name in (("nosign", "signing"), ("nojournal", "journal")):
+        other = bench.results[f"costs.{variant}"]["runs"][-1]
+        other["throughput_cost"] = round(1 - full["throughput_rps"] / other["throughput_rps"], 4)
+        full_cpu = full["cpu_ms_per_request"].get("worker") or 0
+        other_cpu = other["cpu_ms_per_request"].get("worker") or 0
+        other["worker_cpu_share"] = (
+            round((full_cpu - other_cpu) / full_cpu, 4) if full_cpu else None
+        )
+        bench.log(f"  {name}: {other['throughput_cost'] * 100:.1f}% of throughput, "
+                  f"{(other['worker_cpu_share'] or 0) * 100:.1f}% of the worker's CPU")
+
+
+def _nested_median(bench: Bench, case: str, process: str) -> float | None:
+    runs = bench.results.get(case, {}).get("runs", [])
+    value = spread([r.get("cpu_ms_per_request", {}).get(process) for r in runs])["median"]
+    return None if value is None else float(value)
+
+
+def summarise_costs(bench: Bench) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for variant in COST_VARIANTS:
+        summary[variant] = _summary(bench, f"costs.{variant}", (
+            "throughput_rps", "cpu_ms_per_request.worker", "throughput_cost", "worker_cpu_share",
+        ))
+    full = bench.median("costs.full", "throughput_rps")
+    for variant, name, budget in (("nosign", "signing", 0.10), ("nojournal", "journal", 0.15)):
+        other = bench.median(f"costs.{variant}", "throughput_rps")
+        summary[name] = {
+            "throughput_cost_runs": spread(bench.figures(f"costs.{variant}", "throughput_cost"), 4),
+            "worker_cpu_share_runs": spread(
+                bench.figures(f"costs.{variant}", "worker_cpu_share"), 4
+            ),
+            "throughput_cost_of_medians": round(1 - full / other, 4) if full and other else None,
+            "budget": budget,
+        }
+    micro = bench.results.get("signing_microbench") or {}
+    seal = micro.get("seal (sign + serialise for publishing)")
+    dumps = micro.get("json.dumps for publishing (what seal saves)")
+    worker_ms = _nested_median(bench, "costs.full", "worker")
+    if seal is not None and dumps is not None and worker_ms:
+        summary["signing"]["microbench_us"] = round(seal - dumps, 1)
+        summary["signing"]["microbench_share_of_worker_cpu"] = round(
+            (seal - dumps) / (worker_ms * 1000), 4
+        )
+    summary["note"] = "client verification off in every variant; worker = benchmarks.bench_worker"
+    return summary
+
+
+async def case_lanes(bench: Bench, run: int) -> None:
+    """Interactive p99 on an idle broker, then while a bulk flood saturates the worker."""
+    cfg = bench.config
+    env = bench.env
+    await bench.use_worker("production")
+
+    async def probe() -> tuple[LoadResult, CpuMeter]:
+        meter = bench.meter()
+        async with bench.client() as client:
+            meter.start()
+            result = await open_loop(
+                client, lambda i: bench.params(i + 7_000), rate=cfg.probe_rate,
+                duration=cfg.probe_seconds,
+            )
+            meter.stop()
+        return result, meter
+
+    idle, idle_meter = await probe()
+    assert bench.jwks_file is not None
+    flood_seconds = cfg.probe_seconds + 10
+    flood = await env.spawn(
+        f"flood-{run}",
+        ["-m", "benchmarks.load", "--url", env.amqp_url, "--jwks", str(bench.jwks_file),
+         "--lane", "bulk", "--concurrency", str(cfg.flood_concurrency),
+         "--duration", str(flood_seconds)],
+    )
+    await asyncio.sleep(5.0)
+    depth_before = (await env.queue_state(BULK_QUEUE))[0]
+    loaded, loaded_meter = await probe()
+    depth_after = (await env.queue_state(BULK_QUEUE))[0]
+    await asyncio.to_thread(flood.process.wait, flood_seconds + 60)
+    await env.stop(flood)
+    flood_summary: dict[str, Any] = {}
+    for line in reversed(flood.log.read_text(errors="replace").splitlines()):
+        if line.startswith("{"):
+            flood_summary = json.loads(line)
+            break
+    await env.wait_drained([BULK_QUEUE, INTERACTIVE_QUEUE])
+    idle_p99 = percentiles(idle.latencies).get("p99")
+    loaded_p99 = percentiles(loaded.latencies).get("p99")
+    figures = {
+        "probe_rate_rps": cfg.probe_rate,
+        "probe_seconds": cfg.probe_seconds,
+        "idle_latency_ms": percentiles(idle.latencies),
+        "loaded_latency_ms": percentiles(loaded.latencies),
+        "p99_ratio": round(loaded_p99 / idle_p99, 3) if idle_p99 and loaded_p99 else None,
+        "bulk_ready_during_probe": [depth_before, depth_after],
+        "bulk_flood": flood_summary,
+        "worker_cores_used_idle": idle_meter.utilisation().get("worker"),
+        "worker_cores_used_loaded": loaded_meter.utilisation().get("worker"),
+        "failures_loaded": dict(loaded.failures),
+        "load_after": load_average(),
+    }
+    bench.record("lanes", figures)
+    bench.log(
+        f"lanes run {run + 1}: interactive p99 idle {idle_p99} ms, under bulk flood "
+        f"{loaded_p99} ms (x{figures['p99_ratio']}); bulk queue ready "
+        f"{depth_before}->{depth_after}, worker at {figures['worker_cores_used_loaded']} core"
+    )
+
+
+def summarise_lanes(bench: Bench) -> dict[str, Any]:
+    summary = _summary(bench, "lanes", (
+        "idle_latency_ms.p50", "idle_latency_ms.p99", "loaded_latency_ms.p50",
+        "loaded_latency_ms.p99", "p99_ratio", "worker_cores_used_loaded",
+        "bulk_flood.throughput_rps",
+    ))
+    summary["goal"] = "interactive p99 under a bulk flood <= 2 x its p99 on an idle broker"
+    return summary
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    number: str
+    title: str
+    run: Callable[[Bench, int], Any]
+    summarise: Callable[[Bench], dict[str, Any]]
+
+
+CASES: dict[str, Case] = {
+    c.name: c
+    for c in (
+        Case("baseline", "1", "raw aio-pika request/reply", case_baseline, summarise_baseline),
+        Case("path", "2", "broker path, simulator at zero latency", case_path, summarise_path),
+        Case("latency", "3", "latency at half the maximum throughput", case_latency,
+             summarise_latency),
+        Case("hiding", "4", "latency hiding, simulator at 200 +- 50 ms", case_hiding,
+             summarise_hiding),
+        Case("batch", "5", "batch run", case_batch, summarise_batch),
+        Case("profile", "6", "where the worker's CPU goes (py-spy)", case_profile,
+             summarise_profile),
+        Case("costs", "6", "cost of signing and of the journal", case_costs, summarise_costs),
+        Case("lanes", "6", "interactive priority under a bulk flood", case_lanes,
+             summarise_lanes),
+    )
+}
