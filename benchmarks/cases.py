@@ -90,6 +90,7 @@ class Bench:
     jwks_file: Path | None = None
     reply_bytes: int = 1200
     log: Callable[[str], None] = print
+    extra_workers: list[Service] = field(default_factory=list)
     profiles: list[Path] = field(default_factory=list)
     """py-spy raw files of the worker in the profile case (in the work directory)."""
     client_profiles: list[Path] = field(default_factory=list)
@@ -125,13 +126,35 @@ class Bench:
         kind = variant + json.dumps(dict(extra_env or {}), sort_keys=True)
         if self.worker is not None and self.worker.alive() and self.worker_kind == kind:
             return self.worker
-        if self.worker is not None:
-            await self.env.stop(self.worker)
-            self.worker = None
+        await self.stop_workers()
         self.worker = await self.env.start_worker(variant=variant, extra_env=extra_env)
         self.worker_kind = kind
         self.log(f"worker {variant} {dict(extra_env or {})} started (pid {self.worker.pid})")
         return self.worker
+
+    async def stop_workers(self) -> None:
+        for service in [self.worker, *self.extra_workers]:
+            if service is not None:
+                await self.env.stop(service)
+        self.worker = None
+        self.extra_workers.clear()
+        self.worker_kind = ""
+
+    async def use_split_lanes(self, bulk_nice: int) -> None:
+        """One worker process per lane, the bulk one at a lower priority (``bulk_nice``)."""
+        kind = f"split-{bulk_nice}"
+        if self.worker_kind == kind and self.worker is not None and self.worker.alive():
+            return
+        await self.stop_workers()
+        self.worker = await self.env.start_worker(
+            options=["--lanes", "interactive"], name="worker-interactive"
+        )
+        self.extra_workers.append(await self.env.start_worker(
+            options=["--lanes", "bulk", "--nice", str(bulk_nice)], name="worker-bulk"
+        ))
+        self.worker_kind = kind
+        self.log(f"split workers started: interactive pid {self.worker.pid}, bulk pid "
+                 f"{self.extra_workers[0].pid} (nice +{bulk_nice})")
 
     async def warm(self, verify: bool = True) -> None:
         async with self.client(verify=verify) as client:
@@ -148,6 +171,9 @@ class Bench:
         if self.worker is not None:
             worker = self.worker
             groups["worker"] = lambda: [worker.pid]
+        if self.extra_workers:
+            extra_pids = [w.pid for w in self.extra_workers]
+            groups["bulk_worker"] = lambda: extra_pids
         if self.simulator is not None:
             simulator = self.simulator
             groups["simulator"] = lambda: [simulator.pid]
@@ -699,9 +725,20 @@ def summarise_costs(bench: Bench) -> dict[str, Any]:
 
 async def case_lanes(bench: Bench, run: int) -> None:
     """Interactive p99 on an idle broker, then while a bulk flood saturates the worker."""
+    await bench.use_worker("production")
+    await _lanes(bench, run, "lanes")
+
+
+async def case_lanes_split(bench: Bench, run: int) -> None:
+    """The same with one worker process per lane, the bulk one niced: the deployment that
+    would keep interactive traffic first (benchmark worker entry point)."""
+    await bench.use_split_lanes(bulk_nice=10)
+    await _lanes(bench, run, "lanes_split")
+
+
+async def _lanes(bench: Bench, run: int, case: str) -> None:
     cfg = bench.config
     env = bench.env
-    await bench.use_worker("production")
 
     async def probe() -> tuple[LoadResult, CpuMeter]:
         meter = bench.meter()
@@ -747,22 +784,23 @@ async def case_lanes(bench: Bench, run: int) -> None:
         "bulk_flood": flood_summary,
         "worker_cores_used_idle": idle_meter.utilisation().get("worker"),
         "worker_cores_used_loaded": loaded_meter.utilisation().get("worker"),
+        "bulk_worker_cores_used_loaded": loaded_meter.utilisation().get("bulk_worker"),
         "failures_loaded": dict(loaded.failures),
         "load_after": load_average(),
     }
-    bench.record("lanes", figures)
+    bench.record(case, figures)
     bench.log(
-        f"lanes run {run + 1}: interactive p99 idle {idle_p99} ms, under bulk flood "
+        f"{case} run {run + 1}: interactive p99 idle {idle_p99} ms, under bulk flood "
         f"{loaded_p99} ms (x{figures['p99_ratio']}); bulk queue ready "
         f"{depth_before}->{depth_after}, worker at {figures['worker_cores_used_loaded']} core"
     )
 
 
-def summarise_lanes(bench: Bench) -> dict[str, Any]:
-    summary = _summary(bench, "lanes", (
+def summarise_lanes(bench: Bench, case: str = "lanes") -> dict[str, Any]:
+    summary = _summary(bench, case, (
         "idle_latency_ms.p50", "idle_latency_ms.p99", "loaded_latency_ms.p50",
         "loaded_latency_ms.p99", "p99_ratio", "worker_cores_used_loaded",
-        "bulk_flood.throughput_rps",
+        "bulk_worker_cores_used_loaded", "bulk_flood.throughput_rps",
     ))
     summary["goal"] = "interactive p99 under a bulk flood <= 2 x its p99 on an idle broker"
     return summary
@@ -792,5 +830,7 @@ CASES: dict[str, Case] = {
         Case("costs", "6", "cost of signing and of the journal", case_costs, summarise_costs),
         Case("lanes", "6", "interactive priority under a bulk flood", case_lanes,
              summarise_lanes),
+        Case("lanes_split", "6", "the same, one worker process per lane, bulk niced",
+             case_lanes_split, lambda bench: summarise_lanes(bench, "lanes_split")),
     )
 }

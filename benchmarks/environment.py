@@ -402,16 +402,20 @@ class BenchEnv:
         variant: str = "production",
         extra_env: Mapping[str, str] | None = None,
         provider: str = "cnav",
+        options: Sequence[str] = (),
+        name: str | None = None,
     ) -> Service:
-        """The production worker (``particulier worker``) or a benchmark-only variant."""
+        """The production worker (``particulier worker``) or a benchmark-only variant
+        (``options``: more arguments of ``benchmarks.bench_worker``)."""
         port = free_port()
-        if variant == "production":
+        if variant == "production" and not options:
             args = ["-m", "broker.cli", "worker", provider, "--metrics-port", str(port)]
         else:
-            args = ["-m", "benchmarks.bench_worker", "--variant", variant,
-                    "--metrics-port", str(port), provider]
+            args = ["-m", "benchmarks.bench_worker",
+                    "--variant", "full" if variant == "production" else variant,
+                    "--metrics-port", str(port), *options, provider]
         return await self.spawn(
-            f"worker-{variant}",
+            name or f"worker-{variant}",
             args,
             ready_url=f"http://127.0.0.1:{port}/healthz",
             extra_env=extra_env,

@@ -111,7 +111,7 @@ _CLIENT_RULES: tuple[tuple[str, str | None, str], ...] = (
     ("broker/client.py", "publish", "publish"),
     ("broker/client.py", "_publish_until", "publish"),
     ("broker/client.py", None, "reply handling"),
-    ("benchmarks/", None, "load generator"),
+    ("benchmarks/load.py", None, "load generator"),
 )
 _CLIENT_LIBRARY_RULES: tuple[tuple[str, str], ...] = (
     ("aio_pika/", "aio-pika/aiormq"),

@@ -30,7 +30,8 @@ from .cases import CASES, Bench, Config
 from .environment import BenchEnv, load_average, machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ORDER = ("baseline", "path", "latency", "profile", "costs", "lanes", "hiding", "batch")
+ORDER = ("baseline", "path", "latency", "profile", "costs", "lanes", "lanes_split", "hiding",
+         "batch")
 
 
 def _select(text: str | None) -> list[str]:

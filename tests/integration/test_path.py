@@ -10,7 +10,7 @@ import uuid
 import aio_pika
 import pytest
 
-from broker.client import Client, Reply
+from broker.client import Client, ProofError, Reply
 from broker.contract import DEAD_QUEUE, REASON_HEADER, ReplyBody
 from broker.population import Population
 
@@ -248,3 +248,34 @@ async def test_reply_is_verifiable_json_as_published(client: Client) -> None:
     reply = await client.request(DATASET, found_person(900), recipient=SIRET, timeout=10)
     decoded = json.loads(reply.raw)
     assert decoded["meta"]["request_id"] == reply.message_id
+
+
+async def test_sdk_refuses_a_forged_reply(client: Client, services) -> None:
+    """A reply whose data was changed after signing never reaches the caller."""
+    genuine = await client.request(DATASET, found_person(1000), recipient=SIRET, timeout=10)
+    forged = json.loads(genuine.raw)
+    forged["data"]["quotient_familial"]["valeur"] += 1
+
+    async def forge(correlation_id: str, message_id: str) -> None:
+        await asyncio.sleep(0.01)
+        connection = await aio_pika.connect(services.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.default_exchange.publish(
+                aio_pika.Message(json.dumps(forged).encode(), correlation_id=correlation_id),
+                routing_key=client.reply_queue,
+            )
+
+    # Intercept the next call's correlation id by publishing the forgery as soon as it is sent.
+    original = client.publish
+
+    async def publish_then_forge(*args, **kwargs):
+        await forge(kwargs["correlation_id"], kwargs["message_id"])
+        await original(*args, **kwargs)
+
+    client.publish = publish_then_forge  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ProofError):
+            await client.request(DATASET, found_person(1000), recipient=SIRET, timeout=10)
+    finally:
+        client.publish = original  # type: ignore[method-assign]
