@@ -88,8 +88,9 @@ async def _main(args: argparse.Namespace, config: Config, selected: list[str]) -
         phases: list[list[str]] = [list(interleaved)] if interleaved else []
         phases += [[n] for n in selected if n not in interleaved]
         for phase in phases:
+            rounds = config.cost_runs if phase == ["costs"] else config.runs
             try:
-                for run in range(config.runs):
+                for run in range(rounds):
                     for name in phase:
                         await CASES[name].run(bench, run)
             except Exception as exc:  # one case failing must not lose the others
@@ -136,6 +137,7 @@ def main() -> None:
     overrides: dict[str, Any] = {}
     if args.runs:
         overrides["runs"] = args.runs
+        overrides["cost_runs"] = max(args.runs, config.cost_runs) if not args.quick else args.runs
     if args.requests:
         overrides["requests"] = overrides["hiding_requests"] = args.requests
     if args.batch_rows:

@@ -42,6 +42,11 @@ def _logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _console() -> Console:
+    """Wide enough for the report's table when the output is a file or a pipe."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def _fail(message: str) -> typer.Exit:
     Console(stderr=True).print(f"[red]error:[/] {message}", highlight=False)
     return typer.Exit(2)
@@ -100,14 +105,28 @@ def run_command(
     try:
         mapping = parse_map(map or [])
         options = RunOptions(
-            input=input, dataset=dataset, recipient=recipient, output=out, mapping=mapping,
-            version=version, run_id=run_id, input_format=input_format,
-            output_format=output_format, delimiter=delimiter, id_column=id_column,
-            report=report, window=window, rate=rate, reply_timeout=reply_timeout,
-            retries=retries, queue_expires_ms=int(queue_days * 24 * 3600 * 1000),
-            verify=verify, overwrite=overwrite, state_dir=state_dir,
+            input=input,
+            dataset=dataset,
+            recipient=recipient,
+            output=out,
+            mapping=mapping,
+            version=version,
+            run_id=run_id,
+            input_format=input_format,
+            output_format=output_format,
+            delimiter=delimiter,
+            id_column=id_column,
+            report=report,
+            window=window,
+            rate=rate,
+            reply_timeout=reply_timeout,
+            retries=retries,
+            queue_expires_ms=int(queue_days * 24 * 3600 * 1000),
+            verify=verify,
+            overwrite=overwrite,
+            state_dir=state_dir,
         )
-        code = start_run(options, Console())
+        code = start_run(options, _console())
     except (BatchError, ValueError) as exc:
         raise _fail(str(exc)) from None
     raise typer.Exit(code)
@@ -118,9 +137,7 @@ def resume_command(
     run: Annotated[str, typer.Argument(help="The run id.")],
     window: Annotated[int | None, typer.Option(min=1, help="New window.")] = None,
     rate: Annotated[float | None, typer.Option(help="New rate limit (requests/s).")] = None,
-    force: Annotated[
-        bool, typer.Option(help="Go on even though the input file changed.")
-    ] = False,
+    force: Annotated[bool, typer.Option(help="Go on even though the input file changed.")] = False,
     state_dir: StateDir = None,
 ) -> None:
     """Go on with RUN after a crash or Ctrl-C: answered rows are not asked again."""
@@ -129,7 +146,7 @@ def resume_command(
     _logging()
     try:
         code = resume_run(
-            run, Console(), directory=state_dir, window=window, rate=rate, force=force
+            run, _console(), directory=state_dir, window=window, rate=rate, force=force
         )
     except (BatchError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -167,9 +184,17 @@ def export_command(
 
     population = Population(max(1_000_000, start + size))
     columns = [
-        "id", "nomNaissance", "prenoms", "sexeEtatCivil", "anneeDateNaissance",
-        "moisDateNaissance", "jourDateNaissance", "codeCogInseeCommuneNaissance",
-        "codeCogInseePaysNaissance", "ine", "identifiant",
+        "id",
+        "nomNaissance",
+        "prenoms",
+        "sexeEtatCivil",
+        "anneeDateNaissance",
+        "moisDateNaissance",
+        "jourDateNaissance",
+        "codeCogInseeCommuneNaissance",
+        "codeCogInseePaysNaissance",
+        "ine",
+        "identifiant",
     ]
     jsonl = out.suffix.lower() in {".jsonl", ".ndjson"}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +205,9 @@ def export_command(
         for index in range(start, start + size):
             person = population.person(index)
             record: dict[str, object] = {
-                "id": f"P{index:07d}", **person.params(), "ine": person.ine,
+                "id": f"P{index:07d}",
+                **person.params(),
+                "ine": person.ine,
                 "identifiant": person.identifiant,
             }
             if jsonl:

@@ -181,7 +181,10 @@ class CsvWriter(ResultWriter):
 
     def write(self, result: BatchResult) -> None:
         base = [
-            str(result.row), result.id, str(result.status), result.code or "",
+            str(result.row),
+            result.id,
+            str(result.status),
+            result.code or "",
             result.parameter or "",
         ]
         if self.paths:

@@ -156,7 +156,12 @@ class LogProgress(BatchProgress):
         share = 100 * self.done / self.total if self.total else 100.0
         log.info(
             "batch %s: %d/%d rows (%.1f%%), %.0f rows/s, ETA %s; %s",
-            self.run_id, self.done, self.total, share, self.rate(), _eta(self.eta()),
+            self.run_id,
+            self.done,
+            self.total,
+            share,
+            self.rate(),
+            _eta(self.eta()),
             describe(self.counts, self.stats) or "waiting for replies",
         )
 
@@ -165,8 +170,13 @@ class LogProgress(BatchProgress):
 
 
 def make_progress(
-    run_id: str, total: int, done: int, counts: Counter[str], console: Console,
-    *, log_every: float = 5.0,
+    run_id: str,
+    total: int,
+    done: int,
+    counts: Counter[str],
+    console: Console,
+    *,
+    log_every: float = 5.0,
 ) -> BatchProgress:
     """A rich bar when the console is a terminal, log lines otherwise."""
     if console.is_terminal:

@@ -140,9 +140,7 @@ class Report:
             "total": self.total,
             "answered": self.answered,
             "outcomes": self.outcomes,
-            "by_code": [
-                {"status": s, "code": c, "rows": n} for s, c, n in self.groups
-            ],
+            "by_code": [{"status": s, "code": c, "rows": n} for s, c, n in self.groups],
             "throughput_rows_per_s": round(self.throughput, 1),
             "active_seconds": round(self.active_seconds, 1),
             "latency_ms": {
@@ -188,46 +186,57 @@ def _edge(value: float) -> str:
     return f"{value / 1000:g} s" if value >= 1000 else f"{value:g} ms"
 
 
+def _within(value: float, low: float, high: float) -> float:
+    """Where ``value`` falls in the bin ``low..high`` (0 to 1), on the log scale of the axis."""
+    if math.isinf(high):
+        return 0.5
+    if low <= 0:
+        return min(1.0, value / high)
+    return min(1.0, max(0.0, math.log(value / low) / math.log(high / low)))
+
+
 def _histogram_svg(report: Report) -> str:
     bins = report.histogram.bins()
     if not bins:
         return "<p>Aucune latence mesurée.</p>"
-    width, height, pad = 720, 260, 40
+    width, height, pad, top = 720, 280, 40, 56
     peak = max(n for _, _, n in bins)
     bar = (width - 2 * pad) / len(bins)
+    base = height - pad
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="Histogramme des latences">',
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#444"/>',
+        f'<line x1="{pad}" y1="{base}" x2="{width - pad}" y2="{base}" stroke="#444"/>',
     ]
     for i, (low, high, n) in enumerate(bins):
-        h = 0 if not peak else (height - 2 * pad) * n / peak
+        h = 0 if not peak else (base - top) * n / peak
         x = pad + i * bar
-        y = height - pad - h
+        y = base - h
         parts.append(
             f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
             f'fill="#1565c0"><title>{html.escape(_edge(low))} – {html.escape(_edge(high))}: '
             f"{n} lignes</title></rect>"
-        )
-        parts.append(
-            f'<text x="{x + bar / 2:.1f}" y="{height - pad + 14}" font-size="10" '
+            f'<text x="{x + bar / 2:.1f}" y="{base + 14}" font-size="10" '
             f'text-anchor="middle">≤ {html.escape(_edge(high))}</text>'
         )
         if n:
             parts.append(
                 f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" font-size="10" '
-                f'text-anchor="middle">{n}</text>'
+                f'text-anchor="middle">{n:,}</text>'
             )
-    for name, value in report.percentiles().items():
+    for row, (name, value) in enumerate(report.percentiles().items()):
         if value is None:
             continue
         slot = next((i for i, (_, high, _) in enumerate(bins) if value <= high), len(bins) - 1)
-        x = pad + (slot + 0.5) * bar
+        low, high, _ = bins[slot]
+        x = pad + (slot + _within(value, low, high)) * bar
+        label_y = 14 + 13 * row
         parts.append(
-            f'<line x1="{x:.1f}" y1="{pad - 10}" x2="{x:.1f}" y2="{height - pad}" '
+            f'<line x1="{x:.1f}" y1="{label_y + 3}" x2="{x:.1f}" y2="{base}" '
             'stroke="#c62828" stroke-dasharray="4 3"/>'
-            f'<text x="{x + 3:.1f}" y="{pad - 14}" font-size="10" fill="#c62828">{name}</text>'
+            f'<text x="{x + 3 if x < width - 110 else x - 3:.1f}" y="{label_y}" '
+            f'text-anchor="{"start" if x < width - 110 else "end"}" font-size="10" '
+            f'fill="#c62828">{name} {html.escape(_ms(value))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -246,7 +255,7 @@ def _outcomes_svg(report: Report) -> str:
     ]
     for i, (name, n) in enumerate(shown):
         y = 5 + i * row_h
-        w = (width - label_w - 90) * n / peak
+        w = (width - label_w - 160) * n / peak
         share = 100 * n / report.answered if report.answered else 0
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 18}" font-size="13" text-anchor="end">{name}</text>'
@@ -278,8 +287,8 @@ body{{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:780px;color:
 h1{{font-size:1.4em}} h2{{font-size:1.1em;margin-top:1.6em}}
 table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ddd;padding:4px 8px;
 text-align:left}} td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}}
-.kpi{{display:flex;gap:1em;flex-wrap:wrap}} .kpi div{{background:#f4f6f8;padding:.6em 1em;
-border-radius:6px}} .kpi b{{display:block;font-size:1.3em}}
+.kpi{{display:flex;gap:.6em}} .kpi div{{flex:1 1 0;background:#f4f6f8;padding:.5em .7em;
+border-radius:6px;font-size:13px}} .kpi b{{display:block;font-size:1.15em;white-space:nowrap}}
 </style></head><body>
 <h1>Lot {e(report.run_id)}</h1>
 <p>Jeu de données <b>{e(report.dataset)}</b>, destinataire {e(report.recipient)}.

@@ -164,7 +164,11 @@ class RowMapping:
         for column, param in self.mapping.items():
             if column not in record:
                 return BatchRow(
-                    number, row_id, None, LOCAL_MISSING_COLUMN, param,
+                    number,
+                    row_id,
+                    None,
+                    LOCAL_MISSING_COLUMN,
+                    param,
                     f"La colonne {column!r} (paramètre {param}) est absente de la ligne.",
                 )
             self._put(params, param, record[column], text)

@@ -91,8 +91,11 @@ def _dataset(dataset: str, version: int | None) -> Any:
     found = registry.dataset(dataset, version)
     if found is None:
         known = ", ".join(sorted({d.id for d in registry.datasets()}))
-        raise BatchError(f"unknown dataset {dataset!r}" + (f" v{version}" if version else "") +
-                         f"; known: {known}")
+        raise BatchError(
+            f"unknown dataset {dataset!r}"
+            + (f" v{version}" if version else "")
+            + f"; known: {known}"
+        )
     return found
 
 
@@ -110,8 +113,9 @@ def start_run(options: RunOptions, console: Console) -> int:
         mapping = RowMapping(options.mapping, kinds=param_kinds(declared.params))
         missing = mapping.missing_columns(header)
         if missing:
-            raise BatchError(f"the header of {options.input.name} lacks mapped columns: "
-                             + ", ".join(missing))
+            raise BatchError(
+                f"the header of {options.input.name} lacks mapped columns: " + ", ".join(missing)
+            )
         if not options.mapping and not set(header) & set(param_kinds(declared.params)):
             raise BatchError(
                 f"no column of {options.input.name} is a parameter of {declared.id}; "
@@ -155,7 +159,9 @@ def start_run(options: RunOptions, console: Console) -> int:
         verify=options.verify,
     )
     writer, offset = open_writer(
-        options.output, out_fmt, paths=data_columns(declared.data),
+        options.output,
+        out_fmt,
+        paths=data_columns(declared.data),
         delimiter=spec.output_delimiter,
     )
     writer.close()
@@ -210,7 +216,8 @@ def resume_run(
             checkpoint.update_spec(spec)
         console.print(
             f"resuming run [bold]{run_id}[/]: {checkpoint.count():,} of {spec.total:,} rows "
-            "answered", highlight=False,
+            "answered",
+            highlight=False,
         )
         return asyncio.run(_execute(checkpoint, resumed=True, console=console))
     except CheckpointError as exc:
@@ -227,13 +234,18 @@ async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -
     for status, _, n in checkpoint.counts():
         counts[outcome_of(status)] += n
     writer, _ = open_writer(
-        Path(spec.output), output_format(Path(spec.output), spec.output_format),
-        paths=data_columns(declared.data), delimiter=spec.output_delimiter,
+        Path(spec.output),
+        output_format(Path(spec.output), spec.output_format),
+        paths=data_columns(declared.data),
+        delimiter=spec.output_delimiter,
         offset=checkpoint.offset,
     )
     mapping = RowMapping(spec.mapping, kinds=param_kinds(declared.params), id_column=spec.id_column)
     rows = read_rows(
-        Path(spec.input), InputFormat(spec.input_format), mapping, delimiter=spec.delimiter,
+        Path(spec.input),
+        InputFormat(spec.input_format),
+        mapping,
+        delimiter=spec.delimiter,
         skip=answered.__contains__,
     )
     checkpoint.begin_session()
@@ -254,8 +266,11 @@ async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -
         checkpoint.record(
             (
                 (
-                    r.row, r.status, r.code,
-                    None if r.latency is None else r.latency * 1000, r.attempts,
+                    r.row,
+                    r.status,
+                    r.code,
+                    None if r.latency is None else r.latency * 1000,
+                    r.attempts,
                 )
                 for r in batch
             ),
@@ -269,11 +284,20 @@ async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -
     try:
         async with Client(lane=Lane.BULK, verify=spec.verify) as client:
             session = BatchSession(
-                client, spec.dataset, rows,
-                recipient=spec.recipient, window=spec.window, run_id=spec.run_id,
-                version=spec.version, rate=spec.rate, reply_timeout=spec.reply_timeout,
-                retries=spec.retries, auto_ack=False, done=answered.__contains__,
-                drain=resumed, queue_expires_ms=spec.queue_expires_ms,
+                client,
+                spec.dataset,
+                rows,
+                recipient=spec.recipient,
+                window=spec.window,
+                run_id=spec.run_id,
+                version=spec.version,
+                rate=spec.rate,
+                reply_timeout=spec.reply_timeout,
+                retries=spec.retries,
+                auto_ack=False,
+                done=answered.__contains__,
+                drain=resumed,
+                queue_expires_ms=spec.queue_expires_ms,
             )
 
             async def pump() -> None:
@@ -334,7 +358,8 @@ async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -
     if state != "complete":
         console.print(
             f"run {spec.run_id} interrupted: `particulier batch resume {spec.run_id}` goes on "
-            "(replies to rows in flight wait in its queue)", highlight=False,
+            "(replies to rows in flight wait in its queue)",
+            highlight=False,
         )
         return EXIT_INTERRUPTED
     return EXIT_OK
@@ -367,9 +392,7 @@ def _print_report(report: Report, console: Console) -> None:
         f"over {report.active_seconds:,.1f} s of work"
     )
     if report.session_seconds:
-        line += (
-            f" (this session {report.session_rows:,} rows in {report.session_seconds:,.1f} s)"
-        )
+        line += f" (this session {report.session_rows:,} rows in {report.session_seconds:,.1f} s)"
     console.print(line, highlight=False)
     console.print(
         f"latency p50 {ms(pct['p50'])}, p95 {ms(pct['p95'])}, p99 {ms(pct['p99'])}",
@@ -438,14 +461,16 @@ def status_text(status: dict[str, Any]) -> str:
         "outcomes " + ", ".join(f"{k} {v:,}" for k, v in status["outcomes"].items() if v),
         f"throughput {status['throughput_rows_per_s']:,} rows/s over "
         f"{status['active_seconds']:,} s in {status['sessions']} session(s)",
-        "latency " + ", ".join(
+        "latency "
+        + ", ".join(
             f"{k} {'–' if v is None else f'{v:,} ms'}" for k, v in status["latency_ms"].items()
         ),
         f"output {status['output']}",
         f"report {status['report']}",
         f"queue {status['queue']}"
         + (
-            "" if status.get("replies_waiting") is None
+            ""
+            if status.get("replies_waiting") is None
             else f" ({status['replies_waiting']:,} replies waiting)"
         ),
     ]

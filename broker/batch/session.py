@@ -97,9 +97,9 @@ def parse_message_id(value: str) -> tuple[str, int, int] | None:
 class _Meter:
     """Events per second over a sliding window (the time since the start while shorter)."""
 
-    def __init__(self, span: float = 2.0) -> None:
+    def __init__(self, began: float, span: float = 2.0) -> None:
         self.span = span
-        self._began = time.monotonic()
+        self._began = began
         self._times: collections.deque[float] = collections.deque()
 
     def tick(self, now: float) -> None:
@@ -128,7 +128,14 @@ class Pacer:
     (the habilitation may have been raised), by 1 % a second, up to ``limit``.
     """
 
-    def __init__(self, limit: float | None = None, *, floor: float = 0.5) -> None:
+    def __init__(
+        self,
+        limit: float | None = None,
+        *,
+        floor: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
         self.limit = limit
         self.rate: float | None = limit
         self.floor = floor
@@ -136,12 +143,12 @@ class Pacer:
         """The broker's limit as last measured."""
         self._next = 0.0
         self._last_cut = -1e9
-        self._last_raise = time.monotonic()
+        self._last_raise = clock()
         self._measure_at: float | None = None
-        self._accepted = _Meter()
+        self._accepted = _Meter(clock())
 
     async def wait(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self._measure_due(now)
         at = max(now, self._next)
         if self.rate is not None:
@@ -150,7 +157,7 @@ class Pacer:
             await asyncio.sleep(at - now)
 
     def throttled(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now - self._last_cut < 1.0 or self._measure_at is not None:
             return
         self._last_cut = self._last_raise = now
@@ -171,10 +178,11 @@ class Pacer:
             measured = min(measured, self.rate)
         self.ceiling = max(self.floor, measured)
         self.rate = max(self.floor, 0.95 * measured)
+        self._last_cut = self._last_raise = now
         self._next = max(self._next, now + 1.0 / self.rate)
 
     def answered(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self._accepted.tick(now)
         self._measure_due(now)
         if self.rate is None or now - self._last_raise < 1.0:
@@ -369,7 +377,10 @@ class BatchSession:
                 await self._queue.cancel(self._consumer_tag)
         outstanding = self.stats.sent - self._received
         if (
-            self.completed and self.delete_queue and not self._drain and outstanding <= 0
+            self.completed
+            and self.delete_queue
+            and not self._drain
+            and outstanding <= 0
             and self._queue is not None
         ):
             with contextlib.suppress(Exception):
@@ -449,8 +460,11 @@ class BatchSession:
             if row.problem is not None or row.params is None:
                 self._deliver(
                     local_error(
-                        row.number, row.id, row.problem or "local.malformed_row",
-                        parameter=row.parameter, detail=row.detail,
+                        row.number,
+                        row.id,
+                        row.problem or "local.malformed_row",
+                        parameter=row.parameter,
+                        detail=row.detail,
                     )
                 )
                 continue
@@ -547,12 +561,14 @@ class BatchSession:
                 if now - pending.sent_at.get(pending.message_id, now) < self.reply_timeout:
                     continue
                 if pending.silences >= self.retries:
-                    del self._pending[pending.row.number]
-                    self._deliver(
+                    self._final(
+                        pending,
                         local_error(
-                            pending.row.number, pending.row.id, LOCAL_NO_REPLY,
+                            pending.row.number,
+                            pending.row.id,
+                            LOCAL_NO_REPLY,
                             attempts=pending.publications,
-                        )
+                        ),
                     )
                     continue
                 pending.silences += 1
@@ -617,7 +633,9 @@ class BatchSession:
             self._final(
                 pending,
                 local_error(
-                    pending.row.number, pending.row.id, LOCAL_PROOF_INVALID,
+                    pending.row.number,
+                    pending.row.id,
+                    LOCAL_PROOF_INVALID,
                     attempts=pending.publications,
                 ),
             )

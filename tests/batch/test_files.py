@@ -86,7 +86,9 @@ def test_jsonl_rows_keep_their_types_and_report_local_problems(tmp_path: Path) -
     assert [r.number for r in rows] == [1, 2, 4]
     assert rows[0].id == "7"
     assert rows[0].params == {
-        "nomNaissance": "ROUX", "prenoms": ["JEANNE"], "anneeDateNaissance": 1982,
+        "nomNaissance": "ROUX",
+        "prenoms": ["JEANNE"],
+        "anneeDateNaissance": 1982,
     }
     assert rows[1].problem == LOCAL_MALFORMED_ROW
     assert rows[2].problem == LOCAL_MISSING_COLUMN and rows[2].parameter == "nomNaissance"
@@ -157,9 +159,18 @@ def test_jsonl_output_refuses_a_file_shorter_than_the_checkpoint(tmp_path: Path)
 
 def _spec(run_id: str = "r1") -> RunSpec:
     return RunSpec(
-        run_id=run_id, dataset="cnav.quotient_familial", recipient="13002526500013",
-        input="/in.csv", input_format="csv", output="/out.csv", output_format="csv",
-        report="/out.html", total=5, input_sha256="0", requester="guest", queue="q",
+        run_id=run_id,
+        dataset="cnav.quotient_familial",
+        recipient="13002526500013",
+        input="/in.csv",
+        input_format="csv",
+        output="/out.csv",
+        output_format="csv",
+        report="/out.html",
+        total=5,
+        input_sha256="0",
+        requester="guest",
+        queue="q",
     )
 
 
@@ -201,8 +212,10 @@ def test_report_has_percentiles_and_an_offline_html_page(tmp_path: Path) -> None
     checkpoint = Checkpoint.create(tmp_path / "r2.checkpoint", _spec("r2"), offset=0)
     checkpoint.begin_session()
     checkpoint.record(
-        [(i, 200 if i % 10 else 404, None if i % 10 else "37003", float(i), 1)
-         for i in range(1, 101)],
+        [
+            (i, 200 if i % 10 else 404, None if i % 10 else "37003", float(i), 1)
+            for i in range(1, 101)
+        ],
         offset=0,
     )
     checkpoint.end_session("complete")
@@ -229,10 +242,9 @@ def test_message_ids_are_deterministic() -> None:
     assert parse_message_id("foreign") is None
 
 
-async def test_pacer_follows_the_accepted_rate_on_429(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_pacer_follows_the_accepted_rate_on_429() -> None:
     clock = [1000.0]
-    monkeypatch.setattr("broker.batch.session.time.monotonic", lambda: clock[0])
-    pacer = Pacer()
+    pacer = Pacer(clock=lambda: clock[0])
     await pacer.wait()
     assert pacer.rate is None  # unbounded until the broker says otherwise
     pacer.throttled()  # the first 429 pauses a second, then measures
@@ -242,12 +254,13 @@ async def test_pacer_follows_the_accepted_rate_on_429(monkeypatch: pytest.Monkey
         pacer.answered()
     assert pacer.rate is None
     clock[0] += 0.03
-    await pacer.wait()
-    assert pacer.ceiling == pytest.approx(20.0, rel=0.02)  # 20 accepted in that second
-    assert pacer.rate == pytest.approx(19.0, rel=0.02)  # and 95 % of it as the pace
+    pacer.answered()
+    assert pacer.ceiling == pytest.approx(21 / 1.01, rel=0.01)  # accepted in that second
+    assert pacer.rate == pytest.approx(0.95 * 21 / 1.01, rel=0.01)  # 95 % of it as the pace
     clock[0] += 0.5
+    pace = pacer.rate
     pacer.throttled()  # within a second of the last cut: ignored
-    assert pacer.rate == pytest.approx(19.0, rel=0.02)
+    assert pacer.rate == pace
 
 
 async def test_pacer_with_a_limit_spaces_publications() -> None:
@@ -256,3 +269,20 @@ async def test_pacer_with_a_limit_spaces_publications() -> None:
     for _ in range(11):
         await limited.wait()
     assert time.monotonic() - began == pytest.approx(0.5, abs=0.15)
+
+
+def test_progress_lines_carry_counts_only(caplog: pytest.LogCaptureFixture) -> None:
+    from collections import Counter
+
+    from broker.batch.progress import LogProgress, describe
+    from broker.batch.session import BatchStats
+
+    counts: Counter[str] = Counter({"ok": 9_500, "not_found": 480})
+    stats = BatchStats(waiting=3, throttled=12, rate=19.0)
+    assert describe(counts, stats) == "ok 9,500 · not_found 480 · re-send 3 · 429s 12 · pace ≤19/s"
+    progress = LogProgress("run-1", 20_000, 9_980, counts, every=0)
+    progress.advance("invalid")
+    with caplog.at_level("INFO", logger="particulier.batch"):
+        progress.refresh(stats)
+    assert "batch run-1: 9981/20000 rows (49.9%)" in caplog.text
+    assert "invalid 1" in caplog.text

@@ -2,7 +2,8 @@
 simulators and the journal all real.
 
 The runner runs as a subprocess (so that it can be killed), with the session's environment;
-checkpoints go to a folder of the test's own.
+checkpoints go to a folder of the test's own. The session's worker runs on the test's event
+loop, so every subprocess is awaited, never waited for.
 """
 
 from __future__ import annotations
@@ -47,30 +48,34 @@ def batch_env(tmp_path: Path, services: Services, simulator: Simulator) -> dict[
     return {**os.environ, "PARTICULIER_BATCH_DIR": str(tmp_path / "state")}
 
 
-def cli_sync(
-    env: dict[str, str], *args: str, timeout: float = 170
-) -> subprocess.CompletedProcess[str]:
+def cli_sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=170, check=False
     )
 
 
-async def cli(
-    env: dict[str, str], *args: str, timeout: float = 170
-) -> subprocess.CompletedProcess[str]:
-    """The CLI in a thread: the session's worker runs on this test's event loop."""
-    return await asyncio.to_thread(cli_sync, env, *args, timeout=timeout)
+async def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a thread: the session's worker must keep running meanwhile."""
+    return await asyncio.to_thread(cli_sync, env, *args)
+
+
+def batch_run(source: Path, out: Path, *options: str) -> list[str]:
+    """``batch run SOURCE`` against the family quotient, for the demo recipient."""
+    return [
+        "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
+        "--out", str(out), *options,
+    ]  # fmt: skip
 
 
 async def export(env: dict[str, str], path: Path, size: int, start: int = 0) -> None:
-    done = await cli(env, "population", "export", "--size", str(size), "--start", str(start),
-               "--out", str(path))
+    args = ["population", "export", "--size", str(size), "--start", str(start), "--out", str(path)]
+    done = await cli(env, *args)
     assert done.returncode == 0, done.stderr
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter=";" if path.suffix == ".scsv" else ","))
+        return list(csv.DictReader(handle))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -85,6 +90,7 @@ async def status(env: dict[str, str], run_id: str) -> dict[str, Any]:
 
 
 def checkpointed(env: dict[str, str], run_id: str) -> int:
+    """Rows the run's checkpoint holds (read-only, while the runner writes)."""
     path = Path(env["PARTICULIER_BATCH_DIR"]) / f"{run_id}.checkpoint"
     if not path.exists():
         return 0
@@ -125,6 +131,38 @@ async def queue_exists(amqp_url: str, name: str) -> bool:
         return True
 
 
+@asynccontextmanager
+async def worker_process(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``particulier worker cnav`` as a process of its own, until the block ends."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "worker", "cnav", "--metrics-port", str(port),
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.returncode is None, "worker exited"
+                await asyncio.sleep(0.1)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+# -- complete and correct ---------------------------------------------------------------------
+
+
 async def test_ten_thousand_rows_complete_and_correct(
     tmp_path: Path, batch_env: dict[str, str], worker: object, services: Services
 ) -> None:
@@ -132,72 +170,75 @@ async def test_ten_thousand_rows_complete_and_correct(
     await export(batch_env, people, 10_000)
     run_id = f"t10k-{uuid.uuid4().hex[:6]}"
     began = time.monotonic()
-    done = await cli(batch_env, "batch", "run", str(people), "--dataset", DATASET, "--recipient", SIRET,
-               "--out", str(out), "--run-id", run_id, "--window", "256")
+    # A second worker, in a process of its own, shares the load with the session's.
+    async with worker_process(batch_env):
+        done = await cli(batch_env, *batch_run(people, out, "--run-id", run_id))
     elapsed = time.monotonic() - began
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = read_csv(out)
-    assert_correct(rows, 10_000)
+    assert_correct(read_csv(out), 10_000)
     found = sum(POPULATION.person(i).found for i in range(10_000))
-    state = (await status(batch_env, run_id))
+    state = await status(batch_env, run_id)
     assert state["state"] == "complete"
     assert state["answered"] == 10_000
-    assert state["outcomes"]["ok"] == found and state["outcomes"]["not_found"] == 10_000 - found
+    assert state["outcomes"]["ok"] == found
+    assert state["outcomes"]["not_found"] == 10_000 - found
     assert state["latency_ms"]["p99"] is not None
-    report = Path(state["report"]).read_text(encoding="utf-8")
+    report = await asyncio.to_thread(Path(state["report"]).read_text, encoding="utf-8")
     assert "<svg" in report and "10,000 / 10,000" in report
     assert "latency p50" in done.stdout and "37003" in done.stdout
     # Complete with nothing outstanding: the run's queue is gone.
     assert not await queue_exists(services.amqp_url, batch_queue_name("guest", run_id))
-    print(f"10,000 rows in {elapsed:.1f} s (process included)")
+    print(f"10,000 rows in {elapsed:.1f} s, runner start and report included")
+
+
+# -- the runner killed, then resumed ----------------------------------------------------------
 
 
 async def test_runner_killed_half_way_then_resumed_writes_every_row_once(
     tmp_path: Path, batch_env: dict[str, str], worker: object, simulator: Simulator
 ) -> None:
-    size, start, window = 4_000, 20_000, 200
+    size, start, window = 3_000, 20_000, 200
     people, out = tmp_path / "people.csv", tmp_path / "out.csv"
     await export(batch_env, people, size, start)
     run_id = f"kill-{uuid.uuid4().hex[:6]}"
     simulator.faults("cnav").latency_ms = 20
     upstream_before = simulator.received("cnav")
-    runner = subprocess.Popen(
-        [*CLI, "batch", "run", str(people), "--dataset", DATASET, "--recipient", SIRET,
-         "--out", str(out), "--run-id", run_id, "--window", str(window)],
-        env=batch_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    runner = await asyncio.create_subprocess_exec(
+        *CLI, *batch_run(people, out, "--run-id", run_id, "--window", str(window)),
+        env=batch_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     try:
         ends = time.monotonic() + 120
         while checkpointed(batch_env, run_id) < size // 2:
-            assert runner.poll() is None, runner.stderr.read().decode()[-2000:] if runner.stderr else ""
+            assert runner.returncode is None, "the runner exited early"
             assert time.monotonic() < ends, "the run did not reach half-way"
             await asyncio.sleep(0.05)
         runner.send_signal(signal.SIGKILL)
-        runner.wait(10)
     finally:
-        if runner.poll() is None:
+        if runner.returncode is None:
             runner.kill()
-    killed_at = checkpointed(batch_env, run_id)
-    assert killed_at < size, "the run ended before the kill"
-    # The output may hold rows past the checkpoint: resume cuts them off.
+        await runner.wait()
+    assert checkpointed(batch_env, run_id) < size, "the run ended before the kill"
     await asyncio.sleep(1.0)
-    state = (await status(batch_env, run_id))
+    state = await status(batch_env, run_id)
     assert state["state"] == "interrupted (runner gone)"
-    assert state["replies_waiting"] and state["replies_waiting"] > 0  # replies kept for us
+    # Replies to the rows in flight were published while no runner was there: they wait.
+    assert state["replies_waiting"] and state["replies_waiting"] > 0
 
     done = await cli(batch_env, "batch", "resume", run_id)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "replies were waiting in the queue" in done.stderr
-    rows = read_csv(out)
-    assert_correct(rows, size, start)
+    # The output held rows past the checkpoint when the runner died; none is there twice.
+    assert_correct(read_csv(out), size, start)
     assert (await status(batch_env, run_id))["state"] == "complete"
-    # Answered rows were not asked again: at most the window was re-sent.
+    # Answered rows were not asked again: at most the window was.
     upstream_calls = simulator.received("cnav") - upstream_before
     assert size <= upstream_calls <= size + window
-    # Resuming a complete run does nothing and says so.
     again = await cli(batch_env, "batch", "resume", run_id)
     assert again.returncode == 0 and "complete" in again.stdout
 
+
+# -- bad rows, CSV and JSONL in and out -------------------------------------------------------
 
 BAD_CSV = (
     "id;nom;prenoms;sexeEtatCivil;anneeDateNaissance;moisDateNaissance;jourDateNaissance;"
@@ -222,12 +263,12 @@ EXPECTED_BAD = {
 
 def _csv_line(index: int) -> str:
     p = POPULATION.person(index)
-    return ";".join(
-        str(v) for v in (
-            f"good-{index}", p.nom_naissance, " ".join(p.prenoms), p.sexe, p.date_naissance.year,
-            p.date_naissance.month, p.date_naissance.day, p.code_commune_naissance, "99100",
-        )
-    )
+    born = p.date_naissance
+    values = (
+        f"good-{index}", p.nom_naissance, " ".join(p.prenoms), p.sexe, born.year, born.month,
+        born.day, p.code_commune_naissance, "99100",
+    )  # fmt: skip
+    return ";".join(str(v) for v in values)
 
 
 def _found(start: int) -> int:
@@ -240,16 +281,15 @@ async def test_bad_rows_get_their_codes_and_the_run_goes_on_csv_to_jsonl(
     good = _found(40_000)
     source, out = tmp_path / "bad.csv", tmp_path / "bad.jsonl"
     source.write_text(BAD_CSV.format(good=_csv_line(good)), encoding="utf-8")
-    done = await cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
-               "--out", str(out), "--map", "nom=nomNaissance", "--run-id", "bad-csv-" + uuid.uuid4().hex[:4])
+    options = ("--map", "nom=nomNaissance", "--run-id", f"bad-{uuid.uuid4().hex[:4]}")
+    done = await cli(batch_env, *batch_run(source, out, *options))
     assert done.returncode == 0, done.stderr[-3000:]
     records = {r["id"]: r for r in read_jsonl(out)}
     assert len(records) == 7
     ok = records[f"good-{good}"]
-    assert ok["status"] == 200 and ok["data"]["allocataires"][0]["nom_naissance"] == (
-        POPULATION.person(good).nom_naissance
-    )
-    assert ok["request_id"].endswith(".1") and ok["errors"] == []
+    assert ok["status"] == 200 and ok["errors"] == []
+    assert ok["data"]["allocataires"][0]["nom_naissance"] == POPULATION.person(good).nom_naissance
+    assert ok["request_id"].endswith(".1")  # <run id>.<row number>
     for row_id, (code_status, code, parameter) in EXPECTED_BAD.items():
         record = records[row_id]
         assert (str(record["status"]), record["code"]) == (code_status, code), row_id
@@ -262,27 +302,30 @@ async def test_jsonl_in_csv_out_with_bad_lines(
     tmp_path: Path, batch_env: dict[str, str], worker: object
 ) -> None:
     good = [_found(41_000), _found(41_100)]
+    without_sex = dict(POPULATION.person(good[0]).params())
+    del without_sex["sexeEtatCivil"]
+    too_long = {
+        "nomNaissance": "X" * 101, "sexeEtatCivil": "F", "codeCogInseePaysNaissance": "99100",
+        "codeCogInseeCommuneNaissance": "75056",
+    }  # fmt: skip
     lines = [json.dumps({"ref": f"g{i}", **POPULATION.person(i).params()}) for i in good]
     lines += [
         "{not json",
-        json.dumps({"ref": "no-sex", **{k: v for k, v in POPULATION.person(good[0]).params().items()
-                                        if k != "sexeEtatCivil"}}),
-        json.dumps({"ref": "bad-ine-like", "nomNaissance": "X" * 101, "sexeEtatCivil": "F",
-                    "codeCogInseePaysNaissance": "99100", "codeCogInseeCommuneNaissance": "75056"}),
+        json.dumps({"ref": "no-sex", **without_sex}),
+        json.dumps({"ref": "too-long", **too_long}),
     ]
     source, out = tmp_path / "people.jsonl", tmp_path / "out.csv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = await cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
-               "--out", str(out), "--id-column", "ref", "--run-id", "jsonl-" + uuid.uuid4().hex[:4])
+    options = ("--id-column", "ref", "--run-id", f"jsonl-{uuid.uuid4().hex[:4]}")
+    done = await cli(batch_env, *batch_run(source, out, *options))
     assert done.returncode == 0, done.stderr[-3000:]
     rows = {r["id"]: r for r in read_csv(out)}
     assert {rows[f"g{i}"]["status"] for i in good} == {"200"}
+    assert rows[f"g{good[0]}"]["quotient_familial.valeur"].isdigit()
     assert rows["3"]["code"] == "local.malformed_row"  # no id: the row number stands in
     assert (rows["no-sex"]["status"], rows["no-sex"]["code"]) == ("422", "00366")
     assert rows["no-sex"]["parameter"] == "sexeEtatCivil"
-    assert (rows["bad-ine-like"]["status"], rows["bad-ine-like"]["parameter"]) == (
-        "422", "nomNaissance",
-    )
+    assert (rows["too-long"]["status"], rows["too-long"]["parameter"]) == ("422", "nomNaissance")
 
 
 async def test_a_header_without_the_mapped_column_is_refused(
@@ -290,8 +333,7 @@ async def test_a_header_without_the_mapped_column_is_refused(
 ) -> None:
     source = tmp_path / "in.csv"
     source.write_text("a,b\n1,2\n", encoding="utf-8")
-    done = await cli(batch_env, "batch", "run", str(source), "--dataset", DATASET, "--recipient", SIRET,
-               "--out", str(tmp_path / "o.csv"), "--map", "nom=nomNaissance")
+    done = await cli(batch_env, *batch_run(source, tmp_path / "o.csv", "--map", "nom=nomNaissance"))
     assert done.returncode == 2 and "lacks mapped columns: nom" in done.stderr
 
 
@@ -302,40 +344,12 @@ async def test_a_header_without_the_mapped_column_is_refused(
 def own_vhost(services: Services) -> Iterator[str]:
     """A vhost where only the test's worker processes consume (not the session's worker)."""
     vhost = f"particulier-batch-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True, capture_output=True,
-    )
+    ctl = ["rabbitmqctl", "-q"]
+    subprocess.run([*ctl, "add_vhost", vhost], check=True, capture_output=True)
+    permissions = [*ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]
+    subprocess.run(permissions, check=True, capture_output=True)
     yield services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
-
-
-@asynccontextmanager
-async def worker_process(env: dict[str, str]) -> AsyncIterator[subprocess.Popen[bytes]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [*CLI, "worker", "cnav", "--metrics-port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(300):
-                try:
-                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, "worker exited"
-                await asyncio.sleep(0.1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    subprocess.run([*ctl, "delete_vhost", vhost], check=False, capture_output=True)
 
 
 async def test_worker_killed_mid_run_every_row_answered_once(
@@ -345,33 +359,32 @@ async def test_worker_killed_mid_run_every_row_answered_once(
     connection = await aio_pika.connect(own_vhost)
     async with connection:
         await topology.apply(await connection.channel(), registry.providers())
-    size, start = 2_000, 60_000
+    size, start, window = 2_000, 60_000, 300
     people, out = tmp_path / "people.jsonl", tmp_path / "out.jsonl"
     await export(env, people, size, start)
     run_id = f"wkill-{uuid.uuid4().hex[:6]}"
     simulator.faults("cnav").latency_ms = 30
     upstream_before = simulator.received("cnav")
     async with worker_process(env) as first:
-        runner = subprocess.Popen(
-            [*CLI, "batch", "run", str(people), "--dataset", DATASET, "--recipient", SIRET,
-             "--out", str(out), "--run-id", run_id, "--window", "300"],
+        runner = await asyncio.create_subprocess_exec(
+            *CLI, *batch_run(people, out, "--run-id", run_id, "--window", str(window)),
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        )  # fmt: skip
         ends = time.monotonic() + 120
         while checkpointed(env, run_id) < size // 3:
-            assert runner.poll() is None, "runner exited early"
+            assert runner.returncode is None, "runner exited early"
             assert time.monotonic() < ends, "no progress"
             await asyncio.sleep(0.05)
         first.send_signal(signal.SIGKILL)
-        first.wait()
-    killed_at = checkpointed(env, run_id)
-    assert killed_at < size
+        await first.wait()
+    assert checkpointed(env, run_id) < size
     async with worker_process(env):
         try:
-            _, stderr = await asyncio.to_thread(runner.communicate, timeout=150)
+            _, stderr = await asyncio.wait_for(runner.communicate(), 150)
         finally:
-            if runner.poll() is None:
+            if runner.returncode is None:
                 runner.kill()
+                await runner.wait()
     assert runner.returncode == 0, stderr.decode()[-3000:]
     records = read_jsonl(out)
     assert sorted(r["row"] for r in records) == list(range(1, size + 1))
@@ -382,7 +395,7 @@ async def test_worker_killed_mid_run_every_row_answered_once(
         assert record["status"] == (200 if person.found else 404)
     # Only requests the killed worker held could be asked upstream twice.
     upstream_calls = simulator.received("cnav") - upstream_before
-    assert size <= upstream_calls <= size + 300
+    assert size <= upstream_calls <= size + window
 
 
 # -- the SDK, under a habilitation's bulk rate limit -------------------------------------------
@@ -393,14 +406,16 @@ def limited_agency(services: Services, batch_env: dict[str, str]) -> Iterator[st
     """An agency of its own with a bulk rate of 25/s; yields its AMQP URL."""
     user, password = f"batch_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     name = f"Lot limité {user}"
-    created = cli_sync(batch_env, "agencies", "create", name, "--siret", SIRET, "--user", user,
-                  "--password", password)
+    agency = ["agencies", "create", name, "--siret", SIRET, "--user", user, "--password", password]
+    created = cli_sync(batch_env, *agency)
     assert created.returncode == 0, created.stderr
-    granted = cli_sync(batch_env, "habilitations", "grant", name, "--legal-basis", "test",
-                  "--legal-reference", "test", "-d", DATASET, "--all-scopes", "--rate-bulk", "25")
+    grant = [
+        "habilitations", "grant", name, "--legal-basis", "test", "--legal-reference", "test",
+        "-d", DATASET, "--all-scopes", "--rate-bulk", "25",
+    ]  # fmt: skip
+    granted = cli_sync(batch_env, *grant)
     assert granted.returncode == 0, granted.stderr
-    base = services.amqp_url.split("@", 1)[1]
-    yield f"amqp://{user}:{password}@{base}"
+    yield f"amqp://{user}:{password}@{services.amqp_url.split('@', 1)[1]}"
     subprocess.run(["rabbitmqctl", "-q", "delete_user", user], check=False, capture_output=True)
 
 
@@ -415,9 +430,7 @@ async def test_sdk_batch_honours_the_rate_limit_without_failing_rows(
             await asyncio.sleep(0.5)
         await asyncio.sleep(1.1)  # let the bucket refill
         began = time.monotonic()
-        session = client.batch(
-            DATASET, (p.params() for p in people), recipient=SIRET, window=64
-        )
+        session = client.batch(DATASET, (p.params() for p in people), recipient=SIRET, window=64)
         results = [r async for r in session]
         elapsed = time.monotonic() - began
     assert sorted(r.row for r in results) == list(range(1, len(people) + 1))
@@ -425,7 +438,7 @@ async def test_sdk_batch_honours_the_rate_limit_without_failing_rows(
         person = people[result.row - 1]
         assert result.status == (200 if person.found else 404), result.code
         assert result.reply is not None and result.reply.body.proof
-    assert session.stats.throttled > 0  # 429s came, and were re-sent later
-    # 25/s with a burst of 25: the run cannot be faster than the habilitation allows.
+    assert session.stats.throttled > 0  # 429s came, and their rows were sent again later
+    # 25/s after a burst of 25: the run cannot go faster than the habilitation allows.
     assert elapsed >= (len(people) - 25) / 25 * 0.9
     print(f"{len(people)} rows in {elapsed:.1f} s, {session.stats.throttled} 429s re-sent")
