@@ -16,6 +16,9 @@ Variants:
   the worker (the subject's keyed pseudonym, the reply digest) is skipped.
 - ``bare``: both.
 
+``--loop uvloop`` runs the worker on uvloop's event loop instead of asyncio's (when uvloop is
+installed): how much of the path's CPU is the event loop and its transports.
+
 ``--lanes interactive`` (or ``bulk``) makes a worker consume one lane only, and ``--nice N``
 lowers its scheduling priority: with them, the lane-priority case measures the deployment
 that keeps interactive traffic first (one process per lane, the bulk one niced).
@@ -165,6 +168,7 @@ def main() -> None:
     parser.add_argument("--metrics-port", type=int, default=None)
     parser.add_argument("--lanes", help="comma-separated lanes to consume (default: all)")
     parser.add_argument("--nice", type=int, default=0, help="added to the process's niceness")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("providers", nargs="+")
     args = parser.parse_args()
     if args.nice:
@@ -177,7 +181,14 @@ def main() -> None:
     for noisy in ("aio_pika", "aiormq", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     lanes = {lane.strip() for lane in args.lanes.split(",")} if args.lanes else None
-    asyncio.run(run(args.variant, args.providers, args.metrics_port, lanes))
+    main_coroutine = run(args.variant, args.providers, args.metrics_port, lanes)
+    if args.loop == "uvloop":
+        import uvloop
+
+        log.info("bench worker: uvloop %s", uvloop.__version__)
+        uvloop.run(main_coroutine)
+    else:
+        asyncio.run(main_coroutine)
 
 
 if __name__ == "__main__":

@@ -699,6 +699,45 @@ def summarise_costs(bench: Bench) -> dict[str, Any]:
     return summary
 
 
+async def case_loop(bench: Bench, run: int) -> None:
+    """The production worker's code on asyncio's event loop, then on uvloop's (benchmark
+    worker entry point; uvloop must be installed), paired rounds."""
+    for loop in ("asyncio", "uvloop"):
+        kind = f"loop-{loop}"
+        if bench.worker_kind != kind:
+            await bench.stop_workers()
+            bench.worker = await bench.env.start_worker(
+                options=["--loop", loop], name=f"worker-{loop}"
+            )
+            bench.worker_kind = kind
+        await bench.warm()
+        figures = await bench.measure_path(bench.config.cost_requests)
+        figures["loop"] = loop
+        bench.record(f"loop.{loop}", figures)
+        bench.log(
+            f"loop run {run + 1} {loop}: {figures['throughput_rps']:.0f} req/s, worker "
+            f"{figures['cpu_ms_per_request'].get('worker')} ms CPU/request"
+        )
+    base = bench.results["loop.asyncio"]["runs"][-1]
+    other = bench.results["loop.uvloop"]["runs"][-1]
+    other["throughput_gain"] = round(other["throughput_rps"] / base["throughput_rps"] - 1, 4)
+    base_cpu = base["cpu_ms_per_request"].get("worker") or 0
+    other_cpu = other["cpu_ms_per_request"].get("worker") or 0
+    other["worker_cpu_saved"] = round(1 - other_cpu / base_cpu, 4) if base_cpu else None
+
+
+def summarise_loop(bench: Bench) -> dict[str, Any]:
+    summary = {
+        loop: _summary(bench, f"loop.{loop}", (
+            "throughput_rps", "cpu_ms_per_request.worker", "cpu_ms_per_request.client",
+            "latency_ms.p50",
+        ))
+        for loop in ("asyncio", "uvloop")
+    }
+    summary["gain"] = _summary(bench, "loop.uvloop", ("throughput_gain", "worker_cpu_saved"))
+    return summary
+
+
 async def case_lanes(bench: Bench, run: int) -> None:
     """Interactive p99 on an idle broker, then while a bulk flood saturates the worker."""
     await bench.use_worker("production")
@@ -798,6 +837,8 @@ CASES: dict[str, Case] = {
         Case("path", "2", "broker path, simulator at zero latency", case_path, summarise_path),
         Case("latency", "3", "latency at half the maximum throughput", case_latency,
              summarise_latency),
+        Case("loop", "6", "the worker on uvloop instead of asyncio's loop", case_loop,
+             summarise_loop),
         Case("hiding", "4", "latency hiding, simulator at 200 +- 50 ms", case_hiding,
              summarise_hiding),
         Case("batch", "5", "batch run", case_batch, summarise_batch),

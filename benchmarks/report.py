@@ -122,6 +122,16 @@ def render(results: dict[str, Any]) -> str:
                 rows.append([f"6 {name}: bench_signing.py seal − json.dumps (µs; % of worker "
                              "CPU)", "", _fmt(item["microbench_us"]), "",
                              f"{item['microbench_share_of_worker_cpu'] * 100:.1f}%", ""])
+    loop = summary.get("loop")
+    if loop:
+        add("6 asyncio loop: path throughput (req/s)",
+            loop.get("asyncio", {}).get("throughput_rps"), digits=0)
+        add("6 uvloop: path throughput (req/s)", loop.get("uvloop", {}).get("throughput_rps"),
+            digits=0)
+        add("6 uvloop: throughput gain, paired rounds (%)",
+            loop.get("gain", {}).get("throughput_gain"), scale=100)
+        add("6 uvloop: worker CPU per request saved (%)",
+            loop.get("gain", {}).get("worker_cpu_saved"), scale=100)
     for key, label in (("lanes", "one worker"), ("lanes_split", "worker per lane, bulk niced")):
         item = summary.get(key)
         if not item:

@@ -30,8 +30,8 @@ from .cases import CASES, Bench, Config
 from .environment import BenchEnv, load_average, machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ORDER = ("baseline", "path", "latency", "profile", "costs", "lanes", "lanes_split", "hiding",
-         "batch")
+ORDER = ("baseline", "path", "latency", "profile", "costs", "loop", "lanes", "lanes_split",
+         "hiding", "batch")
 
 
 def _select(text: str | None) -> list[str]:
@@ -88,7 +88,7 @@ async def _main(args: argparse.Namespace, config: Config, selected: list[str]) -
         phases: list[list[str]] = [list(interleaved)] if interleaved else []
         phases += [[n] for n in selected if n not in interleaved]
         for phase in phases:
-            rounds = config.cost_runs if phase == ["costs"] else config.runs
+            rounds = config.cost_runs if phase in (["costs"], ["loop"]) else config.runs
             try:
                 for run in range(rounds):
                     for name in phase:

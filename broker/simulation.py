@@ -310,7 +310,8 @@ def build_app(
 
 async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Start ``app`` in the running loop; the caller cleans the runner up."""
-    runner = web.AppRunner(app, access_log=None)
+    # A simulated hang must not hold the server up when it stops.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, host, port, backlog=1024).start()
     return runner

@@ -31,20 +31,28 @@ StateDir = Annotated[
 ]
 
 
-def _logging() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-            stream=sys.stderr,
-        )
-    for noisy in ("aio_pika", "aiormq"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 def _console() -> Console:
     """Wide enough for the report's table when the output is a file or a pipe."""
     return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def _logging(console: Console) -> None:
+    """Log lines on stderr; on a terminal, through the console, so that they print above the
+    progress bar instead of through it."""
+    if not logging.getLogger().handlers:
+        if console.is_terminal:
+            from rich.logging import RichHandler
+
+            handler: logging.Handler = RichHandler(console=console, show_path=False)
+            logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
+        else:
+            logging.basicConfig(
+                level=logging.INFO,
+                format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                stream=sys.stderr,
+            )
+    for noisy in ("aio_pika", "aiormq"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -101,7 +109,8 @@ def run_command(
     from .rows import parse_map
     from .runner import BatchError, RunOptions, start_run
 
-    _logging()
+    console = _console()
+    _logging(console)
     try:
         mapping = parse_map(map or [])
         options = RunOptions(
@@ -126,7 +135,7 @@ def run_command(
             overwrite=overwrite,
             state_dir=state_dir,
         )
-        code = start_run(options, _console())
+        code = start_run(options, console)
     except (BatchError, ValueError) as exc:
         raise _fail(str(exc)) from None
     raise typer.Exit(code)
@@ -143,11 +152,10 @@ def resume_command(
     """Go on with RUN after a crash or Ctrl-C: answered rows are not asked again."""
     from .runner import BatchError, resume_run
 
-    _logging()
+    console = _console()
+    _logging(console)
     try:
-        code = resume_run(
-            run, _console(), directory=state_dir, window=window, rate=rate, force=force
-        )
+        code = resume_run(run, console, directory=state_dir, window=window, rate=rate, force=force)
     except (BatchError, ValueError) as exc:
         raise _fail(str(exc)) from None
     raise typer.Exit(code)

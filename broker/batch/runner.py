@@ -130,7 +130,7 @@ def start_run(options: RunOptions, console: Console) -> int:
         raise BatchError(f"{options.output} exists; pass --overwrite to replace it")
     out_fmt = output_format(options.output, options.output_format)
     if console.is_terminal:
-        console.log(f"counting the rows of {options.input.name}…")
+        console.print(f"[dim]counting the rows of {options.input.name}…[/]", highlight=False)
     total = count_rows(options.input, fmt, delimiter=delimiter)
     requester = URL(settings().amqp_url).user or "guest"
     spec = RunSpec(
@@ -173,7 +173,7 @@ def start_run(options: RunOptions, console: Console) -> int:
             f"(window {spec.window}); resume with `particulier batch resume {run_id}`",
             highlight=False,
         )
-        return asyncio.run(_execute(checkpoint, resumed=False, console=console))
+        return _run(checkpoint, resumed=False, console=console)
     finally:
         checkpoint.close()
 
@@ -219,11 +219,25 @@ def resume_run(
             "answered",
             highlight=False,
         )
-        return asyncio.run(_execute(checkpoint, resumed=True, console=console))
+        return _run(checkpoint, resumed=True, console=console)
     except CheckpointError as exc:
         raise BatchError(str(exc)) from None
     finally:
         checkpoint.close()
+
+
+def _run(checkpoint: Checkpoint, *, resumed: bool, console: Console) -> int:
+    """Run the event loop; a broker out of reach is a clear error, not a traceback."""
+    import aio_pika
+
+    try:
+        return asyncio.run(_execute(checkpoint, resumed=resumed, console=console))
+    except (aio_pika.exceptions.AMQPConnectionError, ConnectionError) as exc:
+        run_id = checkpoint.spec.run_id
+        raise BatchError(
+            f"RabbitMQ cannot be reached ({exc}); run {run_id} is kept: "
+            f"`particulier batch resume {run_id}` once it is up"
+        ) from None
 
 
 async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -> int:

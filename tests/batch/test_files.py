@@ -6,6 +6,7 @@ import csv
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,11 +100,11 @@ def test_missing_mapped_columns_in_a_header_are_reported() -> None:
     assert mapping.missing_columns(["nom", "prenoms"]) == ["sexe"]
 
 
-def _result(row: int, status: int = 200, data: dict[str, object] | None = None) -> BatchResult:
+def _result(row: int, status: int = 200, data: dict[str, Any] | None = None) -> BatchResult:
     return BatchResult(row, f"id{row}", status, None if status == 200 else "37003", data, [])
 
 
-QF_DATA = {
+QF_DATA: dict[str, Any] = {
     "allocataires": [{"nom_naissance": "ROUX", "prenoms": "JEANNE"}],
     "enfants": [],
     "adresse": {"code_postal_ville": "75011 PARIS", "pays": "FRANCE"},

@@ -201,7 +201,7 @@ async def test_runner_killed_half_way_then_resumed_writes_every_row_once(
     people, out = tmp_path / "people.csv", tmp_path / "out.csv"
     await export(batch_env, people, size, start)
     run_id = f"kill-{uuid.uuid4().hex[:6]}"
-    simulator.faults("cnav").latency_ms = 20
+    simulator.faults("cnav").latency_ms = 20  # type: ignore[attr-defined]
     upstream_before = simulator.received("cnav")
     runner = await asyncio.create_subprocess_exec(
         *CLI, *batch_run(people, out, "--run-id", run_id, "--window", str(window)),
@@ -363,7 +363,7 @@ async def test_worker_killed_mid_run_every_row_answered_once(
     people, out = tmp_path / "people.jsonl", tmp_path / "out.jsonl"
     await export(env, people, size, start)
     run_id = f"wkill-{uuid.uuid4().hex[:6]}"
-    simulator.faults("cnav").latency_ms = 30
+    simulator.faults("cnav").latency_ms = 30  # type: ignore[attr-defined]
     upstream_before = simulator.received("cnav")
     async with worker_process(env) as first:
         runner = await asyncio.create_subprocess_exec(
