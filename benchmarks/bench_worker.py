@@ -185,7 +185,7 @@ def main() -> None:
     if args.loop == "uvloop":
         import uvloop
 
-        log.info("bench worker: uvloop %s", uvloop.__version__)
+        log.info("bench worker: uvloop %s", getattr(uvloop, "__version__", "?"))
         uvloop.run(main_coroutine)
     else:
         asyncio.run(main_coroutine)

@@ -247,11 +247,24 @@ def _layer(frame: Frame) -> str:
     return name.removesuffix(".py") or "?"
 
 
+_WAITING = (
+    ("ThreadedChildWatcher._do_waitpid", "asyncio/unix_events.py"),
+    ("_worker", "concurrent/futures/thread.py"),
+    ("Thread.run", "threading.py"),
+)
+"""Leaves of threads blocked in a call py-spy does not recognise as idle (``waitpid``, a
+thread pool's empty queue): not CPU, left out."""
+
+
+def _waiting(leaf: Frame) -> bool:
+    return any(leaf.func == func and leaf.file.endswith(file) for func, file in _WAITING)
+
+
 def attribute(stacks: Iterable[tuple[list[Frame], int]], client: bool = False) -> Attribution:
     """Samples by step; ``client`` for a profile of the SDK client rather than a worker."""
     result = Attribution(steps=CLIENT_STEPS if client else STEPS)
     for frames, count in stacks:
-        if not frames:
+        if not frames or _waiting(frames[-1]):
             continue
         result.samples += count
         step = classify(frames, client)

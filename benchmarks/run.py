@@ -51,6 +51,21 @@ def _select(text: str | None) -> list[str]:
     return [name for name in ORDER if name in chosen]
 
 
+def keep_profiles(bench: Bench, label: str, results: dict[str, Any]) -> None:
+    """Copy the py-spy raw files into ``benchmarks/results/profiles/`` (re-read them with
+    ``python -m benchmarks.profiling [--client] FILE...``)."""
+    folder = RESULTS / "profiles"
+    kept: list[str] = []
+    for kind, files in (("worker", bench.profiles), ("client", bench.client_profiles)):
+        for index, raw in enumerate(files):
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{label}-{kind}-{index}.raw"
+            shutil.copy(raw, folder / name)
+            kept.append(f"profiles/{name}")
+    if kept:
+        results["profiles"] = kept
+
+
 def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -103,14 +118,9 @@ async def _main(args: argparse.Namespace, config: Config, selected: list[str]) -
                     results["summary"][name] = CASES[name].summarise(bench)
                 except Exception as exc:
                     results["errors"][f"summary {name}"] = repr(exc)
+            if args.save_profiles:
+                keep_profiles(bench, env.label, results)
             save()
-        if bench.profiles and args.save_profiles:
-            folder = RESULTS / "profiles"
-            folder.mkdir(parents=True, exist_ok=True)
-            for index, raw in enumerate(bench.profiles):
-                shutil.copy(raw, folder / f"{env.label}-{index}.raw")
-            results["profiles"] = [f"profiles/{env.label}-{i}.raw"
-                                   for i in range(len(bench.profiles))]
     save()
     return results
 

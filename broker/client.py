@@ -351,8 +351,15 @@ class Client:
         from .batch import BatchSession
 
         return BatchSession(
-            self, dataset, rows, recipient=recipient, window=window, run_id=run_id,
-            version=version, rate=rate, **options,
+            self,
+            dataset,
+            rows,
+            recipient=recipient,
+            window=window,
+            run_id=run_id,
+            version=version,
+            rate=rate,
+            **options,
         )
 
     def verify(self, raw: bytes, expected_hash: str | None) -> ReplyBody:

@@ -151,13 +151,16 @@ class _Broker(_Catalogue):
         "Un ou plusieurs paramètres ne sont pas correctement formatés",
     )
     TAX_NUMBER_INVALID = ErrorSpec(
-        "00370", 422, _UNPROCESSABLE,
+        "00370",
+        422,
+        _UNPROCESSABLE,
         "Le numéro fiscal n'est pas correctement formaté : 13 chiffres sont attendus",
     )
     TAX_NOTICE_INVALID = ErrorSpec(
-        "00371", 422, _UNPROCESSABLE,
-        "La référence d'avis n'est pas correctement formatée : 13 ou 14 caractères sont "
-        "attendus",
+        "00371",
+        422,
+        _UNPROCESSABLE,
+        "La référence d'avis n'est pas correctement formatée : 13 ou 14 caractères sont attendus",
     )
     IDENTIFIER_MISSING = ErrorSpec("00380", 422, _UNPROCESSABLE, "L'identifiant est manquant")
     AMBIGUOUS_IDENTITY = ErrorSpec(

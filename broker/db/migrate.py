@@ -108,22 +108,26 @@ async def _ensure_roles(conn: asyncpg.Connection, app_url: str) -> None:
     login = unquote(parts.username or "particulier_app")
     current = await conn.fetchval("SELECT current_user")
     if login == current:
-        log.warning("the application connects as the administrator: its privileges are not "
-                    "restricted to appending to the journal")
+        log.warning(
+            "the application connects as the administrator: its privileges are not "
+            "restricted to appending to the journal"
+        )
         return
     await _create_role(conn, login, "LOGIN")
     if await conn.fetchval(
         "SELECT NOT pg_has_role($1::text, $2::text, 'MEMBER')", login, APP_GROUP_ROLE
     ):
         await conn.execute(
-            await conn.fetchval("SELECT format('GRANT %I TO %I', $1::text, $2::text)",
-                                APP_GROUP_ROLE, login)
+            await conn.fetchval(
+                "SELECT format('GRANT %I TO %I', $1::text, $2::text)", APP_GROUP_ROLE, login
+            )
         )
     if parts.password:
         await conn.execute(
             await conn.fetchval(
                 "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)",
-                login, unquote(parts.password),
+                login,
+                unquote(parts.password),
             )
         )
 
@@ -135,8 +139,10 @@ async def _apply(conn: asyncpg.Connection) -> list[str]:
                checksum text NOT NULL,
                applied_at timestamptz NOT NULL DEFAULT now())"""
     )
-    done = {r["name"]: r["checksum"] for r in await conn.fetch(
-        "SELECT name, checksum FROM schema_migrations")}
+    done = {
+        r["name"]: r["checksum"]
+        for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")
+    }
     applied: list[str] = []
     for migration in migration_files():
         if migration.name in done:
@@ -147,7 +153,8 @@ async def _apply(conn: asyncpg.Connection) -> list[str]:
             await conn.execute(migration.sql)
             await conn.execute(
                 "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)",
-                migration.name, migration.checksum,
+                migration.name,
+                migration.checksum,
             )
         log.info("applied migration %s", migration.name)
         applied.append(migration.name)

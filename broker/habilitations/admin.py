@@ -85,14 +85,18 @@ async def create_agency(conn: asyncpg.Connection, name: str, *, siret: str, user
         row = await conn.fetchrow(
             """INSERT INTO agencies (name, siret, rabbitmq_user) VALUES ($1, $2, $3)
                ON CONFLICT DO NOTHING RETURNING *""",
-            name, siret, user,
+            name,
+            siret,
+            user,
         )
         if row is None:
             row = await conn.fetchrow(
                 "SELECT * FROM agencies WHERE name = $1 OR rabbitmq_user = $2", name, user
             )
             if row is None or (row["name"], row["siret"], row["rabbitmq_user"]) != (
-                name, siret, user
+                name,
+                siret,
+                user,
             ):
                 raise AgencyConflict("an agency already has this name or RabbitMQ user")
     return Agency(**dict(row))
@@ -183,8 +187,13 @@ async def grant(
             """INSERT INTO habilitations (agency_id, legal_basis, legal_reference, valid_from,
                                           valid_until, rate_interactive, rate_bulk)
                VALUES ($1, $2, $3, coalesce($4, now()), $5, $6, $7) RETURNING id""",
-            agency_id, legal_basis, legal_reference, valid_from, valid_until,
-            rate_interactive, rate_bulk,
+            agency_id,
+            legal_basis,
+            legal_reference,
+            valid_from,
+            valid_until,
+            rate_interactive,
+            rate_bulk,
         )
         await conn.executemany(
             "INSERT INTO habilitation_scopes (habilitation_id, dataset, scope) VALUES ($1, $2, $3)",
@@ -255,14 +264,17 @@ async def seed_demo(conn: asyncpg.Connection, datasets: Iterable[Dataset]) -> De
                WHERE agency_id = $1 AND legal_reference = $2 AND revoked_at IS NULL
                  AND valid_until IS NULL
                ORDER BY id LIMIT 1""",
-            agency.id, DEMO_LEGAL_REFERENCE,
+            agency.id,
+            DEMO_LEGAL_REFERENCE,
         )
         if habilitation_id is None:
             habilitation_id = await conn.fetchval(
                 """INSERT INTO habilitations (agency_id, legal_basis, legal_reference,
                                               rate_interactive, rate_bulk)
                    VALUES ($1, $2, $3, NULL, NULL) RETURNING id""",
-                agency.id, DEMO_LEGAL_BASIS, DEMO_LEGAL_REFERENCE,
+                agency.id,
+                DEMO_LEGAL_BASIS,
+                DEMO_LEGAL_REFERENCE,
             )
         added = await conn.fetchval(
             """WITH added AS (
@@ -270,6 +282,8 @@ async def seed_demo(conn: asyncpg.Connection, datasets: Iterable[Dataset]) -> De
                    SELECT $1, d, s FROM unnest($2::text[], $3::text[]) AS u(d, s)
                    ON CONFLICT DO NOTHING RETURNING 1)
                SELECT count(*) FROM added""",
-            habilitation_id, [d for d, _ in pairs], [s for _, s in pairs],
+            habilitation_id,
+            [d for d, _ in pairs],
+            [s for _, s in pairs],
         )
     return DemoSeed(habilitation_id=int(habilitation_id), added=int(added))

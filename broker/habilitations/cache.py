@@ -139,8 +139,9 @@ class Habilitations:
 
     async def refresh(self, *, force: bool = False) -> bool:
         """Reload when something changed (or ``force``); True when reloaded."""
-        async with self._pool.acquire() as conn, conn.transaction(
-            isolation="repeatable_read", readonly=True
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             revision = await conn.fetchval("SELECT revision FROM habilitations_revision")
             due = time.monotonic() - self._loaded_at >= _FULL_RELOAD_SECONDS
@@ -163,8 +164,10 @@ class Habilitations:
             except Exception as exc:
                 if not self._stale:
                     self._stale = True
-                    log.warning("habilitations not refreshed (%s): serving the last copy",
-                                type(exc).__name__)
+                    log.warning(
+                        "habilitations not refreshed (%s): serving the last copy",
+                        type(exc).__name__,
+                    )
             else:
                 if self._stale:
                     self._stale = False
@@ -183,8 +186,10 @@ class Habilitations:
             raise HabilitationsUnavailable("Habilitations.start() was not awaited")
         lane = Lane(lane).value
         now = self._clock()
-        wanted = dataset_scopes if isinstance(dataset_scopes, frozenset | set) else frozenset(
+        wanted = (
             dataset_scopes
+            if isinstance(dataset_scopes, frozenset | set)
+            else frozenset(dataset_scopes)
         )
         best: _Habilitation | None = None
         best_scopes: frozenset[str] = frozenset()
@@ -194,7 +199,9 @@ class Habilitations:
                 continue
             granted = held & wanted
             if len(granted) > len(best_scopes) or (
-                best is not None and len(granted) == len(best_scopes) and granted
+                best is not None
+                and len(granted) == len(best_scopes)
+                and granted
                 and habilitation.id < best.id
             ):
                 best, best_scopes = habilitation, granted

@@ -63,8 +63,7 @@ def _habilitations() -> None:
 
 def _with_admin(admin_url: str | None, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     async def run() -> T:
-        conn = await asyncpg.connect(admin_url or DatabaseSettings().database_admin_url,
-                                     timeout=10)
+        conn = await asyncpg.connect(admin_url or DatabaseSettings().database_admin_url, timeout=10)
         try:
             return await work(conn)
         finally:
@@ -124,13 +123,19 @@ def create_command(
     ],
     password: Annotated[
         str | None,
-        typer.Option("--password", help="RabbitMQ password; generated (and printed) for a new "
-                     "user when absent.", show_default=False),
+        typer.Option(
+            "--password",
+            help="RabbitMQ password; generated (and printed) for a new user when absent.",
+            show_default=False,
+        ),
     ] = None,
     vhost: Annotated[
         str | None,
-        typer.Option("--vhost", help="Virtual host; default the one of PARTICULIER_AMQP_URL.",
-                     show_default=False),
+        typer.Option(
+            "--vhost",
+            help="Virtual host; default the one of PARTICULIER_AMQP_URL.",
+            show_default=False,
+        ),
     ] = None,
     rabbitmq: Annotated[
         bool, typer.Option("--rabbitmq/--no-rabbitmq", help="Provision the RabbitMQ user too.")
@@ -149,8 +154,11 @@ def create_command(
         raise typer.BadParameter(str(exc)) from None
     if rabbitmq:
         settings = ProvisioningSettings()
-        broker = RabbitMQ(vhost or vhost_of(settings.amqp_url),
-                          rabbitmqctl=settings.rabbitmqctl, node=settings.rabbitmq_node)
+        broker = RabbitMQ(
+            vhost or vhost_of(settings.amqp_url),
+            rabbitmqctl=settings.rabbitmqctl,
+            node=settings.rabbitmq_node,
+        )
         try:
             generated = None
             if password is None and user not in broker.users():
@@ -159,17 +167,20 @@ def create_command(
             permissions = broker.grant_agency(user)
         except ProvisioningError as exc:
             raise _fail(str(exc)) from None
-        typer.echo(f"RabbitMQ user {user} {'created' if created else 'updated'} on vhost "
-                   f"{broker.vhost}: configure {permissions.configure!r}, write "
-                   f"{permissions.write!r}, read {permissions.read!r}")
+        typer.echo(
+            f"RabbitMQ user {user} {'created' if created else 'updated'} on vhost "
+            f"{broker.vhost}: configure {permissions.configure!r}, write "
+            f"{permissions.write!r}, read {permissions.read!r}"
+        )
         if generated is not None:
             typer.echo(f"password (shown once): {generated}")
     try:
         agency = _with_admin(admin_url, lambda c: create_agency(c, name, siret=siret, user=user))
     except AgencyConflict as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"agency {agency.id} {agency.name} (SIRET {agency.siret}, user "
-               f"{agency.rabbitmq_user})")
+    typer.echo(
+        f"agency {agency.id} {agency.name} (SIRET {agency.siret}, user {agency.rabbitmq_user})"
+    )
 
 
 @agencies_app.command("list")
@@ -182,8 +193,13 @@ def list_agencies_command(as_json: AsJson = False, admin_url: AdminUrl = None) -
         return
     table = Table("id", "name", "SIRET", "RabbitMQ user", "created")
     for agency in agencies:
-        table.add_row(str(agency.id), agency.name, agency.siret, agency.rabbitmq_user,
-                      _stamp(agency.created_at))
+        table.add_row(
+            str(agency.id),
+            agency.name,
+            agency.siret,
+            agency.rabbitmq_user,
+            _stamp(agency.created_at),
+        )
     _console().print(table)
 
 
@@ -197,31 +213,40 @@ def grant_command(
         str, typer.Option("--legal-reference", help="The text of law, decree or decision.")
     ],
     dataset: Annotated[
-        list[str], typer.Option("--dataset", "-d", help="Dataset id, e.g. cnav.quotient_familial "
-                                "(repeatable).")
+        list[str],
+        typer.Option(
+            "--dataset", "-d", help="Dataset id, e.g. cnav.quotient_familial (repeatable)."
+        ),
     ],
     scope: Annotated[
-        list[str] | None, typer.Option("--scope", "-s", help="A scope granted (repeatable).",
-                                       show_default=False)
+        list[str] | None,
+        typer.Option("--scope", "-s", help="A scope granted (repeatable).", show_default=False),
     ] = None,
     all_scopes: Annotated[
         bool, typer.Option("--all-scopes", help="Every scope of the datasets.")
     ] = False,
     valid_from: Annotated[
-        str | None, typer.Option("--from", help="Start (ISO 8601; UTC unless an offset is "
-                                 "given); default now.", show_default=False)
+        str | None,
+        typer.Option(
+            "--from",
+            help="Start (ISO 8601; UTC unless an offset is given); default now.",
+            show_default=False,
+        ),
     ] = None,
     valid_until: Annotated[
-        str | None, typer.Option("--until", help="End, exclusive; default none.",
-                                 show_default=False)
+        str | None,
+        typer.Option("--until", help="End, exclusive; default none.", show_default=False),
     ] = None,
     rate_interactive: Annotated[
-        str, typer.Option("--rate-interactive", help="Requests per second on the interactive "
-                          "lane, or 'unlimited'.")
+        str,
+        typer.Option(
+            "--rate-interactive",
+            help="Requests per second on the interactive lane, or 'unlimited'.",
+        ),
     ] = f"{DEFAULT_INTERACTIVE_RATE:g}",
     rate_bulk: Annotated[
-        str, typer.Option("--rate-bulk", help="Requests per second on the bulk lane, or "
-                          "'unlimited'.")
+        str,
+        typer.Option("--rate-bulk", help="Requests per second on the bulk lane, or 'unlimited'."),
     ] = "unlimited",
     unchecked: Annotated[
         bool, typer.Option("--unchecked", help="Accept datasets no provider package declares.")
@@ -233,17 +258,28 @@ def grant_command(
     for declared in registry.datasets():
         known.setdefault(declared.id, set()).update(declared.scopes)
     try:
-        pairs = resolve_scopes(dataset, scope or [], all_scopes=all_scopes, known=known,
-                               unchecked=unchecked)
+        pairs = resolve_scopes(
+            dataset, scope or [], all_scopes=all_scopes, known=known, unchecked=unchecked
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     start, end = _when(valid_from), _when(valid_until)
     interactive, bulk = _rate(rate_interactive), _rate(rate_bulk)
     try:
-        habilitation_id = _with_admin(admin_url, lambda c: grant(
-            c, agency, pairs, legal_basis=legal_basis, legal_reference=legal_reference,
-            valid_from=start, valid_until=end, rate_interactive=interactive, rate_bulk=bulk,
-        ))
+        habilitation_id = _with_admin(
+            admin_url,
+            lambda c: grant(
+                c,
+                agency,
+                pairs,
+                legal_basis=legal_basis,
+                legal_reference=legal_reference,
+                valid_from=start,
+                valid_until=end,
+                rate_interactive=interactive,
+                rate_bulk=bulk,
+            ),
+        )
     except LookupError:
         raise _fail(f"no agency named {agency!r}") from None
     except (ValueError, asyncpg.CheckViolationError) as exc:
@@ -274,19 +310,34 @@ def list_habilitations_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """List habilitations in force (or all of them)."""
-    found = _with_admin(admin_url, lambda c: list_habilitations(
-        c, agency=agency, include_inactive=include_inactive))
+    found = _with_admin(
+        admin_url, lambda c: list_habilitations(c, agency=agency, include_inactive=include_inactive)
+    )
     if as_json:
         for h in found:
             typer.echo(json.dumps(asdict(h), default=_json_default, ensure_ascii=False))
         return
-    table = Table("id", "agency", "scopes", "legal basis", "from", "until", "revoked",
-                  "interactive/s", "bulk/s")
+    table = Table(
+        "id",
+        "agency",
+        "scopes",
+        "legal basis",
+        "from",
+        "until",
+        "revoked",
+        "interactive/s",
+        "bulk/s",
+    )
     for h in found:
         scopes = "\n".join(f"{d}: {', '.join(s)}" for d, s in h.scopes.items())
         table.add_row(
-            str(h.id), h.agency, scopes, f"{h.legal_basis}\n({h.legal_reference})",
-            _stamp(h.valid_from), _stamp(h.valid_until), _stamp(h.revoked_at),
+            str(h.id),
+            h.agency,
+            scopes,
+            f"{h.legal_basis}\n({h.legal_reference})",
+            _stamp(h.valid_from),
+            _stamp(h.valid_until),
+            _stamp(h.revoked_at),
             "unlimited" if h.rate_interactive is None else f"{h.rate_interactive:g}",
             "unlimited" if h.rate_bulk is None else f"{h.rate_bulk:g}",
         )

@@ -60,8 +60,14 @@ def agency_permissions(user: str) -> AgencyPermissions:
 class RabbitMQ:
     """The few ``rabbitmqctl`` commands provisioning needs, on one virtual host."""
 
-    def __init__(self, vhost: str = "/", *, rabbitmqctl: str = "rabbitmqctl",
-                 node: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        vhost: str = "/",
+        *,
+        rabbitmqctl: str = "rabbitmqctl",
+        node: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
         self.vhost = vhost
         self._command = [rabbitmqctl, *(["--node", node] if node else [])]
         self._timeout = timeout
@@ -69,8 +75,12 @@ class RabbitMQ:
     def _run(self, args: Sequence[str], stdin: str | None = None) -> str:
         try:
             done = subprocess.run(
-                [*self._command, *args], input=stdin, capture_output=True, text=True,
-                timeout=self._timeout, check=False,
+                [*self._command, *args],
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=self._timeout,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ProvisioningError(f"rabbitmqctl {args[0]}: {type(exc).__name__}") from None
@@ -101,8 +111,17 @@ class RabbitMQ:
 
     def grant_agency(self, user: str) -> AgencyPermissions:
         permissions = agency_permissions(user)
-        self._run(["set_permissions", "-p", self.vhost, user,
-                   permissions.configure, permissions.write, permissions.read])
+        self._run(
+            [
+                "set_permissions",
+                "-p",
+                self.vhost,
+                user,
+                permissions.configure,
+                permissions.write,
+                permissions.read,
+            ]
+        )
         return permissions
 
     def delete_user(self, user: str) -> None:

@@ -80,8 +80,17 @@ class Row:
     def as_csv(self) -> tuple[str, ...]:
         depts = "|".join(sorted(self.other_depts - {departement_of(self.code)}))
         key, article = split_article(self.name)
-        return (self.code, self.kind, self.name, self.start, self.end, self.parent, depts,
-                key, article)
+        return (
+            self.code,
+            self.kind,
+            self.name,
+            self.start,
+            self.end,
+            self.parent,
+            depts,
+            key,
+            article,
+        )
 
 
 def tarball(directory: Path, version: str, sha1: str) -> Path:
@@ -89,9 +98,16 @@ def tarball(directory: Path, version: str, sha1: str) -> Path:
     path = directory / f"etalab-decoupage-administratif-{version}.tgz"
     if not path.exists():
         subprocess.run(
-            ["npm", "pack", "--silent", "--pack-destination", str(directory),
-             f"{PACKAGE}@{version}"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                "npm",
+                "pack",
+                "--silent",
+                "--pack-destination",
+                str(directory),
+                f"{PACKAGE}@{version}",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     digest = hashlib.sha1(path.read_bytes()).hexdigest()
     if digest != sha1:
@@ -137,8 +153,11 @@ def history_rows(history: list[dict[str, Any]]) -> list[Row]:
 
     return [
         Row(
-            code=record["code"], kind=record["type"], name=record["nom"],
-            start=record.get("dateDebut") or "", end=record.get("dateFin") or "",
+            code=record["code"],
+            kind=record["type"],
+            name=record["nom"],
+            start=record.get("dateDebut") or "",
+            end=record.get("dateFin") or "",
             parent=parent_code(record) if record["type"] != "COM" else "",
             other_depts=set(depts[root(record["id"])]),
         )
@@ -201,9 +220,10 @@ def write(rows: list[Row], output: Path) -> None:
     writer.writerow(COLUMNS)
     writer.writerows(row.as_csv() for row in rows)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-    ) as packed:
+    with (
+        output.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as packed,
+    ):
         packed.write(text.getvalue().encode("utf-8"))
 
 

@@ -28,9 +28,7 @@ from typing import Final
 __all__ = ["is_known_commune", "normalise_commune_name", "resolve_birthplace"]
 
 DATA_FILE: Final = "cog_communes.csv.gz"
-COLUMNS: Final = (
-    "code", "kind", "name", "start", "end", "parent", "other_depts", "key", "article"
-)
+COLUMNS: Final = ("code", "kind", "name", "start", "end", "parent", "other_depts", "key", "article")
 _NEVER: Final = 0
 _FOREVER: Final = 99_999_999
 

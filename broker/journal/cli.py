@@ -88,14 +88,19 @@ def _print_accesses(accesses: Sequence[Access], as_json: bool) -> None:
         for access in accesses:
             typer.echo(json.dumps(asdict(access), default=_json_default, ensure_ascii=False))
         return
-    table = Table("when (UTC)", "agency", "recipient", "dataset", "scopes", "status",
-                  "legal basis")
+    table = Table("when (UTC)", "agency", "recipient", "dataset", "scopes", "status", "legal basis")
     for a in accesses:
         status = str(a.status) + (f" {a.error_code}" if a.error_code else "")
         basis = "" if a.legal_basis is None else f"{a.legal_basis} ({a.legal_reference})"
-        table.add_row(a.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                      a.agency or a.requester, a.recipient or "", a.dataset or "",
-                      ", ".join(a.scopes), status, basis)
+        table.add_row(
+            a.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            a.agency or a.requester,
+            a.recipient or "",
+            a.dataset or "",
+            ", ".join(a.scopes),
+            status,
+            basis,
+        )
     _console().print(table)
     typer.echo(f"{len(accesses)} access(es)")
 
@@ -110,8 +115,7 @@ def verify_command(database_url: DatabaseUrl = None) -> None:
     if result.problem is not None:
         typer.echo(f"journal BROKEN: {result.problem}", err=True)
         raise typer.Exit(1)
-    span = (f"rows {result.first_seq} to {result.last_seq}" if result.rows
-            else "no rows")
+    span = f"rows {result.first_seq} to {result.last_seq}" if result.rows else "no rows"
     start = f", starting after purged row {result.anchor_seq}" if result.anchor_seq else ""
     typer.echo(f"journal intact: {result.rows} row(s), {span}{start}")
 
@@ -124,8 +128,9 @@ def purge_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, drop nothing.")] = False,
     admin_url: Annotated[
         str | None,
-        typer.Option("--admin-url", help="Default PARTICULIER_DATABASE_ADMIN_URL.",
-                     show_default=False),
+        typer.Option(
+            "--admin-url", help="Default PARTICULIER_DATABASE_ADMIN_URL.", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Drop the journal's monthly partitions wholly older than the retention period, and
@@ -200,12 +205,18 @@ def _subject(params: dict[str, list[Any]], dataset: str | None) -> dict[str, Any
 @audit_app.command("subject")
 def subject_command(
     param: Annotated[
-        list[str], typer.Option("--param", "-p", help="A request parameter, name=value "
-                                "(repeat a name for a list, e.g. prenoms).")
+        list[str],
+        typer.Option(
+            "--param",
+            "-p",
+            help="A request parameter, name=value (repeat a name for a list, e.g. prenoms).",
+        ),
     ],
     dataset: Annotated[
-        str | None, typer.Option("--dataset", "-d", help="The dataset whose params these are.",
-                                 show_default=False)
+        str | None,
+        typer.Option(
+            "--dataset", "-d", help="The dataset whose params these are.", show_default=False
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="ISO 8601 date.", show_default=False)
@@ -225,8 +236,9 @@ def subject_command(
         raise typer.BadParameter(f"invalid params{where}: {exc.spec.code}") from None
     key = pseudonym(subject)
     start = _since(since) if since else None
-    accesses = _with_conn(_app_url(database_url),
-                          lambda c: accesses_to_subject(c, key, since=start))
+    accesses = _with_conn(
+        _app_url(database_url), lambda c: accesses_to_subject(c, key, since=start)
+    )
     _print_accesses(accesses, as_json)
 
 
@@ -235,8 +247,7 @@ def agency_command(
     name: Annotated[str, typer.Argument(help="The agency's name.")],
     since: Annotated[str, typer.Option("--since", help="ISO 8601 date (UTC).")],
     until: Annotated[
-        str | None, typer.Option("--until", help="ISO 8601 date, exclusive.",
-                                 show_default=False)
+        str | None, typer.Option("--until", help="ISO 8601 date, exclusive.", show_default=False)
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="At most this many rows.", show_default=False)
@@ -246,24 +257,30 @@ def agency_command(
 ) -> None:
     """An agency's accesses since a date, for its data protection officer."""
     start, end = _since(since), (_since(until) if until else None)
-    accesses = _with_conn(_app_url(database_url), lambda c: accesses_by_agency(
-        c, name, since=start, until=end, limit=limit))
+    accesses = _with_conn(
+        _app_url(database_url),
+        lambda c: accesses_by_agency(c, name, since=start, until=end, limit=limit),
+    )
     _print_accesses(accesses, as_json)
 
 
 def stats_command(
     days: Annotated[int, typer.Option("--days", help="How many days back.")] = 30,
     since: Annotated[
-        str | None, typer.Option("--since", help="ISO 8601 date; overrides --days.",
-                                 show_default=False)
+        str | None,
+        typer.Option("--since", help="ISO 8601 date; overrides --days.", show_default=False),
     ] = None,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Requests by dataset and day (UTC): total, answered with data, refused."""
-    start = _since(since) if since else (
-        datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        - timedelta(days=days - 1)
+    start = (
+        _since(since)
+        if since
+        else (
+            datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            - timedelta(days=days - 1)
+        )
     )
     counts = _with_conn(_app_url(database_url), lambda c: daily_counts(c, since=start))
     if as_json:
@@ -272,6 +289,11 @@ def stats_command(
         return
     table = Table("day", "dataset", "requests", "answered", "refused")
     for c in counts:
-        table.add_row(c.day.isoformat(), c.dataset or "(none)", str(c.requests),
-                      str(c.answered), str(c.refused))
+        table.add_row(
+            c.day.isoformat(),
+            c.dataset or "(none)",
+            str(c.requests),
+            str(c.answered),
+            str(c.refused),
+        )
     _console().print(table)

@@ -35,4 +35,3 @@ class JournalEntry:
     cached: bool
     reply_digest: str
     subject: str | None
-

@@ -53,7 +53,8 @@ async def accesses_to_subject(
     rows = await conn.fetch(
         _ACCESS + " WHERE j.subject = $1 AND ($2::timestamptz IS NULL OR j.recorded_at >= $2)"
         " ORDER BY j.seq",
-        subject, since,
+        subject,
+        since,
     )
     return [_access(r) for r in rows]
 
@@ -70,7 +71,10 @@ async def accesses_by_agency(
     rows = await conn.fetch(
         _ACCESS + " WHERE j.agency = $1 AND j.recorded_at >= $2"
         " AND ($3::timestamptz IS NULL OR j.recorded_at < $3) ORDER BY j.seq LIMIT $4",
-        agency, since, until, limit,
+        agency,
+        since,
+        until,
+        limit,
     )
     return [_access(r) for r in rows]
 
@@ -97,6 +101,7 @@ async def daily_counts(
            FROM journal
            WHERE recorded_at >= $1 AND ($2::timestamptz IS NULL OR recorded_at < $2)
            GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST""",
-        since, until,
+        since,
+        until,
     )
     return [DailyCount(**dict(r)) for r in rows]

@@ -144,7 +144,9 @@ async def purge(
                 anchor_seq = last["seq"]
                 await conn.execute(
                     "UPDATE journal_anchor SET seq = $1, hash = $2, purged_before = $3, mac = $4",
-                    last["seq"], bytes(last["hash"]), boundary,
+                    last["seq"],
+                    bytes(last["hash"]),
+                    boundary,
                     anchor_mac(key, last["seq"], bytes(last["hash"])),
                 )
             for name, _ in journal_drop:

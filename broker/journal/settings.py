@@ -36,7 +36,9 @@ def _key(value: SecretStr | None, purpose: str, variable: str) -> bytes:
     if not secret:
         log.warning(
             "%s is not set: using a development %s key that anyone can recompute; "
-            "never use it with real traffic", variable, purpose,
+            "never use it with real traffic",
+            variable,
+            purpose,
         )
         return hashlib.sha256(f"api-particulier-broker development {purpose} key".encode()).digest()
     raw = secret.encode()

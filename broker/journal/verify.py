@@ -77,11 +77,17 @@ class _Checker:
     def check(self, group: Sequence[Mapping[str, Any]]) -> Problem | None:
         seq: int = group[0]["seq"]
         if seq < self.expected:
-            return _problem("inserted", group[0],
-                            "its sequence number is already used or precedes the chain's start")
+            return _problem(
+                "inserted",
+                group[0],
+                "its sequence number is already used or precedes the chain's start",
+            )
         if seq > self.expected:
-            missing = (f"row {self.expected} is missing" if seq == self.expected + 1
-                       else f"rows {self.expected} to {seq - 1} are missing")
+            missing = (
+                f"row {self.expected} is missing"
+                if seq == self.expected + 1
+                else f"rows {self.expected} to {seq - 1} are missing"
+            )
             return Problem("deleted", self.expected, missing)
         valid = [r for r in group if self._valid(r)]
         if len(group) > 1:
@@ -90,8 +96,11 @@ class _Checker:
         if not valid:
             if seq > self.head_seq:
                 return _problem("inserted", group[0], "it lies after the sealed end of the chain")
-            hint = ("" if self.rows else
-                    " (or PARTICULIER_JOURNAL_KEY is not the key that wrote the journal)")
+            hint = (
+                ""
+                if self.rows
+                else " (or PARTICULIER_JOURNAL_KEY is not the key that wrote the journal)"
+            )
             return _problem("altered", group[0], "its content does not match its hash" + hint)
         self.prev = bytes(valid[0]["hash"])
         self.expected += 1
@@ -127,11 +136,14 @@ async def verify(
                 bytes(anchor["mac"]), anchor_mac(key, anchor_seq, bytes(anchor["hash"]))
             )
         ):
-            return result(Problem(
-                "deleted", anchor_seq + 1,
-                "the chain's start (purge anchor) is not sealed by the journal key: "
-                "rows before it may have been deleted",
-            ))
+            return result(
+                Problem(
+                    "deleted",
+                    anchor_seq + 1,
+                    "the chain's start (purge anchor) is not sealed by the journal key: "
+                    "rows before it may have been deleted",
+                )
+            )
 
         group: list[asyncpg.Record] = []
         async for record in conn.cursor(_ROWS, prefetch=prefetch):
@@ -148,18 +160,24 @@ async def verify(
 
         last = checker.expected - 1
         if last < head_seq:
-            missing = (f"row {head_seq} is missing" if last + 1 == head_seq
-                       else f"rows {last + 1} to {head_seq} are missing")
+            missing = (
+                f"row {head_seq} is missing"
+                if last + 1 == head_seq
+                else f"rows {last + 1} to {head_seq} are missing"
+            )
             return result(Problem("deleted", last + 1, missing + " at the end of the chain"))
         if last > head_seq:
-            return result(Problem("inserted", head_seq + 1,
-                                  "rows lie after the sealed end of the chain"))
+            return result(
+                Problem("inserted", head_seq + 1, "rows lie after the sealed end of the chain")
+            )
         if head_seq > 0 and (
             head["mac"] is None
             or bytes(head["hash"]) != checker.prev
-            or not hmac.compare_digest(bytes(head["mac"]),
-                                       head_mac(key, head_seq, bytes(head["hash"])))
+            or not hmac.compare_digest(
+                bytes(head["mac"]), head_mac(key, head_seq, bytes(head["hash"]))
+            )
         ):
-            return result(Problem("altered", head_seq,
-                                  "the chain's sealed end does not match its last row"))
+            return result(
+                Problem("altered", head_seq, "the chain's sealed end does not match its last row")
+            )
         return result(None)

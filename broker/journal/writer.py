@@ -98,9 +98,23 @@ LIMIT 1
 """
 
 _COLUMNS = (
-    "at", "message_id", "correlation_id", "requester", "agency", "habilitation_id",
-    "recipient", "dataset", "version", "lane", "scopes", "status", "error_code",
-    "upstream_latency_ms", "cached", "reply_digest", "subject",
+    "at",
+    "message_id",
+    "correlation_id",
+    "requester",
+    "agency",
+    "habilitation_id",
+    "recipient",
+    "dataset",
+    "version",
+    "lane",
+    "scopes",
+    "status",
+    "error_code",
+    "upstream_latency_ms",
+    "cached",
+    "reply_digest",
+    "subject",
 )
 
 

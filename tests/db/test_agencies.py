@@ -25,8 +25,9 @@ from .support import Database, unique
 
 AMQP_HOST = os.environ.get("PARTICULIER_TEST_AMQP_HOST", "127.0.0.1:5672")
 
-pytestmark = pytest.mark.skipif(shutil.which("rabbitmqctl") is None,
-                                reason="needs rabbitmqctl on a RabbitMQ node")
+pytestmark = pytest.mark.skipif(
+    shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl on a RabbitMQ node"
+)
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,19 @@ async def broker(
         for label in ("a", "b"):
             user = unique(f"agency_{label}")
             result = await asyncio.to_thread(
-                CliRunner().invoke, agencies_app,
-                ["create", f"Agence {label.upper()}", "--siret", "21690123100011", "--user",
-                 user, "--vhost", vhost], env=env,
+                CliRunner().invoke,
+                agencies_app,
+                [
+                    "create",
+                    f"Agence {label.upper()}",
+                    "--siret",
+                    "21690123100011",
+                    "--user",
+                    user,
+                    "--vhost",
+                    vhost,
+                ],
+                env=env,
             )
             assert result.exit_code == 0, result.output
             password = re.search(r"password \(shown once\): (\S+)", result.output)
@@ -72,8 +83,9 @@ async def broker(
         await asyncio.to_thread(admin.delete_vhost)
 
 
-async def _channel(url: str) -> tuple[aio_pika.abc.AbstractConnection,
-                                      aio_pika.abc.AbstractChannel]:
+async def _channel(
+    url: str,
+) -> tuple[aio_pika.abc.AbstractConnection, aio_pika.abc.AbstractChannel]:
     connection = await aio_pika.connect(url)
     return connection, await connection.channel(publisher_confirms=True)
 
@@ -93,34 +105,38 @@ async def test_agency_is_confined(broker: tuple[Broker, Database]) -> None:
     a_conn, a_channel = await _channel(env.url(a))
     b_conn, b_channel = await _channel(env.url(b))
     try:
-        exchange = await guest.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC,
-                                                durable=True)
+        exchange = await guest.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         requests = await guest.declare_queue("requests_seen_by_worker", exclusive=True)
         await requests.bind(exchange, routing_key="#")
         b_inbox = await b_channel.declare_queue(f"reply.{b}.inbox", durable=True)
 
         # B's reply queue gets a reply
-        await guest.default_exchange.publish(aio_pika.Message(b"reply for B"),
-                                             routing_key=b_inbox.name)
+        await guest.default_exchange.publish(
+            aio_pika.Message(b"reply for B"), routing_key=b_inbox.name
+        )
 
         # A uses its own reply queues freely
         a_inbox = await a_channel.declare_queue(f"reply.{a}.inbox", durable=True)
-        await guest.default_exchange.publish(aio_pika.Message(b"reply for A"),
-                                             routing_key=a_inbox.name)
+        await guest.default_exchange.publish(
+            aio_pika.Message(b"reply for A"), routing_key=a_inbox.name
+        )
         got = await a_inbox.get(timeout=5)
         assert got.body == b"reply for A"
         await got.ack()
 
         # A publishes requests as itself; the worker sees RabbitMQ's verified user_id
         a_exchange = await a_channel.get_exchange(EXCHANGE, ensure=False)
-        await a_exchange.publish(aio_pika.Message(b"{}", user_id=a),
-                                 routing_key="interactive.cnav.quotient_familial")
+        await a_exchange.publish(
+            aio_pika.Message(b"{}", user_id=a), routing_key="interactive.cnav.quotient_familial"
+        )
         seen = await requests.get(timeout=5)
         assert seen.user_id == a
         await seen.ack()
 
-        async def refused(attempt: Callable[[aio_pika.abc.AbstractChannel], Awaitable[object]],
-                          error: type[Exception]) -> None:
+        async def refused(
+            attempt: Callable[[aio_pika.abc.AbstractChannel], Awaitable[object]],
+            error: type[Exception],
+        ) -> None:
             channel = await a_conn.channel(publisher_confirms=True)
             with pytest.raises(error):
                 await attempt(channel)
@@ -140,12 +156,14 @@ async def test_agency_is_confined(broker: tuple[Broker, Database]) -> None:
 
         async def publish_as_b(channel: aio_pika.abc.AbstractChannel) -> object:
             target = await channel.get_exchange(EXCHANGE, ensure=False)
-            return await target.publish(aio_pika.Message(b"{}", user_id=b),
-                                        routing_key="interactive.cnav.quotient_familial")
+            return await target.publish(
+                aio_pika.Message(b"{}", user_id=b), routing_key="interactive.cnav.quotient_familial"
+            )
 
         async def publish_to_b_queue(channel: aio_pika.abc.AbstractChannel) -> object:
-            return await channel.default_exchange.publish(aio_pika.Message(b"fake reply"),
-                                                          routing_key=b_inbox.name)
+            return await channel.default_exchange.publish(
+                aio_pika.Message(b"fake reply"), routing_key=b_inbox.name
+            )
 
         async def snoop_requests(channel: aio_pika.abc.AbstractChannel) -> object:
             queue = await channel.declare_queue(f"reply.{a}.snoop", exclusive=True)
@@ -179,8 +197,13 @@ def test_permission_regexes() -> None:
     assert permissions.write == r"^particulier\.requests$|^reply\.mairie_lyon\."
     for name in ("reply.mairie_lyon.1", "reply.mairie_lyon.x.y"):
         assert re.search(permissions.read, name)
-    for name in ("reply.mairie_lyon2.1", "reply.mairie.1", "xreply.mairie_lyon.1",
-                 "amq.default", "particulier.dead"):
+    for name in (
+        "reply.mairie_lyon2.1",
+        "reply.mairie.1",
+        "xreply.mairie_lyon.1",
+        "amq.default",
+        "particulier.dead",
+    ):
         assert not re.search(permissions.read, name)
     assert re.search(permissions.write, "particulier.requests")
     assert not re.search(permissions.write, "particulier.requests2")

@@ -56,10 +56,18 @@ def _ok(result: Result) -> str:
 
 async def test_help_of_every_command(database: Database) -> None:
     for command in (
-        ["db", "migrate"], ["agencies", "create"], ["agencies", "list"],
-        ["habilitations", "grant"], ["habilitations", "revoke"], ["habilitations", "list"],
-        ["habilitations", "seed-demo"], ["audit", "verify"], ["audit", "purge"],
-        ["audit", "subject"], ["audit", "agency"], ["stats"],
+        ["db", "migrate"],
+        ["agencies", "create"],
+        ["agencies", "list"],
+        ["habilitations", "grant"],
+        ["habilitations", "revoke"],
+        ["habilitations", "list"],
+        ["habilitations", "seed-demo"],
+        ["audit", "verify"],
+        ["audit", "purge"],
+        ["audit", "subject"],
+        ["audit", "agency"],
+        ["stats"],
     ):
         assert "--help" in _ok(await _cli(database, *command, "--help"))
 
@@ -77,36 +85,89 @@ async def test_agencies_and_habilitations(
     new_database: Callable[[], Awaitable[Database]],
 ) -> None:
     db = await new_database()
-    _ok(await _cli(db, "agencies", "create", "Mairie de Test", "--siret", "216 901 231 00011",
-                   "--user", "mairie-test", "--no-rabbitmq"))
-    refused = await _cli(db, "agencies", "create", "Mairie de Test", "--siret", "12345678901234",
-                         "--user", "mairie-test", "--no-rabbitmq")
+    _ok(
+        await _cli(
+            db,
+            "agencies",
+            "create",
+            "Mairie de Test",
+            "--siret",
+            "216 901 231 00011",
+            "--user",
+            "mairie-test",
+            "--no-rabbitmq",
+        )
+    )
+    refused = await _cli(
+        db,
+        "agencies",
+        "create",
+        "Mairie de Test",
+        "--siret",
+        "12345678901234",
+        "--user",
+        "mairie-test",
+        "--no-rabbitmq",
+    )
     assert refused.exit_code != 0
-    agencies = [json.loads(line) for line in _ok(await _cli(db, "agencies", "list",
-                                                          "--json")).splitlines()]
+    agencies = [
+        json.loads(line) for line in _ok(await _cli(db, "agencies", "list", "--json")).splitlines()
+    ]
     assert [(a["name"], a["siret"]) for a in agencies] == [("Mairie de Test", "21690123100011")]
     assert "Mairie de Test" in _ok(await _cli(db, "agencies", "list"))
 
-    granted = _ok(await _cli(
-        db, "habilitations", "grant", "Mairie de Test", "--dataset", "cnav.quotient_familial",
-        "--scope", "cnaf_quotient_familial", "--legal-basis", "Tarifs de la cantine",
-        "--legal-reference", "CASF L.123-1", "--rate-bulk", "50", "--until", "2099-01-01",
-        "--unchecked",
-    ))
+    granted = _ok(
+        await _cli(
+            db,
+            "habilitations",
+            "grant",
+            "Mairie de Test",
+            "--dataset",
+            "cnav.quotient_familial",
+            "--scope",
+            "cnaf_quotient_familial",
+            "--legal-basis",
+            "Tarifs de la cantine",
+            "--legal-reference",
+            "CASF L.123-1",
+            "--rate-bulk",
+            "50",
+            "--until",
+            "2099-01-01",
+            "--unchecked",
+        )
+    )
     habilitation_id = granted.strip().splitlines()[-1]
-    listed = [json.loads(line) for line in _ok(await _cli(
-        db, "habilitations", "list", "--agency", "Mairie de Test", "--json")).splitlines()]
+    listed = [
+        json.loads(line)
+        for line in _ok(
+            await _cli(db, "habilitations", "list", "--agency", "Mairie de Test", "--json")
+        ).splitlines()
+    ]
     assert listed[0]["scopes"] == {"cnav.quotient_familial": ["cnaf_quotient_familial"]}
     assert listed[0]["legal_basis"] == "Tarifs de la cantine"
     assert listed[0]["rate_interactive"] == 20 and listed[0]["rate_bulk"] == 50
     assert "Mairie de Test" in _ok(await _cli(db, "habilitations", "list"))
-    unknown = await _cli(db, "habilitations", "grant", "Mairie de Test", "--dataset", "x.y",
-                         "--scope", "s", "--legal-basis", "b", "--legal-reference", "r")
+    unknown = await _cli(
+        db,
+        "habilitations",
+        "grant",
+        "Mairie de Test",
+        "--dataset",
+        "x.y",
+        "--scope",
+        "s",
+        "--legal-basis",
+        "b",
+        "--legal-reference",
+        "r",
+    )
     assert unknown.exit_code != 0
     _ok(await _cli(db, "habilitations", "revoke", habilitation_id))
     assert (await _cli(db, "habilitations", "revoke", habilitation_id)).exit_code == 1
-    assert not _ok(await _cli(db, "habilitations", "list", "--agency", "Mairie de Test",
-                              "--json")).strip()
+    assert not _ok(
+        await _cli(db, "habilitations", "list", "--agency", "Mairie de Test", "--json")
+    ).strip()
 
     _ok(await _cli(db, "habilitations", "seed-demo"))
     assert "0 scope(s) added" in _ok(await _cli(db, "habilitations", "seed-demo"))
@@ -115,7 +176,8 @@ async def test_agencies_and_habilitations(
         granted_pairs = await conn.fetchval(
             "SELECT count(*) FROM habilitation_scopes s JOIN habilitations h "
             "ON h.id = s.habilitation_id JOIN agencies a ON a.id = h.agency_id "
-            "WHERE a.rabbitmq_user = 'guest'")
+            "WHERE a.rabbitmq_user = 'guest'"
+        )
     finally:
         await conn.close()
     assert granted_pairs == len({(d.id, s) for d in registry.datasets() for s in d.scopes})
@@ -141,32 +203,34 @@ async def test_audit_commands(new_database: Callable[[], Awaitable[Database]]) -
         async with Journal(pool, key=JOURNAL_KEY) as journal:
             await journal.record(entry(1, agency="Mairie", subject=subject), b"r")
             await journal.record(entry(2, agency="Mairie", subject="f" * 64), b"r")
-            await journal.record(entry(3, agency="Autre", subject=subject, status=429,
-                                       error_code="00429"), b"r")
+            await journal.record(
+                entry(3, agency="Autre", subject=subject, status=429, error_code="00429"), b"r"
+            )
     finally:
         await pool.close()
 
     assert "journal intact: 3 row(s)" in _ok(await _cli(db, "audit", "verify"))
 
-    found = _ok(await _cli(db, "audit", "subject", "--dataset", declared.id, "--json",
-                           *_as_cli_params(params)))
+    found = _ok(
+        await _cli(
+            db, "audit", "subject", "--dataset", declared.id, "--json", *_as_cli_params(params)
+        )
+    )
     rows = [json.loads(line) for line in found.splitlines()]
     assert [r["agency"] for r in rows] == ["Mairie", "Autre"]
-    assert "2 access(es)" in _ok(await _cli(db, "audit", "subject", "--dataset", declared.id,
-                                            *_as_cli_params(params)))
-    bad = await _cli(db, "audit", "subject", "--dataset", declared.id, "--param",
-                     "sexeEtatCivil=Z")
+    assert "2 access(es)" in _ok(
+        await _cli(db, "audit", "subject", "--dataset", declared.id, *_as_cli_params(params))
+    )
+    bad = await _cli(db, "audit", "subject", "--dataset", declared.id, "--param", "sexeEtatCivil=Z")
     assert bad.exit_code != 0
 
-    by_agency = _ok(await _cli(db, "audit", "agency", "Mairie", "--since", "2000-01-01",
-                               "--json"))
+    by_agency = _ok(await _cli(db, "audit", "agency", "Mairie", "--since", "2000-01-01", "--json"))
     assert len(by_agency.splitlines()) == 2
 
     stats = [json.loads(line) for line in _ok(await _cli(db, "stats", "--json")).splitlines()]
     assert stats[0]["requests"] == 3 and stats[0]["refused"] == 1
 
-    assert "would drop" in _ok(await _cli(db, "audit", "purge", "--older-than", "36m",
-                                          "--dry-run"))
+    assert "would drop" in _ok(await _cli(db, "audit", "purge", "--older-than", "36m", "--dry-run"))
     _ok(await _cli(db, "audit", "purge", "--older-than", "36m"))
 
     conn = await asyncpg.connect(db.admin_url)

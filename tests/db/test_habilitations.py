@@ -34,8 +34,9 @@ from broker.habilitations.admin import AgencyConflict
 from .support import Database, Proxy, unique
 
 QF = "cnav.quotient_familial"
-QF_SCOPES = frozenset({"cnaf_quotient_familial", "cnaf_allocataires", "cnaf_enfants",
-                       "cnaf_adresse"})
+QF_SCOPES = frozenset(
+    {"cnaf_quotient_familial", "cnaf_allocataires", "cnaf_enfants", "cnaf_adresse"}
+)
 RSA = "cnav.revenu_solidarite_active"
 RSA_SCOPES = frozenset({"revenu_solidarite_active", "revenu_solidarite_active_majoration"})
 
@@ -55,22 +56,28 @@ async def _agency(admin_pool: asyncpg.Pool) -> tuple[str, str]:
     return name, user
 
 
-async def _grant(admin_pool: asyncpg.Pool, agency: str, scopes: dict[str, set[str]],
-                 **kw: Any) -> int:
+async def _grant(
+    admin_pool: asyncpg.Pool, agency: str, scopes: dict[str, set[str]], **kw: Any
+) -> int:
     kw.setdefault("legal_basis", "Tarification sociale de la cantine")
     kw.setdefault("legal_reference", "CASF L.123-1")
     async with admin_pool.acquire() as conn:
         return await grant(conn, agency, scopes, **kw)
 
 
-async def _authorize(cache: Habilitations, user: str, dataset: str = QF,
-                     scopes: frozenset[str] = QF_SCOPES, lane: str = "interactive") -> Any:
-    return await cache.authorize(requester=user, dataset=dataset, dataset_scopes=scopes,
-                                 lane=lane)
+async def _authorize(
+    cache: Habilitations,
+    user: str,
+    dataset: str = QF,
+    scopes: frozenset[str] = QF_SCOPES,
+    lane: str = "interactive",
+) -> Any:
+    return await cache.authorize(requester=user, dataset=dataset, dataset_scopes=scopes, lane=lane)
 
 
-async def _forbidden(cache: Habilitations, user: str, dataset: str = QF,
-                     scopes: frozenset[str] = QF_SCOPES) -> None:
+async def _forbidden(
+    cache: Habilitations, user: str, dataset: str = QF, scopes: frozenset[str] = QF_SCOPES
+) -> None:
     with pytest.raises(ProblemError) as caught:
         await _authorize(cache, user, dataset, scopes)
     assert caught.value.spec is BROKER.FORBIDDEN
@@ -103,12 +110,21 @@ async def test_refusals(admin_pool: asyncpg.Pool, habilitations: Habilitations) 
     await _forbidden(habilitations, "nobody")
     # expired
     expired_agency, expired = await _agency(admin_pool)
-    await _grant(admin_pool, expired_agency, {QF: {"cnaf_quotient_familial"}},
-                 valid_from=now - timedelta(days=30), valid_until=now - timedelta(days=1))
+    await _grant(
+        admin_pool,
+        expired_agency,
+        {QF: {"cnaf_quotient_familial"}},
+        valid_from=now - timedelta(days=30),
+        valid_until=now - timedelta(days=1),
+    )
     # not yet valid
     future_agency, future = await _agency(admin_pool)
-    await _grant(admin_pool, future_agency, {QF: {"cnaf_quotient_familial"}},
-                 valid_from=now + timedelta(days=1))
+    await _grant(
+        admin_pool,
+        future_agency,
+        {QF: {"cnaf_quotient_familial"}},
+        valid_from=now + timedelta(days=1),
+    )
     # revoked
     revoked_agency, revoked = await _agency(admin_pool)
     hid = await _grant(admin_pool, revoked_agency, {QF: {"cnaf_quotient_familial"}})
@@ -131,8 +147,12 @@ async def test_expiry_is_checked_on_each_call(
     admin_pool: asyncpg.Pool, app_pool: asyncpg.Pool
 ) -> None:
     agency, user = await _agency(admin_pool)
-    await _grant(admin_pool, agency, {QF: {"cnaf_quotient_familial"}},
-                 valid_until=datetime.now(UTC) + timedelta(hours=1))
+    await _grant(
+        admin_pool,
+        agency,
+        {QF: {"cnaf_quotient_familial"}},
+        valid_until=datetime.now(UTC) + timedelta(hours=1),
+    )
     clock = [time.time()]
     cache = Habilitations(app_pool, clock=lambda: clock[0])
     await cache.start()
@@ -174,8 +194,9 @@ async def test_the_habilitation_granting_most_scopes_serves(
 ) -> None:
     agency, user = await _agency(admin_pool)
     await _grant(admin_pool, agency, {QF: {"cnaf_adresse"}}, legal_basis="Une")
-    wide = await _grant(admin_pool, agency, {QF: {"cnaf_adresse", "cnaf_enfants"}},
-                        legal_basis="Deux")
+    wide = await _grant(
+        admin_pool, agency, {QF: {"cnaf_adresse", "cnaf_enfants"}}, legal_basis="Deux"
+    )
     await habilitations.refresh()
     found = await _authorize(habilitations, user)
     assert found.habilitation_id == wide and found.legal_basis == "Deux"
@@ -185,8 +206,7 @@ async def test_rate_limited_with_retry_in(
     admin_pool: asyncpg.Pool, habilitations: Habilitations
 ) -> None:
     agency, user = await _agency(admin_pool)
-    await _grant(admin_pool, agency, {QF: {"cnaf_adresse"}}, rate_interactive=2.0,
-                 rate_bulk=None)
+    await _grant(admin_pool, agency, {QF: {"cnaf_adresse"}}, rate_interactive=2.0, rate_bulk=None)
     await habilitations.refresh()
     await _authorize(habilitations, user)
     await _authorize(habilitations, user)
@@ -265,8 +285,16 @@ async def _no_fetch(call: Any, params: Any) -> dict[str, Any]:
 
 
 def _dataset(dataset_id: str, scopes: list[str], version: int = 1) -> Dataset:
-    return Dataset(id=dataset_id, version=version, route="/x", title="x", params=_P, data=_D,
-                   scopes={s: [s] for s in scopes}, fetch=_no_fetch)
+    return Dataset(
+        id=dataset_id,
+        version=version,
+        route="/x",
+        title="x",
+        params=_P,
+        data=_D,
+        scopes={s: [s] for s in scopes},
+        fetch=_no_fetch,
+    )
 
 
 async def test_seed_demo_is_idempotent_and_grows(
@@ -283,8 +311,9 @@ async def test_seed_demo_is_idempotent_and_grows(
     demo = next(h for h in listed if h.id == first.habilitation_id)
     assert demo.rate_interactive is None and demo.rate_bulk is None
     await habilitations.refresh()
-    found = await habilitations.authorize(requester=DEMO_USER, dataset="demo_a.three",
-                                          dataset_scopes={"s4"}, lane="bulk")
+    found = await habilitations.authorize(
+        requester=DEMO_USER, dataset="demo_a.three", dataset_scopes={"s4"}, lane="bulk"
+    )
     assert found.agency == "Démo" and found.agency_siret == "13002526500013"
     assert habilitations.limiter.round_trips == 0
 
@@ -303,8 +332,9 @@ async def test_agency_conflicts(admin_pool: asyncpg.Pool) -> None:
         with pytest.raises(ValueError):
             await create_agency(conn, unique("Autre"), siret="21690123100011", user="a.b")
         with pytest.raises(LookupError):
-            await grant(conn, "no such agency", {QF: {"cnaf_adresse"}}, legal_basis="x",
-                        legal_reference="y")
+            await grant(
+                conn, "no such agency", {QF: {"cnaf_adresse"}}, legal_basis="x", legal_reference="y"
+            )
 
 
 async def test_one_scope_grants_that_group_only_for_every_dataset(
@@ -321,14 +351,21 @@ async def test_one_scope_grants_that_group_only_for_every_dataset(
             for scope in dataset.scopes:
                 name, user = unique("Scope"), unique("scope")
                 await create_agency(conn, name, siret="21690123100011", user=user)
-                await grant(conn, name, {dataset.id: {scope}}, legal_basis="x",
-                            legal_reference="y", rate_interactive=None)
+                await grant(
+                    conn,
+                    name,
+                    {dataset.id: {scope}},
+                    legal_basis="x",
+                    legal_reference="y",
+                    rate_interactive=None,
+                )
                 holders.append((dataset.id, scope, user))
     await habilitations.refresh()
     for dataset_id, scope, user in holders:
         dataset = declared[dataset_id]
-        found = await habilitations.authorize(requester=user, dataset=dataset_id,
-                                              dataset_scopes=dataset.scopes, lane="bulk")
+        found = await habilitations.authorize(
+            requester=user, dataset=dataset_id, dataset_scopes=dataset.scopes, lane="bulk"
+        )
         assert found.scopes == {scope}
         full: dict[str, Any] = {}
         for paths in dataset.scopes.values():
@@ -353,26 +390,34 @@ def _leaves(tree: dict[str, Any], prefix: str = "") -> set[str]:
 def test_resolve_scopes() -> None:
     known = {QF: QF_SCOPES, RSA: RSA_SCOPES}
     assert resolve_scopes([QF], ["cnaf_adresse"], all_scopes=False, known=known) == {
-        QF: {"cnaf_adresse"}}
+        QF: {"cnaf_adresse"}
+    }
     assert resolve_scopes([QF, RSA], [], all_scopes=True, known=known) == {
-        QF: set(QF_SCOPES), RSA: set(RSA_SCOPES)}
-    assert resolve_scopes([QF, RSA], ["cnaf_adresse", "revenu_solidarite_active"],
-                          all_scopes=False, known=known) == {
-        QF: {"cnaf_adresse"}, RSA: {"revenu_solidarite_active"}}
+        QF: set(QF_SCOPES),
+        RSA: set(RSA_SCOPES),
+    }
+    assert resolve_scopes(
+        [QF, RSA], ["cnaf_adresse", "revenu_solidarite_active"], all_scopes=False, known=known
+    ) == {QF: {"cnaf_adresse"}, RSA: {"revenu_solidarite_active"}}
     with pytest.raises(ValueError, match="not declared"):
         resolve_scopes([QF], ["revenu_solidarite_active"], all_scopes=False, known=known)
     with pytest.raises(ValueError, match="unknown dataset"):
         resolve_scopes(["x.y"], ["s"], all_scopes=False, known=known)
     assert resolve_scopes(["x.y"], ["s"], all_scopes=False, known=known, unchecked=True) == {
-        "x.y": {"s"}}
+        "x.y": {"s"}
+    }
     with pytest.raises(ValueError):
         resolve_scopes([QF], [], all_scopes=False, known=known)
 
 
 def test_recipient() -> None:
     assert check_recipient("130 025 265 00013") == "13002526500013"
-    for value, code in ((None, "00203"), ("", "00203"), ("12345678901234", "00210"),
-                        ("abc", "00210")):
+    for value, code in (
+        (None, "00203"),
+        ("", "00203"),
+        ("12345678901234", "00210"),
+        ("abc", "00210"),
+    ):
         with pytest.raises(ProblemError) as caught:
             check_recipient(value)
         assert caught.value.error()["code"] == code

@@ -36,13 +36,15 @@ async def test_concurrent_records_are_grouped_and_committed(
         n = 3000
         entries = [entry(i) for i in range(n)]
         started = time.perf_counter()
-        await asyncio.gather(*(journal.record(e, b"reply %d" % i)
-                               for i, e in enumerate(entries)))
+        await asyncio.gather(*(journal.record(e, b"reply %d" % i) for i, e in enumerate(entries)))
         elapsed = time.perf_counter() - started
         rows, batches = await pool.fetchrow(
-            "SELECT count(*), count(DISTINCT recorded_at) FROM journal")
-        print(f"\njournal: {n} concurrent records in {elapsed:.2f} s = {n / elapsed:.0f} rows/s, "
-              f"{journal.stats.batches} transactions (largest {journal.stats.largest_batch})")
+            "SELECT count(*), count(DISTINCT recorded_at) FROM journal"
+        )
+        print(
+            f"\njournal: {n} concurrent records in {elapsed:.2f} s = {n / elapsed:.0f} rows/s, "
+            f"{journal.stats.batches} transactions (largest {journal.stats.largest_batch})"
+        )
         assert rows == n
         assert batches == journal.stats.batches < n / 10
         async with pool.acquire() as conn:
@@ -80,8 +82,10 @@ async def test_steady_rate_latency(new_database: Callable[[], Awaitable[Database
         latencies.sort()
         p50 = latencies[len(latencies) // 2] * 1000
         p99 = latencies[int(len(latencies) * 0.99)] * 1000
-        print(f"\njournal at {rate}/s offered: {len(latencies) / elapsed:.0f} rows/s achieved, "
-              f"{journal.stats.batches} transactions, record() p50 {p50:.1f} ms p99 {p99:.1f} ms")
+        print(
+            f"\njournal at {rate}/s offered: {len(latencies) / elapsed:.0f} rows/s achieved, "
+            f"{journal.stats.batches} transactions, record() p50 {p50:.1f} ms p99 {p99:.1f} ms"
+        )
         assert len(latencies) == rate * seconds
         assert journal.stats.batches < len(latencies) / 4
     finally:
@@ -123,8 +127,9 @@ async def test_replay_returns_the_same_bytes(app_pool: asyncpg.Pool) -> None:
         # another requester reusing the message id sees nothing
         assert await journal.replay("someone-else", first.message_id) is None
         # a redelivery answered from the stored reply is journaled too, keeping the first reply
-        await journal.record(entry(1, requester=first.requester, message_id=first.message_id,
-                                   cached=True), b"other")
+        await journal.record(
+            entry(1, requester=first.requester, message_id=first.message_id, cached=True), b"other"
+        )
         assert await journal.replay(first.requester, first.message_id) == reply
     finally:
         await journal.close()
@@ -137,10 +142,19 @@ async def test_lookups(app_pool: asyncpg.Pool, admin_pool: asyncpg.Pool) -> None
     subject = pseudonym({"nomNaissance": "ROUX", "prenoms": ["JEANNE"]}, key=PSEUDONYM_KEY)
     try:
         await journal.record(entry(1, agency=agency, subject=subject, habilitation_id=None), b"")
-        await journal.record(entry(2, agency=agency, subject=subject, habilitation_id=None,
-                                   status=404, error_code="16003", dataset="cnav.other"), b"")
-        await journal.record(entry(3, agency=agency, subject="f" * 64, habilitation_id=None),
-                             b"")
+        await journal.record(
+            entry(
+                2,
+                agency=agency,
+                subject=subject,
+                habilitation_id=None,
+                status=404,
+                error_code="16003",
+                dataset="cnav.other",
+            ),
+            b"",
+        )
+        await journal.record(entry(3, agency=agency, subject="f" * 64, habilitation_id=None), b"")
     finally:
         await journal.close()
     async with app_pool.acquire() as conn:
@@ -188,8 +202,9 @@ async def test_outage_loses_nothing_and_resumes(
         await proxy.stop()
         waiting = [entry(100 + i) for i in range(20)]
         started = time.monotonic()
-        results = await asyncio.gather(*(journal.record(e, b"r") for e in waiting),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(journal.record(e, b"r") for e in waiting), return_exceptions=True
+        )
         assert all(isinstance(r, JournalUnavailable) for r in results), results
         assert time.monotonic() - started < 3.0
         await proxy.start()
@@ -232,10 +247,18 @@ async def test_unusual_text_is_stored_and_verifiable(
     pool = await create_pool(db.app_url)
     try:
         async with Journal(pool, key=JOURNAL_KEY) as journal:
-            await journal.record(entry(message_id="nul\0byte", correlation_id="\ud800",
-                                       scopes=(), upstream_latency_ms=3), b"r")
-            await journal.record(entry(upstream_latency_ms=float("nan"), version=None,
-                                       at=datetime(2020, 1, 1)), b"r")
+            await journal.record(
+                entry(
+                    message_id="nul\0byte",
+                    correlation_id="\ud800",
+                    scopes=(),
+                    upstream_latency_ms=3,
+                ),
+                b"r",
+            )
+            await journal.record(
+                entry(upstream_latency_ms=float("nan"), version=None, at=datetime(2020, 1, 1)), b"r"
+            )
         async with pool.acquire() as conn:
             assert (await verify(conn, key=JOURNAL_KEY)).ok
     finally:
@@ -243,12 +266,21 @@ async def test_unusual_text_is_stored_and_verifiable(
 
 
 def test_pseudonym_is_stable_keyed_and_normalised() -> None:
-    subject = {"nomNaissance": "Dupont", "prenoms": ["Élodie", "Marie"], "sexeEtatCivil": "F",
-               "anneeDateNaissance": 1990, "nomUsage": None}
+    subject = {
+        "nomNaissance": "Dupont",
+        "prenoms": ["Élodie", "Marie"],
+        "sexeEtatCivil": "F",
+        "anneeDateNaissance": 1990,
+        "nomUsage": None,
+    }
     value = pseudonym(subject, key=PSEUDONYM_KEY)
     assert len(value) == 64 and int(value, 16) >= 0
-    reordered = {"sexeEtatCivil": "f", "anneeDateNaissance": 1990,
-                 "prenoms": ["ELODIE", "MARIE "], "nomNaissance": " DUPONT"}
+    reordered = {
+        "sexeEtatCivil": "f",
+        "anneeDateNaissance": 1990,
+        "prenoms": ["ELODIE", "MARIE "],
+        "nomNaissance": " DUPONT",
+    }
     assert pseudonym(reordered, key=PSEUDONYM_KEY) == value
     assert pseudonym(subject, key=b"another key of thirty-two bytes!") != value
     assert pseudonym({**subject, "anneeDateNaissance": 1991}, key=PSEUDONYM_KEY) != value
@@ -271,7 +303,8 @@ async def test_missing_partition_is_created_on_demand(
             await journal.record(entry(2), b"r")
         assert await admin.fetchval(f'SELECT count(*) FROM "{current}"') == 1
         owner = await admin.fetchval(
-            "SELECT tableowner FROM pg_tables WHERE tablename = $1", current)
+            "SELECT tableowner FROM pg_tables WHERE tablename = $1", current
+        )
         assert owner != "particulier_app"
     finally:
         await pool.close()

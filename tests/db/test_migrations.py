@@ -16,8 +16,10 @@ from .support import Database, drop_database
 
 async def test_rerun_applies_nothing(database: Database, admin_pool: asyncpg.Pool) -> None:
     assert await migrate(database.admin_url, app_url=database.app_url) == []
-    names = [r["name"] for r in await admin_pool.fetch(
-        "SELECT name FROM schema_migrations ORDER BY name")]
+    names = [
+        r["name"]
+        for r in await admin_pool.fetch("SELECT name FROM schema_migrations ORDER BY name")
+    ]
     assert names == [m.name for m in migration_files()]
 
 
@@ -28,11 +30,14 @@ async def test_creates_database_and_partitions_ahead(
     conn = await asyncpg.connect(db.admin_url)
     try:
         journal_parts = await conn.fetchval(
-            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'journal'::regclass")
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'journal'::regclass"
+        )
         reply_parts = await conn.fetchval(
-            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'replies'::regclass")
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'replies'::regclass"
+        )
         member = await conn.fetchval(
-            "SELECT pg_has_role('particulier_app', 'particulier_application', 'MEMBER')")
+            "SELECT pg_has_role('particulier_app', 'particulier_application', 'MEMBER')"
+        )
     finally:
         await conn.close()
     assert journal_parts >= 4  # this month and the next three

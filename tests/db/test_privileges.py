@@ -28,8 +28,10 @@ async def test_app_role_inserts_and_selects_only(database: Database) -> None:
         tx = conn.transaction()
         await tx.start()
         await conn.execute(_ROW)
-        assert await conn.fetchval(
-            "SELECT count(*) FROM journal WHERE message_id = 'privilege-test'") == 1
+        assert (
+            await conn.fetchval("SELECT count(*) FROM journal WHERE message_id = 'privilege-test'")
+            == 1
+        )
         await tx.rollback()
 
         await _refused(conn, "UPDATE journal SET status = 500")
@@ -37,7 +39,8 @@ async def test_app_role_inserts_and_selects_only(database: Database) -> None:
         await _refused(conn, "TRUNCATE journal")
         partition = await conn.fetchval(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'journal'::regclass LIMIT 1")
+            "WHERE i.inhparent = 'journal'::regclass LIMIT 1"
+        )
         await _refused(conn, f'DELETE FROM "{partition}"')
         await _refused(conn, f'UPDATE "{partition}" SET status = 500')
         await _refused(conn, f'TRUNCATE "{partition}"')

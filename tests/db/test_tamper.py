@@ -77,8 +77,9 @@ async def test_deleted_tail_with_head_moved_back(
 ) -> None:
     _, conn = chain
     await conn.execute("DELETE FROM journal WHERE seq >= 28")
-    await conn.execute("UPDATE journal_head SET seq = 27, hash = (SELECT hash FROM journal "
-                       "WHERE seq = 27)")
+    await conn.execute(
+        "UPDATE journal_head SET seq = 27, hash = (SELECT hash FROM journal WHERE seq = 27)"
+    )
     assert await _problem(conn) == ("altered", 27)
 
 
@@ -86,8 +87,9 @@ async def test_inserted_copy(chain: tuple[Database, asyncpg.Connection]) -> None
     _, conn = chain
     await conn.execute("INSERT INTO journal SELECT * FROM journal WHERE seq = 5")
     # both copies lie in the same partition, where ctid tells them apart
-    await conn.execute("UPDATE journal SET status = 500 WHERE ctid = (SELECT max(ctid) FROM "
-                       "journal WHERE seq = 5)")
+    await conn.execute(
+        "UPDATE journal SET status = 500 WHERE ctid = (SELECT max(ctid) FROM journal WHERE seq = 5)"
+    )
     assert await _problem(conn) == ("inserted", 5)
 
 
@@ -98,15 +100,17 @@ async def test_inserted_row_at_the_end(chain: tuple[Database, asyncpg.Connection
                   agency, habilitation_id, recipient, dataset, version, lane, scopes, status,
                   error_code, upstream_latency_ms, cached, reply_digest, subject, hash,
                   sha256(hash)
-           FROM journal WHERE seq = 30""")
+           FROM journal WHERE seq = 30"""
+    )
     assert await _problem(conn) == ("inserted", 31)
 
 
 async def test_inserted_row_before_the_start(chain: tuple[Database, asyncpg.Connection]) -> None:
     _, conn = chain
     await conn.execute("INSERT INTO journal SELECT * FROM journal WHERE seq = 1")
-    await conn.execute("UPDATE journal SET seq = 0 WHERE ctid = (SELECT max(ctid) FROM journal "
-                       "WHERE seq = 1)")
+    await conn.execute(
+        "UPDATE journal SET seq = 0 WHERE ctid = (SELECT max(ctid) FROM journal WHERE seq = 1)"
+    )
     assert await _problem(conn) == ("inserted", 0)
 
 
@@ -150,8 +154,9 @@ async def test_purge_keeps_the_chain_verifiable(new_database: Factory) -> None:
         assert result.problem is not None
         assert (result.problem.kind, result.problem.seq) == ("deleted", 7)
         # the anchor moved forward to hide it: noticed too (it is sealed by the key)
-        await admin.execute("UPDATE journal_anchor SET seq = 7, hash = (SELECT hash FROM "
-                            "journal WHERE seq = 8)")
+        await admin.execute(
+            "UPDATE journal_anchor SET seq = 7, hash = (SELECT hash FROM journal WHERE seq = 8)"
+        )
         result = await verify(admin, key=JOURNAL_KEY)
         assert result.problem is not None and result.problem.kind == "deleted"
     finally:
@@ -182,11 +187,14 @@ async def test_purge_refuses_rows_out_of_chain_order(new_database: Factory) -> N
             await journal.record(entry(1), b"r")
         old = datetime.now(UTC) - timedelta(days=31 * 40)
         await admin.execute("SELECT particulier_ensure_partitions($1)", old)
-        await admin.execute("INSERT INTO journal SELECT seq + 1, $1, at, message_id, "
-                            "correlation_id, requester, agency, habilitation_id, recipient, "
-                            "dataset, version, lane, scopes, status, error_code, "
-                            "upstream_latency_ms, cached, reply_digest, subject, prev_hash, hash "
-                            "FROM journal", old)
+        await admin.execute(
+            "INSERT INTO journal SELECT seq + 1, $1, at, message_id, "
+            "correlation_id, requester, agency, habilitation_id, recipient, "
+            "dataset, version, lane, scopes, status, error_code, "
+            "upstream_latency_ms, cached, reply_digest, subject, prev_hash, hash "
+            "FROM journal",
+            old,
+        )
         with pytest.raises(PurgeError):
             await purge(admin, "36m", key=JOURNAL_KEY)
     finally:

@@ -38,19 +38,28 @@ def vhost_url(services: Services) -> Iterator[str]:
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run(
         ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     yield services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
 
 
 @asynccontextmanager
-async def worker_process(amqp_url: str, simulator: Simulator) -> AsyncIterator[subprocess.Popen[bytes]]:
+async def worker_process(
+    amqp_url: str, simulator: Simulator
+) -> AsyncIterator[subprocess.Popen[bytes]]:
     port = free_port()
-    env = {**os.environ, "PARTICULIER_AMQP_URL": amqp_url, "PARTICULIER_SIMULATOR_URL": simulator.url}
+    env = {
+        **os.environ,
+        "PARTICULIER_AMQP_URL": amqp_url,
+        "PARTICULIER_SIMULATOR_URL": simulator.url,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "broker.cli", "worker", "cnav", "--metrics-port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         async with httpx.AsyncClient() as http:

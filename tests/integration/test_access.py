@@ -59,9 +59,24 @@ def agency(services: Services) -> Agency:
     user = f"agency_{uuid.uuid4().hex[:8]}"
     name = f"Mairie {user}"
     subprocess.run(
-        [sys.executable, "-m", "broker.cli", "agencies", "create", name, "--siret", new_siret(),
-         "--user", user, "--password", "secret", "--vhost", services.vhost],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "broker.cli",
+            "agencies",
+            "create",
+            name,
+            "--siret",
+            new_siret(),
+            "--user",
+            user,
+            "--password",
+            "secret",
+            "--vhost",
+            services.vhost,
+        ],
+        check=True,
+        capture_output=True,
     )
     host = services.amqp_url.split("@", 1)[1]
     return Agency(name, user, f"amqp://{user}:secret@{host}")
@@ -81,8 +96,11 @@ async def test_one_scope_unmasks_one_group_then_revocation_bites(
     conn = await asyncpg.connect(services.admin_url)
     try:
         granted = await grant(
-            conn, agency.name, {DATASET: ["cnaf_adresse"]},
-            legal_basis="Tarification sociale de la cantine", legal_reference="CASF L123-1",
+            conn,
+            agency.name,
+            {DATASET: ["cnaf_adresse"]},
+            legal_basis="Tarification sociale de la cantine",
+            legal_reference="CASF L123-1",
             rate_interactive=None,
         )
         await asyncio.sleep(2.5)  # the workers' cache refreshes every 2 s
@@ -110,23 +128,31 @@ async def test_rate_limit_answers_429_and_the_sdk_can_wait(
     conn = await asyncpg.connect(services.admin_url)
     try:
         await grant(
-            conn, agency.name, {DATASET: ["cnaf_quotient_familial"]},
-            legal_basis="Tarifs", legal_reference="CGCT", rate_interactive=5,
+            conn,
+            agency.name,
+            {DATASET: ["cnaf_quotient_familial"]},
+            legal_basis="Tarifs",
+            legal_reference="CGCT",
+            rate_interactive=5,
         )
     finally:
         await conn.close()
     await asyncio.sleep(2.5)
     async with Client(agency.url) as client:
         burst = await asyncio.gather(
-            *(client.request(DATASET, person(100 + i), recipient=SIRET, timeout=10) for i in range(20))
+            *(
+                client.request(DATASET, person(100 + i), recipient=SIRET, timeout=10)
+                for i in range(20)
+            )
         )
         limited = [r for r in burst if r.status == 429]
         assert limited, "a burst of 20 at 5/s must be limited"
         assert all(r.body.errors[0].code == "00429" and r.retry_in for r in limited)
         patient = await asyncio.gather(
             *(
-                client.request(DATASET, person(300 + i), recipient=SIRET, timeout=30,
-                               retry_rate_limited=True)
+                client.request(
+                    DATASET, person(300 + i), recipient=SIRET, timeout=30, retry_rate_limited=True
+                )
                 for i in range(10)
             )
         )
@@ -154,12 +180,17 @@ async def test_agency_cannot_read_another_reply_queue_nor_publish_as_another(
 
 
 @pytest.fixture
-async def outage_worker(services: Services, simulator: Simulator) -> AsyncIterator[tuple[Proxy, str]]:
+async def outage_worker(
+    services: Services, simulator: Simulator
+) -> AsyncIterator[tuple[Proxy, str]]:
     """A worker on a vhost of its own whose PostgreSQL link the test can cut."""
     vhost = f"particulier-pg-{uuid.uuid4().hex[:8]}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
     amqp_url = services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
     connection = await aio_pika.connect(amqp_url)
     async with connection:
@@ -175,8 +206,11 @@ async def outage_worker(services: Services, simulator: Simulator) -> AsyncIterat
     from broker.config import Settings
 
     instance = Worker(
-        [registry.provider("cnav")], habilitations=habilitations, journal=journal,
-        certifier=Certifier(keyring), keyring=keyring,
+        [registry.provider("cnav")],
+        habilitations=habilitations,
+        journal=journal,
+        certifier=Certifier(keyring),
+        keyring=keyring,
         config=Settings(amqp_url=amqp_url, simulator_url=simulator.url),
     )
     await instance.start()
@@ -198,8 +232,9 @@ async def test_postgresql_outage_sends_no_data_and_loses_nothing(
         assert first.status == 200
         await proxy.stop()
         calls = [
-            asyncio.ensure_future(client.request(DATASET, person(500 + 3 * i), recipient=SIRET,
-                                                 timeout=60))
+            asyncio.ensure_future(
+                client.request(DATASET, person(500 + 3 * i), recipient=SIRET, timeout=60)
+            )
             for i in range(20)
         ]
         await asyncio.sleep(3)

@@ -195,18 +195,38 @@ INVALID: list[tuple[str, dict[str, Any], str, str | None]] = [
     ("sex unknown", {"sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
     ("month out of range", {"moisDateNaissance": 13}, "00366", "moisDateNaissance"),
     ("day out of range", {"jourDateNaissance": 32}, "00366", "jourDateNaissance"),
-    ("impossible date", {"moisDateNaissance": 2, "jourDateNaissance": 30}, "00366",
-     "jourDateNaissance"),
+    (
+        "impossible date",
+        {"moisDateNaissance": 2, "jourDateNaissance": 30},
+        "00366",
+        "jourDateNaissance",
+    ),
     ("birth in the future", {"anneeDateNaissance": 2090}, "00366", "anneeDateNaissance"),
     ("year not a number", {"anneeDateNaissance": "mil"}, "00366", "anneeDateNaissance"),
-    ("malformed orphan month", {"anneeDateNaissance": None, "moisDateNaissance": 14}, "00366",
-     "moisDateNaissance"),
-    ("country not a COG code", {"codeCogInseePaysNaissance": "FR"}, "00366",
-     "codeCogInseePaysNaissance"),
-    ("commune malformed", {"codeCogInseeCommuneNaissance": "8480"}, "00366",
-     "codeCogInseeCommuneNaissance"),
-    ("born in France without commune", {"codeCogInseeCommuneNaissance": None}, "00366",
-     "codeCogInseeCommuneNaissance"),
+    (
+        "malformed orphan month",
+        {"anneeDateNaissance": None, "moisDateNaissance": 14},
+        "00366",
+        "moisDateNaissance",
+    ),
+    (
+        "country not a COG code",
+        {"codeCogInseePaysNaissance": "FR"},
+        "00366",
+        "codeCogInseePaysNaissance",
+    ),
+    (
+        "commune malformed",
+        {"codeCogInseeCommuneNaissance": "8480"},
+        "00366",
+        "codeCogInseeCommuneNaissance",
+    ),
+    (
+        "born in France without commune",
+        {"codeCogInseeCommuneNaissance": None},
+        "00366",
+        "codeCogInseeCommuneNaissance",
+    ),
 ]
 
 
@@ -231,15 +251,21 @@ def test_invalid_params_are_refused_with_their_code_and_parameter(
 VALID: list[tuple[str, dict[str, Any]]] = [
     ("unknown parameters", {"foo": "bar", "anneeNateNaissance": 1950}),
     ("no first name", {"prenoms": None}),
-    ("no birth date", {"anneeDateNaissance": None, "moisDateNaissance": None,
-                       "jourDateNaissance": None}),
+    (
+        "no birth date",
+        {"anneeDateNaissance": None, "moisDateNaissance": None, "jourDateNaissance": None},
+    ),
     ("month and day without year", {"anneeDateNaissance": None}),
     ("day without month", {"moisDateNaissance": None}),
     ("no birth country", {"codeCogInseePaysNaissance": None}),
-    ("born abroad without commune", {"codeCogInseePaysNaissance": "99131",
-                                     "codeCogInseeCommuneNaissance": None}),
-    ("accents, hyphens and apostrophes", {"nomNaissance": "D'ÉTANG-MARTIN",
-                                          "nomUsage": "D’ARTAGNAN", "prenoms": ["René"]}),
+    (
+        "born abroad without commune",
+        {"codeCogInseePaysNaissance": "99131", "codeCogInseeCommuneNaissance": None},
+    ),
+    (
+        "accents, hyphens and apostrophes",
+        {"nomNaissance": "D'ÉTANG-MARTIN", "nomUsage": "D’ARTAGNAN", "prenoms": ["René"]},
+    ),
     ("one first name as text", {"prenoms": "JEAN"}),
     ("lower-case sex", {"sexeEtatCivil": "m"}),
 ]
@@ -395,8 +421,16 @@ BROKEN_ANSWERS: list[tuple[str, httpx.Response]] = [
     ("not json", httpx.Response(200, content=b"<html>maintenance</html>")),
     ("no resultat", httpx.Response(200, json={"codeRetour": "00"})),
     ("resultat not an object", httpx.Response(200, json={"codeRetour": "00", "resultat": [1]})),
-    ("wrong type", httpx.Response(200, json={"codeRetour": "00", "resultat": {
-        "droitOuvert": "peut-etre", "dateOuvertureDroit": None}})),
+    (
+        "wrong type",
+        httpx.Response(
+            200,
+            json={
+                "codeRetour": "00",
+                "resultat": {"droitOuvert": "peut-etre", "dateOuvertureDroit": None},
+            },
+        ),
+    ),
     ("unknown return code", httpx.Response(400, json={"codeRetour": "AUTRE"})),
 ]
 

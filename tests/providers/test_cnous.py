@@ -137,8 +137,11 @@ async def test_same_ine_answers_each_version_with_its_own_shape(
         folder.mkdir()
         (folder / "200.yaml").write_text(
             yaml.safe_dump(
-                {"params": {"ine": "1111111111X"}, "status": 200,
-                 "payload": json.dumps({"data": data})}
+                {
+                    "params": {"ine": "1111111111X"},
+                    "status": 200,
+                    "payload": json.dumps({"data": data}),
+                }
             ),
             encoding="utf-8",
         )
@@ -181,16 +184,30 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("first name with a comma", {**IDENTITY, "prenoms": ["A,B"]}, "00366", "prenoms"),
     ("sex unknown", {**IDENTITY, "sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
     ("month out of range", {**IDENTITY, "moisDateNaissance": 13}, "00366", "moisDateNaissance"),
-    ("impossible date", {**IDENTITY, "moisDateNaissance": 2, "jourDateNaissance": 30},
-     "00366", "jourDateNaissance"),
-    ("month without year", {"nomNaissance": "DURAND", "moisDateNaissance": 3}, "00366",
-     "anneeDateNaissance"),
-    ("commune malformed", {**IDENTITY, "codeCogInseeCommuneNaissance": "6912"}, "00366",
-     "codeCogInseeCommuneNaissance"),
-    ("commune name without département", {"nomNaissance": "DURAND",
-                                           "nomCommuneNaissance": "Lyon",
-                                           "anneeDateNaissance": 2000}, "00366",
-     "nomCommuneNaissance"),
+    (
+        "impossible date",
+        {**IDENTITY, "moisDateNaissance": 2, "jourDateNaissance": 30},
+        "00366",
+        "jourDateNaissance",
+    ),
+    (
+        "month without year",
+        {"nomNaissance": "DURAND", "moisDateNaissance": 3},
+        "00366",
+        "anneeDateNaissance",
+    ),
+    (
+        "commune malformed",
+        {**IDENTITY, "codeCogInseeCommuneNaissance": "6912"},
+        "00366",
+        "codeCogInseeCommuneNaissance",
+    ),
+    (
+        "commune name without département",
+        {"nomNaissance": "DURAND", "nomCommuneNaissance": "Lyon", "anneeDateNaissance": 2000},
+        "00366",
+        "nomCommuneNaissance",
+    ),
 ]
 
 
@@ -286,9 +303,7 @@ async def test_timeout(cnous: RunningProvider, population: Population) -> None:
     await cnous.faults(timeout_rate=1.0, hang_s=1.5)
     try:
         started = time.monotonic()
-        got = await cnous.ask(
-            _dataset(4), {"ine": _person(population, found=True).ine}, budget=0.5
-        )
+        got = await cnous.ask(_dataset(4), {"ine": _person(population, found=True).ine}, budget=0.5)
         spent = time.monotonic() - started
     finally:
         await cnous.faults(reset=True)
@@ -299,9 +314,7 @@ async def test_timeout(cnous: RunningProvider, population: Population) -> None:
 async def test_rate_limited(cnous: RunningProvider, population: Population) -> None:
     await cnous.faults(rate_limit_rate=1.0)
     try:
-        got = await cnous.ask(
-            _dataset(3), {"ine": _person(population, found=True).ine}, budget=3.0
-        )
+        got = await cnous.ask(_dataset(3), {"ine": _person(population, found=True).ine}, budget=3.0)
     finally:
         await cnous.faults(reset=True)
     assert (got.status, got.codes) == (429, ["26008"])

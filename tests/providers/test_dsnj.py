@@ -119,9 +119,12 @@ def test_valid_params() -> None:
     del query_style["prenoms"]
     parsed = validate_params(DATASET.params, query_style)
     assert parsed == validate_params(DATASET.params, IDENTITY)
-    assert validate_params(DATASET.params, {**IDENTITY, "sexeEtatCivil": "m"}).model_dump()[
-        "sexeEtatCivil"
-    ] == "M"
+    assert (
+        validate_params(DATASET.params, {**IDENTITY, "sexeEtatCivil": "m"}).model_dump()[
+            "sexeEtatCivil"
+        ]
+        == "M"
+    )
 
 
 async def test_scopes(dsnj: RunningProvider) -> None:

@@ -70,8 +70,13 @@ async def test_example_params_answer_200(ft: RunningProvider, dataset_id: str) -
 @pytest.mark.parametrize("dataset_id", DATASET_IDS)
 def test_params_validation(dataset_id: str) -> None:
     model = _dataset(dataset_id).params
-    for raw in ({}, {"identifiant": ""}, {"identifiant": "   "}, {"identifiant": "x" * 101},
-                {"identifiant": ["a"]}):
+    for raw in (
+        {},
+        {"identifiant": ""},
+        {"identifiant": "   "},
+        {"identifiant": "x" * 101},
+        {"identifiant": ["a"]},
+    ):
         with pytest.raises(ProblemError) as caught:
             validate_params(model, raw)
         assert caught.value.spec == BROKER.IDENTIFIER_MISSING

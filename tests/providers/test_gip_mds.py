@@ -78,8 +78,10 @@ async def test_example_params_answer_200(gip: RunningProvider) -> None:
         ({"moisDateNaissance": None}, "moisDateNaissance"),
         ({"jourDateNaissance": None}, "jourDateNaissance"),
         ({"jourDateNaissance": 32}, "jourDateNaissance"),
-        ({"anneeDateNaissance": 2001, "moisDateNaissance": 2, "jourDateNaissance": 29},
-         "jourDateNaissance"),
+        (
+            {"anneeDateNaissance": 2001, "moisDateNaissance": 2, "jourDateNaissance": 29},
+            "jourDateNaissance",
+        ),
         ({"anneeDateNaissance": "deux mille"}, "anneeDateNaissance"),
     ],
 )
@@ -162,8 +164,11 @@ async def test_the_simulator_speaks_its_own_dialect(gip: RunningProvider) -> Non
     async with httpx.AsyncClient(base_url=f"{gip.base_url}/gip_mds/") as client:
         answer = await client.post(
             "rest/v2/volontaires/recherche",
-            json={"nomFamille": "DUPONT", "prenoms": ["MARIE", "LOUISE"],
-                  "dateNaissance": "1998-03-15"},
+            json={
+                "nomFamille": "DUPONT",
+                "prenoms": ["MARIE", "LOUISE"],
+                "dateNaissance": "1998-03-15",
+            },
         )
     individus = answer.json()["individus"]
     assert len(individus) == 1

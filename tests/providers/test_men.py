@@ -170,7 +170,9 @@ async def test_the_simulator_speaks_its_own_dialect(men: RunningProvider) -> Non
     assert isinstance(area, SchoolingParams)
     searched = request_of("v2", area)
     assert (searched.method, searched.path, searched.query) == (
-        "POST", "v2/eleves/recherche-perimetre", None
+        "POST",
+        "v2/eleves/recherche-perimetre",
+        None,
     )
     assert searched.body is not None
     assert searched.body["type-perimetre"] == "departement"
@@ -183,30 +185,64 @@ async def test_the_simulator_speaks_its_own_dialect(men: RunningProvider) -> Non
 
 INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("school and area", {**PUPIL, **AREA}, "00419", "codeEtablissement"),
-    ("school and regions", {**PUPIL, "codesBcnRegions": ["11"], "degreEtablissement": "1D"},
-     "00419", "codeEtablissement"),
-    ("neither school nor area", _without(PUPIL, "codeEtablissement"), "00366",
-     "codeEtablissement"),
-    ("area without degree", {**_without(PUPIL, "codeEtablissement"),
-                             "codesBcnRegions": ["11"]}, "00366", "degreEtablissement"),
-    ("degree unknown", {**_without(PUPIL, "codeEtablissement"), **AREA,
-                        "degreEtablissement": "3D"}, "00366", "degreEtablissement"),
-    ("départements and regions", {**_without(PUPIL, "codeEtablissement"), **AREA,
-                                  "codesBcnRegions": ["11"]}, "00366", "codesBcnRegions"),
-    ("département malformed", {**_without(PUPIL, "codeEtablissement"), **AREA,
-                               "codesBcnDepartements": ["13"]}, "00366",
-     "codesBcnDepartements"),
-    ("region malformed", {**_without(PUPIL, "codeEtablissement"), "degreEtablissement": "1D",
-                          "codesBcnRegions": ["ILE"]}, "00366", "codesBcnRegions"),
-    ("school code malformed", {**PUPIL, "codeEtablissement": "013003X"}, "00366",
-     "codeEtablissement"),
+    (
+        "school and regions",
+        {**PUPIL, "codesBcnRegions": ["11"], "degreEtablissement": "1D"},
+        "00419",
+        "codeEtablissement",
+    ),
+    ("neither school nor area", _without(PUPIL, "codeEtablissement"), "00366", "codeEtablissement"),
+    (
+        "area without degree",
+        {**_without(PUPIL, "codeEtablissement"), "codesBcnRegions": ["11"]},
+        "00366",
+        "degreEtablissement",
+    ),
+    (
+        "degree unknown",
+        {**_without(PUPIL, "codeEtablissement"), **AREA, "degreEtablissement": "3D"},
+        "00366",
+        "degreEtablissement",
+    ),
+    (
+        "départements and regions",
+        {**_without(PUPIL, "codeEtablissement"), **AREA, "codesBcnRegions": ["11"]},
+        "00366",
+        "codesBcnRegions",
+    ),
+    (
+        "département malformed",
+        {**_without(PUPIL, "codeEtablissement"), **AREA, "codesBcnDepartements": ["13"]},
+        "00366",
+        "codesBcnDepartements",
+    ),
+    (
+        "region malformed",
+        {
+            **_without(PUPIL, "codeEtablissement"),
+            "degreEtablissement": "1D",
+            "codesBcnRegions": ["ILE"],
+        },
+        "00366",
+        "codesBcnRegions",
+    ),
+    (
+        "school code malformed",
+        {**PUPIL, "codeEtablissement": "013003X"},
+        "00366",
+        "codeEtablissement",
+    ),
     ("school year missing", _without(PUPIL, "anneeScolaire"), "00366", "anneeScolaire"),
     ("school year malformed", {**PUPIL, "anneeScolaire": "25-26"}, "00366", "anneeScolaire"),
     ("birth name missing", _without(PUPIL, "nomNaissance"), "00366", "nomNaissance"),
     ("first names missing", _without(PUPIL, "prenoms"), "00366", "prenoms"),
     ("birth day missing", _without(PUPIL, "jourDateNaissance"), "00366", "jourDateNaissance"),
-    ("impossible date", {**PUPIL, "moisDateNaissance": 2, "jourDateNaissance": 31}, "00366",
-     "jourDateNaissance"),
+    (
+        "impossible date",
+        {**PUPIL, "moisDateNaissance": 2, "jourDateNaissance": 31},
+        "00366",
+        "jourDateNaissance",
+    ),
     ("sex unknown", {**PUPIL, "sexeEtatCivil": "Z"}, "00366", "sexeEtatCivil"),
     ("first name with a digit", {**PUPIL, "prenoms": ["CL4RA"]}, "00366", "prenoms"),
 ]
@@ -229,10 +265,22 @@ def test_invalid_params_are_refused_with_their_code_and_parameter(
 VALID: list[tuple[str, dict[str, Any]]] = [
     ("in one school", PUPIL),
     ("in départements", {**_without(PUPIL, "codeEtablissement"), **AREA}),
-    ("in regions", {**_without(PUPIL, "codeEtablissement"), "degreEtablissement": "1d",
-                    "codesBcnRegions": ["11", "28"]}),
-    ("one département as text", {**_without(PUPIL, "codeEtablissement"),
-                                 "degreEtablissement": "2D", "codesBcnDepartements": "02A"}),
+    (
+        "in regions",
+        {
+            **_without(PUPIL, "codeEtablissement"),
+            "degreEtablissement": "1d",
+            "codesBcnRegions": ["11", "28"],
+        },
+    ),
+    (
+        "one département as text",
+        {
+            **_without(PUPIL, "codeEtablissement"),
+            "degreEtablissement": "2D",
+            "codesBcnDepartements": "02A",
+        },
+    ),
     ("degree with a school", {**PUPIL, "degreEtablissement": "2D"}),
     ("empty area with a school", {**PUPIL, "codesBcnRegions": []}),
     ("school year as a span", {**PUPIL, "anneeScolaire": "2024-2025"}),
@@ -275,8 +323,11 @@ async def test_a_single_scope_unmasks_exactly_its_fields(
 async def test_not_found(men: RunningProvider, population: Population, version: int) -> None:
     dataset = men.dataset("men.scolarites", version)
     unknown = _person(population, found=False)
-    for params in (_pupil_params(unknown), _pupil_params(unknown, **AREA),
-                   {**PUPIL, "nomNaissance": "INCONNU"}):
+    for params in (
+        _pupil_params(unknown),
+        _pupil_params(unknown, **AREA),
+        {**PUPIL, "nomNaissance": "INCONNU"},
+    ):
         got = await men.ask(dataset, params)
         assert (got.status, got.codes) == (404, ["30003"])
         assert got.errors[0]["meta"] == {"provider": "MEN"}
@@ -303,9 +354,7 @@ async def test_timeout(men: RunningProvider, population: Population) -> None:
     await men.faults(timeout_rate=1.0, hang_s=1.5)
     try:
         started = time.monotonic()
-        got = await men.ask(
-            _dataset(4), _pupil_params(_person(population, found=True)), budget=0.5
-        )
+        got = await men.ask(_dataset(4), _pupil_params(_person(population, found=True)), budget=0.5)
         spent = time.monotonic() - started
     finally:
         await men.faults(reset=True)

@@ -113,8 +113,9 @@ async def test_a_case_file_without_data_envelope_is_served(
     folder.mkdir()
     body = {"identite": {"nom_naissance": "Dupont"}, "admissions": [{"date_fin": "2021-06-31"}]}
     (folder / "ine.yaml").write_text(
-        yaml.safe_dump({"params": {"ine": "1234567890A"}, "status": 200,
-                        "payload": json.dumps(body)}),
+        yaml.safe_dump(
+            {"params": {"ine": "1234567890A"}, "status": 200, "payload": json.dumps(body)}
+        ),
         encoding="utf-8",
     )
     running: RunningProvider = await serve_provider("mesri", cases=load_cases([tmp_path]))
@@ -156,14 +157,30 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("day missing", {**IDENTITY, "jourDateNaissance": None}, "00366", "jourDateNaissance"),
     ("year missing", {**IDENTITY, "anneeDateNaissance": None}, "00366", "anneeDateNaissance"),
     ("sex unknown", {**IDENTITY, "sexeEtatCivil": "H"}, "00366", "sexeEtatCivil"),
-    ("impossible date", {**IDENTITY, "moisDateNaissance": 4, "jourDateNaissance": 31},
-     "00366", "jourDateNaissance"),
-    ("birth in the future", {**IDENTITY, "anneeDateNaissance": 2090}, "00366",
-     "anneeDateNaissance"),
-    ("birth name with brackets", {**IDENTITY, "nomNaissance": "MARTIN (DIT)"}, "00366",
-     "nomNaissance"),
-    ("commune malformed", {**IDENTITY, "codeCogInseeCommuneNaissance": "ABCDE"}, "00366",
-     "codeCogInseeCommuneNaissance"),
+    (
+        "impossible date",
+        {**IDENTITY, "moisDateNaissance": 4, "jourDateNaissance": 31},
+        "00366",
+        "jourDateNaissance",
+    ),
+    (
+        "birth in the future",
+        {**IDENTITY, "anneeDateNaissance": 2090},
+        "00366",
+        "anneeDateNaissance",
+    ),
+    (
+        "birth name with brackets",
+        {**IDENTITY, "nomNaissance": "MARTIN (DIT)"},
+        "00366",
+        "nomNaissance",
+    ),
+    (
+        "commune malformed",
+        {**IDENTITY, "codeCogInseeCommuneNaissance": "ABCDE"},
+        "00366",
+        "codeCogInseeCommuneNaissance",
+    ),
 ]
 
 
@@ -257,9 +274,7 @@ async def test_timeout(mesri: RunningProvider, population: Population) -> None:
     await mesri.faults(timeout_rate=1.0, hang_s=1.5)
     try:
         started = time.monotonic()
-        got = await mesri.ask(
-            DATASET, {"ine": _person(population, found=True).ine}, budget=0.5
-        )
+        got = await mesri.ask(DATASET, {"ine": _person(population, found=True).ine}, budget=0.5)
         spent = time.monotonic() - started
     finally:
         await mesri.faults(reset=True)
@@ -267,9 +282,7 @@ async def test_timeout(mesri: RunningProvider, population: Population) -> None:
     assert spent < 1.5
 
 
-async def test_transient_outage_is_retried(
-    mesri: RunningProvider, population: Population
-) -> None:
+async def test_transient_outage_is_retried(mesri: RunningProvider, population: Population) -> None:
     await mesri.faults(fail_next=1)
     try:
         got = await mesri.ask(DATASET, {"ine": _person(population, found=True).ine})
@@ -307,8 +320,12 @@ BROKEN_ANSWERS: list[tuple[str, httpx.Response]] = [
     ("not json", httpx.Response(200, content=b"maintenance")),
     ("no admissions", httpx.Response(200, json={"etudiant": {"nomNaissance": "A"}})),
     ("admissions not a list", httpx.Response(200, json={"etudiant": {}, "inscriptions": {}})),
-    ("malformed UAI", httpx.Response(200, json={
-        "etudiant": {}, "inscriptions": [{"etablissement": {"uai": "PARIS"}}]})),
+    (
+        "malformed UAI",
+        httpx.Response(
+            200, json={"etudiant": {}, "inscriptions": [{"etablissement": {"uai": "PARIS"}}]}
+        ),
+    ),
     ("anomaly with 200", httpx.Response(200, json={"anomalie": {"code": "ETUDIANT_INCONNU"}})),
     ("unknown anomaly", httpx.Response(409, json={"anomalie": {"code": "AUTRE"}})),
 ]

@@ -69,16 +69,22 @@ def _person(population: Population, *, found: bool) -> Person:
 def _write_case(folder: Path, name: str, identifiant: str, status: int, payload: Any) -> None:
     (folder / name).write_text(
         yaml.safe_dump(
-            {"params": {"identifiant": identifiant}, "status": status,
-             "payload": json.dumps(payload)}
+            {
+                "params": {"identifiant": identifiant},
+                "status": status,
+                "payload": json.dumps(payload),
+            }
         ),
         encoding="utf-8",
     )
 
 
 def _error(code: str) -> dict[str, Any]:
-    return {"errors": [{"code": code, "title": "t", "detail": "d", "source": None,
-                        "meta": {"provider": "SDH"}}]}
+    return {
+        "errors": [
+            {"code": code, "title": "t", "detail": "d", "source": None, "meta": {"provider": "SDH"}}
+        ]
+    }
 
 
 @pytest.fixture
@@ -123,7 +129,9 @@ async def test_example_params_answer_200(sdh: RunningProvider) -> None:
 
 def test_error_codes() -> None:
     assert (ERRORS.timeout.code, ERRORS.not_found.code, ERRORS.unknown.code) == (
-        "37002", "37003", "37999"
+        "37002",
+        "37003",
+        "37999",
     )
     assert (ERRORS.unavailable.code, ERRORS.rate_limited.code) == ("41001", "41008")
     assert {spec.provider for spec in ERRORS} == {"SDH"}

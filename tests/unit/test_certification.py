@@ -119,12 +119,20 @@ def test_an_error_reply_verifies_too(ring: KeyRing) -> None:
     reply: dict[str, Any] = {
         "status": 422,
         "data": None,
-        "errors": [{"code": "00801", "title": "Message illisible", "detail": "…",
-                    "source": None, "meta": {}}],
+        "errors": [
+            {
+                "code": "00801",
+                "title": "Message illisible",
+                "detail": "…",
+                "source": None,
+                "meta": {},
+            }
+        ],
         "meta": {"request_id": "m-1", "issued_at": "2025-03-14T09:26:53Z"},
     }
-    req_hash = request_hash(dataset="?", version=None, params={}, recipient=None,
-                            message_id="m-1", requester="")
+    req_hash = request_hash(
+        dataset="?", version=None, params={}, recipient=None, message_id="m-1", requester=""
+    )
     proof = Certifier(ring).sign(reply, dataset=None, request_hash=req_hash, issued_at=NOW)
     header = Verifier(ring.jwks()).verify({**reply, "proof": proof}, request_hash=req_hash)
     assert header["dataset"] is None
@@ -320,8 +328,10 @@ def test_an_independent_implementation_verifies_a_reply(ring: KeyRing) -> None:
     key.verify(b64d(encoded_signature), signing_input)
     received["status"] = 201
     with pytest.raises(InvalidSignature):
-        key.verify(b64d(encoded_signature), encoded_header.encode() + b"." +
-                   b64e(rfc8785.dumps(received)).encode())
+        key.verify(
+            b64d(encoded_signature),
+            encoded_header.encode() + b"." + b64e(rfc8785.dumps(received)).encode(),
+        )
 
 
 def test_jwcrypto_signed_replies_verify_here() -> None:
@@ -329,11 +339,15 @@ def test_jwcrypto_signed_replies_verify_here() -> None:
     req_hash = request_hash(**a_request())
     reply = a_reply()
     del reply["proof"]
-    header = {"alg": "EdDSA", "kid": EXAMPLE_JWK["kid"], "iat": 1, "dataset": "x.y",
-              "request_hash": req_hash}
+    header = {
+        "alg": "EdDSA",
+        "kid": EXAMPLE_JWK["kid"],
+        "iat": 1,
+        "dataset": "x.y",
+        "request_hash": req_hash,
+    }
     token = jwcrypto_jws.JWS(rfc8785.dumps(reply))
-    token.add_signature(jwcrypto_jwk.JWK(**EXAMPLE_JWK), alg="EdDSA",
-                        protected=json.dumps(header))
+    token.add_signature(jwcrypto_jwk.JWK(**EXAMPLE_JWK), alg="EdDSA", protected=json.dumps(header))
     token.detach_payload()
     proof = token.serialize(compact=True)
     jwks = KeyRing.from_jwks([EXAMPLE_JWK]).jwks()
@@ -364,16 +378,28 @@ def test_request_hash_is_sha256_of_the_canonical_request() -> None:
 
 def test_rfc8785_key_order_example() -> None:
     """RFC 8785 section 3.2.3: keys sort by UTF-16 code units, not by code points."""
-    obj = {"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With "
-           "Dagesh", "1": "One", "\U0001f600": "Emoji: Grinning Face", "\u0080": "Control",
-           "\u00f6": "Latin Small Letter O With Diaeresis"}
+    obj = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
     order = [k for k in json.loads(canonical(obj))]
     assert order == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
 
 
 def _random_string(rng: random.Random) -> str:
-    pools = ["abcXYZ_09", "\"\\/\b\f\n\r\t\x00\x1f\x7f", "éÇüß€", "\ue000\uffef\ufb33\uffff",
-             "\U0001f600\U00010000\U0010ffff", "\u2028\u2029"]
+    pools = [
+        "abcXYZ_09",
+        '"\\/\b\f\n\r\t\x00\x1f\x7f',
+        "éÇüß€",
+        "\ue000\uffef\ufb33\uffff",
+        "\U0001f600\U00010000\U0010ffff",
+        "\u2028\u2029",
+    ]
     return "".join(rng.choice(rng.choice(pools)) for _ in range(rng.randint(0, 6)))
 
 
@@ -384,14 +410,31 @@ def _random_value(rng: random.Random, depth: int = 0) -> Any:
     if kind == 1:
         return rng.random() < 0.5
     if kind == 2:
-        return rng.choice([0, -1, 1, 2**53 - 1, -(2**53) + 1, rng.randint(-10**6, 10**6)])
+        return rng.choice([0, -1, 1, 2**53 - 1, -(2**53) + 1, rng.randint(-(10**6), 10**6)])
     if kind == 3:
-        return rng.choice([
-            0.0, -0.0, 1.0, 1.5, -2.5, 0.1 + 0.2, 1e21, 1e-7, -2.5e-5, 1e-4, 9.999e-5,
-            1e16 + 2.0, 9999999999999998.0, 123456789.125, 2**60 + 0.0, 5e-324,
-            1.7976931348623157e308,
-            rng.uniform(-1e6, 1e6), rng.uniform(-1, 1) * 10 ** rng.randint(-8, 22),
-        ])
+        return rng.choice(
+            [
+                0.0,
+                -0.0,
+                1.0,
+                1.5,
+                -2.5,
+                0.1 + 0.2,
+                1e21,
+                1e-7,
+                -2.5e-5,
+                1e-4,
+                9.999e-5,
+                1e16 + 2.0,
+                9999999999999998.0,
+                123456789.125,
+                2**60 + 0.0,
+                5e-324,
+                1.7976931348623157e308,
+                rng.uniform(-1e6, 1e6),
+                rng.uniform(-1, 1) * 10 ** rng.randint(-8, 22),
+            ]
+        )
     if kind in (4, 5):
         return _random_string(rng)
     if kind == 6:
@@ -428,8 +471,17 @@ def test_floats_on_the_fast_path_print_as_ecmascript() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [2**53, -(2**53), float("nan"), float("inf"), {1: "x"}, "\ud800", {"\udfff": 1}, b"x",
-     {"a": object()}],
+    [
+        2**53,
+        -(2**53),
+        float("nan"),
+        float("inf"),
+        {1: "x"},
+        "\ud800",
+        {"\udfff": 1},
+        b"x",
+        {"a": object()},
+    ],
 )
 def test_canonical_rejects_what_is_not_i_json(value: Any) -> None:
     with pytest.raises(CertificationError) as exc:
@@ -441,8 +493,13 @@ def test_canonical_rejects_what_is_not_i_json(value: Any) -> None:
 def test_the_header_is_canonical(dataset: str | None) -> None:
     header = _protected_header(_json_string("kid-1"), dataset, "a" * 64, NOW)
     assert header == rfc8785.dumps(json.loads(header))
-    assert json.loads(header) == {"alg": "EdDSA", "dataset": dataset, "iat": 1741944413,
-                                  "kid": "kid-1", "request_hash": "a" * 64}
+    assert json.loads(header) == {
+        "alg": "EdDSA",
+        "dataset": dataset,
+        "iat": 1741944413,
+        "kid": "kid-1",
+        "request_hash": "a" * 64,
+    }
 
 
 # --- keys, rotation ----------------------------------------------------------------------------
@@ -556,11 +613,13 @@ def test_a_listed_public_only_key_verifies_but_cannot_sign(tmp_path: Path) -> No
     current = generate_in(keys)
     public = KeyRing.from_jwks([EXAMPLE_JWK]).jwks()["keys"][0]
     (keys / f"{public['kid']}.jwk").write_text(json.dumps(public))
-    (keys / "keyring.json").write_text(json.dumps({"current": current,
-                                                   "keys": [current, public["kid"]]}))
+    (keys / "keyring.json").write_text(
+        json.dumps({"current": current, "keys": [current, public["kid"]]})
+    )
     assert load_dir(keys).kids == [current, public["kid"]]
-    (keys / "keyring.json").write_text(json.dumps({"current": public["kid"],
-                                                   "keys": [current, public["kid"]]}))
+    (keys / "keyring.json").write_text(
+        json.dumps({"current": public["kid"], "keys": [current, public["kid"]]})
+    )
     with pytest.raises(CertificationError, match=r"^no-key$"):
         load_dir(keys)
 
@@ -570,7 +629,11 @@ def test_verifier_ignores_foreign_keys_and_refuses_broken_jwks() -> None:
     rsa = {"kty": "RSA", "kid": "rsa", "n": "AQAB", "e": "AQAB"}
     assert Verifier({"keys": [rsa, ours]}).kids == [ours["kid"]]
     broken_sets: list[dict[str, Any]] = [
-        {}, {"keys": {}}, {"keys": [ours, ours]}, {"keys": [{**ours, "x": "AA"}]}, {"keys": ["x"]}
+        {},
+        {"keys": {}},
+        {"keys": [ours, ours]},
+        {"keys": [{**ours, "x": "AA"}]},
+        {"keys": ["x"]},
     ]
     for broken in broken_sets:
         with pytest.raises(CertificationError, match=r"^bad-jwks$"):
@@ -594,8 +657,9 @@ def test_cli_generate_jwks_verify(cli: typer.Typer, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["keys", "generate", "--dir", str(keys)])
     assert result.exit_code == 0, result.output
     kid = result.output.strip()
-    result = runner.invoke(cli, ["keys", "jwks", "--dir", str(keys), "--out",
-                                 str(tmp_path / "jwks.json")])
+    result = runner.invoke(
+        cli, ["keys", "jwks", "--dir", str(keys), "--out", str(tmp_path / "jwks.json")]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "jwks.json").read_text())["keys"][0]["kid"] == kid
     result = runner.invoke(cli, ["keys", "jwks"], env={"PARTICULIER_SIGNING_KEYS_DIR": str(keys)})
@@ -625,8 +689,9 @@ def test_cli_generate_jwks_verify(cli: typer.Typer, tmp_path: Path) -> None:
     assert "invalid: bad-signature" in result.output
     (tmp_path / "reply.json").write_text("{not json")
     assert runner.invoke(cli, base).exit_code == 1
-    result = runner.invoke(cli, ["verify", str(tmp_path / "missing.json"), "--jwks",
-                                 str(tmp_path / "jwks.json")])
+    result = runner.invoke(
+        cli, ["verify", str(tmp_path / "missing.json"), "--jwks", str(tmp_path / "jwks.json")]
+    )
     assert result.exit_code == 1
 
 
@@ -647,8 +712,14 @@ def test_cli_rotation(cli: typer.Typer, tmp_path: Path) -> None:
 
 def test_every_command_has_help(cli: typer.Typer) -> None:
     runner = CliRunner()
-    for args in (["keys"], ["keys", "generate"], ["keys", "jwks"], ["keys", "retire"],
-                 ["keys", "list"], ["verify"]):
+    for args in (
+        ["keys"],
+        ["keys", "generate"],
+        ["keys", "jwks"],
+        ["keys", "retire"],
+        ["keys", "list"],
+        ["verify"],
+    ):
         result = runner.invoke(cli, [*args, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, args
 

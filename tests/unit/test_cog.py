@@ -143,7 +143,10 @@ def test_loading_is_lazy_and_fast() -> None:
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).parents[2],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
     )
     # ~0.2 s on the 2-core CI machine; the bound leaves room for a busy machine.
     assert float(out.stdout) < 1.0

@@ -29,8 +29,12 @@ class Strict(Civility):
     pass
 
 
-BASE = {"nomNaissance": "ROUX", "sexeEtatCivil": "F", "codeCogInseePaysNaissance": "99100",
-        "codeCogInseeCommuneNaissance": "75056"}
+BASE = {
+    "nomNaissance": "ROUX",
+    "sexeEtatCivil": "F",
+    "codeCogInseePaysNaissance": "99100",
+    "codeCogInseeCommuneNaissance": "75056",
+}
 
 
 def _code(raw: dict[str, object]) -> tuple[str, str | None]:
@@ -53,8 +57,10 @@ def test_civility_accepts_the_pivot_and_ignores_unknown_params() -> None:
         ({"codeCogInseePaysNaissance": "12345"}, "codeCogInseePaysNaissance"),
         ({"codeCogInseeCommuneNaissance": "ABCDE"}, "codeCogInseeCommuneNaissance"),
         ({"moisDateNaissance": 2}, "anneeDateNaissance"),
-        ({"anneeDateNaissance": 1990, "moisDateNaissance": 2, "jourDateNaissance": 30},
-         "jourDateNaissance"),
+        (
+            {"anneeDateNaissance": 1990, "moisDateNaissance": 2, "jourDateNaissance": 30},
+            "jourDateNaissance",
+        ),
         ({"anneeDateNaissance": 2990}, "anneeDateNaissance"),
     ],
 )
@@ -68,8 +74,12 @@ def test_birthplace_in_france_needs_a_commune_or_its_name() -> None:
     assert _code(raw) == ("00366", "codeCogInseeCommuneNaissance")
     resolved = validate_params(
         Strict,
-        {**raw, "nomCommuneNaissance": "Marseille", "codeCogInseeDepartementNaissance": "13",
-         "anneeDateNaissance": 1980},
+        {
+            **raw,
+            "nomCommuneNaissance": "Marseille",
+            "codeCogInseeDepartementNaissance": "13",
+            "anneeDateNaissance": 1980,
+        },
     )
     assert isinstance(resolved, Strict)
     assert resolved.codeCogInseeCommuneNaissance == "13055"
@@ -118,8 +128,13 @@ def test_cli_params_parse_numbers_lists_and_codes() -> None:
     from broker.cli import parse_params
 
     parsed = parse_params(
-        ["nomNaissance=ROUX", "prenoms=JEANNE", "prenoms=MARIE", "anneeDateNaissance=1982",
-         "codeCogInseeCommuneNaissance=08480"]
+        [
+            "nomNaissance=ROUX",
+            "prenoms=JEANNE",
+            "prenoms=MARIE",
+            "anneeDateNaissance=1982",
+            "codeCogInseeCommuneNaissance=08480",
+        ]
     )
     assert parsed == {
         "nomNaissance": "ROUX",

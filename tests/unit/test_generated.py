@@ -18,7 +18,9 @@ def test_schemas_do_not_drift() -> None:
         assert path.read_text(encoding="utf-8") == render(document), (
             f"{name} drifted: run `particulier schemas export`"
         )
-    on_disk = {p.relative_to(ROOT / "schemas").as_posix() for p in (ROOT / "schemas").rglob("*.json")}
+    on_disk = {
+        p.relative_to(ROOT / "schemas").as_posix() for p in (ROOT / "schemas").rglob("*.json")
+    }
     assert on_disk == set(expected), "stale files in schemas/"
 
 

@@ -116,8 +116,14 @@ EDITIONS: dict[int, Edition] = {3: V1, 4: V2}
 """Dataset version -> the upstream edition serving it."""
 
 _COMMUNES = {
-    "75056": "Paris", "13055": "Marseille", "69123": "Lyon", "31555": "Toulouse",
-    "06088": "Nice", "44109": "Nantes", "67482": "Strasbourg", "33063": "Bordeaux",
+    "75056": "Paris",
+    "13055": "Marseille",
+    "69123": "Lyon",
+    "31555": "Toulouse",
+    "06088": "Nice",
+    "44109": "Nantes",
+    "67482": "Strasbourg",
+    "33063": "Bordeaux",
     "59350": "Lille",
 }
 _CAMPUSES = (

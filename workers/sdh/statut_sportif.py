@@ -195,9 +195,7 @@ DATASET = Dataset(
         "sdh_statut_sportif_est_sportif_de_haut_niveau": ("est_sportif_de_haut_niveau",),
         "sdh_statut_sportif_a_ete_sportif_de_haut_niveau": ("a_ete_sportif_de_haut_niveau",),
         "sdh_statut_sportif_informations_statut": ("informations_statut",),
-        "sdh_statut_sportif_informations_statuts_precedents": (
-            "informations_statuts_precedents",
-        ),
+        "sdh_statut_sportif_informations_statuts_precedents": ("informations_statuts_precedents",),
     },
     fetch=fetch,
     example_params={"identifiant": "00007"},
