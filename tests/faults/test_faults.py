@@ -55,7 +55,7 @@ async def worker_process(
         "PARTICULIER_AMQP_URL": amqp_url,
         "PARTICULIER_SIMULATOR_URL": simulator.url,
     }
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; killed with SIGKILL below)
         [sys.executable, "-m", "broker.cli", "worker", "cnav", "--metrics-port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -133,10 +133,16 @@ async def test_rabbitmq_restart_during_a_run_answers_every_request(
             for p in people
         ]
         await asyncio.sleep(0.3)
-        subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
+        await asyncio.to_thread(
+            subprocess.run, ["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True
+        )
         await asyncio.sleep(2)
-        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, capture_output=True)
+        await asyncio.to_thread(
+            subprocess.run, ["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True
+        )
+        await asyncio.to_thread(
+            subprocess.run, ["rabbitmqctl", "-q", "await_startup"], check=True, capture_output=True
+        )
         started = time.monotonic()
         replies: list[Reply] = await asyncio.gather(*calls)
     assert [r.status for r in replies] == [200] * len(people)

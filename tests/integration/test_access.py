@@ -185,8 +185,11 @@ async def outage_worker(
 ) -> AsyncIterator[tuple[Proxy, str]]:
     """A worker on a vhost of its own whose PostgreSQL link the test can cut."""
     vhost = f"particulier-pg-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run, ["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True
+    )
+    await asyncio.to_thread(
+        subprocess.run,
         ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
         check=True,
         capture_output=True,
@@ -220,7 +223,12 @@ async def outage_worker(
     await habilitations.close()
     await proxy.stop()
     pool.terminate()
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+    await asyncio.to_thread(
+        subprocess.run,
+        ["rabbitmqctl", "-q", "delete_vhost", vhost],
+        check=False,
+        capture_output=True,
+    )
 
 
 async def test_postgresql_outage_sends_no_data_and_loses_nothing(

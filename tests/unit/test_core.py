@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from broker.civility import Civility, normalise_name
-
 from broker.datasets import mask, validate_params
 from broker.dialect import Renaming
 from broker.errors import BROKER, ProblemError, ProviderErrors
