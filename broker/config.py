@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     metrics_port: int = 9108
     interactive_prefetch: int = 256
     bulk_prefetch: int = 128
+    bulk_floor: int = Field(
+        default=8,
+        description="Bulk requests processed at once while interactive ones are in flight.",
+    )
     default_deadline: float = Field(
         default=30.0, description="Seconds granted to a request that sets no deadline."
     )

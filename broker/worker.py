@@ -46,6 +46,7 @@ from .datasets import Dataset, Provider, validate_params
 from .errors import BROKER, ProblemError
 from .habilitations import Grant, Habilitations, check_recipient
 from .journal import Journal, JournalEntry, JournalError, JournalUnavailable, pseudonym
+from .lanes import LaneGate
 from .metrics import (
     DEAD_LETTERS,
     IN_FLIGHT,
@@ -125,6 +126,9 @@ class Worker:
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self._gate = LaneGate(
+            floor=self.config.bulk_floor, ceiling=max(self.config.bulk_prefetch, 1)
+        )
         self._metrics: web.AppRunner | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -197,16 +201,24 @@ class Worker:
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
-            IN_FLIGHT.labels(lane.value).inc()
+            gate = (
+                self._gate.interactive_request()
+                if lane is Lane.INTERACTIVE
+                else self._gate.bulk_request()
+            )
             started = time.perf_counter()
             try:
-                await self._handle(lane, channel, message)
+                async with gate:
+                    IN_FLIGHT.labels(lane.value).inc()
+                    try:
+                        await self._handle(lane, channel, message)
+                    finally:
+                        IN_FLIGHT.labels(lane.value).dec()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("request left unacked after an unexpected failure")
             finally:
-                IN_FLIGHT.labels(lane.value).dec()
                 PROCESSING_SECONDS.labels(message.type or "unknown", lane.value).observe(
                     time.perf_counter() - started
                 )
