@@ -104,8 +104,11 @@ def main() -> None:
         requester="mairie-chalons",
     )
     now = datetime.now(UTC)
-    kwargs: dict[str, Any] = {"dataset": "cnav.quotient_familial", "request_hash": req_hash,
-                              "issued_at": now}
+    kwargs: dict[str, Any] = {
+        "dataset": "cnav.quotient_familial",
+        "request_hash": req_hash,
+        "issued_at": now,
+    }
     proof = certifier.sign(REPLY, **kwargs)
     signed = {**REPLY, "proof": proof}
     published = certifier.seal(REPLY, **kwargs)
@@ -119,8 +122,13 @@ def main() -> None:
     secret = ring.current.secret
     assert secret is not None
     raw_sig = ed25519_sign(secret, payload)
-    header = {"alg": "EdDSA", "kid": "bench", "iat": int(now.timestamp()),
-              "dataset": "cnav.quotient_familial", "request_hash": req_hash}
+    header = {
+        "alg": "EdDSA",
+        "kid": "bench",
+        "iat": int(now.timestamp()),
+        "dataset": "cnav.quotient_familial",
+        "request_hash": req_hash,
+    }
 
     registry = jws.JWSRegistry(algorithms=["EdDSA"], strict_check_header=False)
 
@@ -131,21 +139,33 @@ def main() -> None:
 
     rows = [
         ("sign (Certifier.sign, total)", per_call_us(lambda: certifier.sign(REPLY, **kwargs), n)),
-        ("seal (sign + serialise for publishing)",
-         per_call_us(lambda: certifier.seal(REPLY, **kwargs), n)),
-        ("verify (Verifier.verify, total)",
-         per_call_us(lambda: verifier.verify(signed, request_hash=req_hash), n)),
+        (
+            "seal (sign + serialise for publishing)",
+            per_call_us(lambda: certifier.seal(REPLY, **kwargs), n),
+        ),
+        (
+            "verify (Verifier.verify, total)",
+            per_call_us(lambda: verifier.verify(signed, request_hash=req_hash), n),
+        ),
         ("  canonical(), fast path", per_call_us(lambda: canonical(REPLY), n)),
         ("  rfc8785.dumps (reference, pure Python)", per_call_us(lambda: rfc8785.dumps(REPLY), n)),
-        ("  json.dumps for publishing (what seal saves)",
-         per_call_us(lambda: json.dumps(signed, ensure_ascii=False).encode(), n)),
+        (
+            "  json.dumps for publishing (what seal saves)",
+            per_call_us(lambda: json.dumps(signed, ensure_ascii=False).encode(), n),
+        ),
         ("  Ed25519 sign, libsodium (used)", per_call_us(lambda: ed25519_sign(secret, payload), n)),
-        ("  Ed25519 sign, OpenSSL via cryptography",
-         per_call_us(lambda: openssl_key.sign(payload), n)),
-        ("  Ed25519 verify, libsodium (used)",
-         per_call_us(lambda: ed25519_verify(ring.current.public, payload, raw_sig), n)),
-        ("  Ed25519 verify, OpenSSL via cryptography",
-         per_call_us(lambda: openssl_pub.verify(raw_sig, payload), n)),
+        (
+            "  Ed25519 sign, OpenSSL via cryptography",
+            per_call_us(lambda: openssl_key.sign(payload), n),
+        ),
+        (
+            "  Ed25519 verify, libsodium (used)",
+            per_call_us(lambda: ed25519_verify(ring.current.public, payload, raw_sig), n),
+        ),
+        (
+            "  Ed25519 verify, OpenSSL via cryptography",
+            per_call_us(lambda: openssl_pub.verify(raw_sig, payload), n),
+        ),
         ("  joserfc serialize_compact + detach (not used)", per_call_us(joserfc_sign, n)),
     ]
     print(f"reply: {len(payload)} bytes canonical, {len(published)} bytes published")
@@ -156,8 +176,11 @@ def main() -> None:
     print(f"budget: {BUDGET_US:.0f} µs per reply (10% of a core at 2,000 replies/s)")
     print(f"added cost, worker calling sign(): {sign_us:.1f} µs = {sign_us / 5:.1f}% of a core")
     net = seal_us - dumps_us
-    print(f"added cost, worker calling seal() instead of serialising: {net:.1f} µs = "
-          f"{net / 5:.1f}% of a core")
+    print(
+        f"added cost, worker calling seal() instead of serialising: {net:.1f} µs = "
+        f"{net / 5:.1f}% of a core"
+    )
+
 
 if __name__ == "__main__":
     main()

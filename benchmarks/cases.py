@@ -121,9 +121,7 @@ class Bench:
     def client(self, *, verify: bool = True, lane: Lane = Lane.INTERACTIVE) -> Client:
         return Client(self.env.amqp_url, lane=lane, verify=verify, jwks=self.jwks)
 
-    async def use_worker(
-        self, variant: str, extra_env: Mapping[str, str] | None = None
-    ) -> Service:
+    async def use_worker(self, variant: str, extra_env: Mapping[str, str] | None = None) -> Service:
         """Make ``variant`` the only worker consuming (one worker process at a time)."""
         kind = variant + json.dumps(dict(extra_env or {}), sort_keys=True)
         if self.worker is not None and self.worker.alive() and self.worker_kind == kind:
@@ -151,17 +149,23 @@ class Bench:
         self.worker = await self.env.start_worker(
             options=["--lanes", "interactive"], name="worker-interactive"
         )
-        self.extra_workers.append(await self.env.start_worker(
-            options=["--lanes", "bulk", "--nice", str(bulk_nice)], name="worker-bulk"
-        ))
+        self.extra_workers.append(
+            await self.env.start_worker(
+                options=["--lanes", "bulk", "--nice", str(bulk_nice)], name="worker-bulk"
+            )
+        )
         self.worker_kind = kind
-        self.log(f"split workers started: interactive pid {self.worker.pid}, bulk pid "
-                 f"{self.extra_workers[0].pid} (nice +{bulk_nice})")
+        self.log(
+            f"split workers started: interactive pid {self.worker.pid}, bulk pid "
+            f"{self.extra_workers[0].pid} (nice +{bulk_nice})"
+        )
 
     async def warm(self, verify: bool = True) -> None:
         async with self.client(verify=verify) as client:
             await closed_loop(
-                client, self.params, concurrency=self.config.concurrency,
+                client,
+                self.params,
+                concurrency=self.config.concurrency,
                 count=self.config.warmup,
             )
 
@@ -209,16 +213,17 @@ class Bench:
         async with self.client(verify=verify, lane=lane) as client:
             meter.start()
             result = await closed_loop(
-                client, self.params, concurrency=concurrency or self.config.concurrency,
-                count=count, lane=lane,
+                client,
+                self.params,
+                concurrency=concurrency or self.config.concurrency,
+                count=count,
+                lane=lane,
             )
             meter.stop()
         return _run_figures(result, meter, load_before)
 
 
-def _run_figures(
-    result: LoadResult, meter: CpuMeter, load_before: list[float]
-) -> dict[str, Any]:
+def _run_figures(result: LoadResult, meter: CpuMeter, load_before: list[float]) -> dict[str, Any]:
     summary = result.summary()
     answered = max(1, result.answered)
     return {
@@ -250,9 +255,14 @@ def _summary(bench: Bench, case: str, keys: Sequence[str]) -> dict[str, Any]:
 
 
 _PATH_KEYS = (
-    "throughput_rps", "latency_ms.p50", "latency_ms.p99",
-    "cpu_ms_per_request.worker", "cpu_ms_per_request.client", "cpu_ms_per_request.rabbitmq",
-    "cpu_ms_per_request.simulator", "cpu_ms_per_request.postgres",
+    "throughput_rps",
+    "latency_ms.p50",
+    "latency_ms.p99",
+    "cpu_ms_per_request.worker",
+    "cpu_ms_per_request.client",
+    "cpu_ms_per_request.rabbitmq",
+    "cpu_ms_per_request.simulator",
+    "cpu_ms_per_request.postgres",
 )
 
 
@@ -270,8 +280,16 @@ async def replier(bench: Bench) -> AsyncIterator[Service]:
 
     service = await env.spawn(
         "baseline-replier",
-        ["-m", "benchmarks.baseline", "--url", env.amqp_url,
-         "--prefetch", str(bench.config.concurrency), "--reply-bytes", str(bench.reply_bytes)],
+        [
+            "-m",
+            "benchmarks.baseline",
+            "--url",
+            env.amqp_url,
+            "--prefetch",
+            str(bench.config.concurrency),
+            "--reply-bytes",
+            str(bench.reply_bytes),
+        ],
         ready=consuming,
     )
     try:
@@ -295,13 +313,16 @@ async def case_baseline(bench: Bench, run: int) -> None:
     url = bench.env.amqp_url
     bodies = baseline_bodies(bench, bench.config.requests)
     async with replier(bench) as service:
-        await baseline.run_client(url, bodies[: bench.config.warmup],
-                                  concurrency=bench.config.concurrency)
-        meter = CpuMeter({
-            "client": lambda: [os.getpid()],
-            "replier": lambda: [service.pid],
-            "rabbitmq": rabbitmq_pids,
-        })
+        await baseline.run_client(
+            url, bodies[: bench.config.warmup], concurrency=bench.config.concurrency
+        )
+        meter = CpuMeter(
+            {
+                "client": lambda: [os.getpid()],
+                "replier": lambda: [service.pid],
+                "rabbitmq": rabbitmq_pids,
+            }
+        )
         load_before = load_average()
         meter.start()
         result = await baseline.run_client(url, bodies, concurrency=bench.config.concurrency)
@@ -313,10 +334,18 @@ async def case_baseline(bench: Bench, run: int) -> None:
 
 
 def summarise_baseline(bench: Bench) -> dict[str, Any]:
-    return _summary(bench, "baseline", (
-        "throughput_rps", "latency_ms.p50", "latency_ms.p99", "cpu_ms_per_request.client",
-        "cpu_ms_per_request.replier", "cpu_ms_per_request.rabbitmq",
-    ))
+    return _summary(
+        bench,
+        "baseline",
+        (
+            "throughput_rps",
+            "latency_ms.p50",
+            "latency_ms.p99",
+            "cpu_ms_per_request.client",
+            "cpu_ms_per_request.replier",
+            "cpu_ms_per_request.rabbitmq",
+        ),
+    )
 
 
 # -- case 2 ---------------------------------------------------------------------------------
@@ -353,6 +382,8 @@ async def reference_throughput(bench: Bench) -> float:
     value = bench.median("path", "throughput_rps")
     if value:
         return value
+    if "path_reference" in bench.results:
+        return float(bench.results["path_reference"]["throughput_rps"])
     await bench.use_worker("production")
     figures = await bench.measure_path(min(bench.config.requests, 5_000))
     bench.results["path_reference"] = figures
@@ -378,7 +409,9 @@ async def case_latency(bench: Bench, run: int) -> None:
     # costs of the latency budget on this machine
     async with replier(bench):
         transport = await baseline.run_client(
-            bench.env.amqp_url, baseline_bodies(bench, 1000), rate=rate,
+            bench.env.amqp_url,
+            baseline_bodies(bench, 1000),
+            rate=rate,
             duration=bench.config.latency_duration,
         )
     upstream = await bench.env.upstream_ms(result.message_ids)
@@ -402,14 +435,25 @@ async def case_latency(bench: Bench, run: int) -> None:
 
 
 def summarise_latency(bench: Bench) -> dict[str, Any]:
-    summary = _summary(bench, "latency", (
-        "target_rate_rps", "throughput_rps",
-        "latency_ms.p50", "latency_ms.p95", "latency_ms.p99",
-        "latency_less_upstream_ms.p50", "latency_less_upstream_ms.p95",
-        "latency_less_upstream_ms.p99", "upstream_ms.p50", "upstream_ms.p99",
-        "transport_only_latency_ms.p50", "transport_only_latency_ms.p99",
-        "cpu_cores_used.worker",
-    ))
+    summary = _summary(
+        bench,
+        "latency",
+        (
+            "target_rate_rps",
+            "throughput_rps",
+            "latency_ms.p50",
+            "latency_ms.p95",
+            "latency_ms.p99",
+            "latency_less_upstream_ms.p50",
+            "latency_less_upstream_ms.p95",
+            "latency_less_upstream_ms.p99",
+            "upstream_ms.p50",
+            "upstream_ms.p99",
+            "transport_only_latency_ms.p50",
+            "transport_only_latency_ms.p99",
+            "cpu_cores_used.worker",
+        ),
+    )
     summary["goal"] = "p50 <= 5 ms, p99 <= 25 ms (end to end less upstream)"
     return summary
 
@@ -457,10 +501,20 @@ async def case_hiding(bench: Bench, run: int) -> None:
 
 
 def summarise_hiding(bench: Bench) -> dict[str, Any]:
-    summary = _summary(bench, "hiding", (
-        "throughput_rps", "ratio_to_path", "paired_zero_latency_rps", "paired_ratio",
-        "latency_ms.p50", "latency_ms.p99", "cpu_ms_per_request.worker", "cpu_cores_used.worker",
-    ))
+    summary = _summary(
+        bench,
+        "hiding",
+        (
+            "throughput_rps",
+            "ratio_to_path",
+            "paired_zero_latency_rps",
+            "paired_ratio",
+            "latency_ms.p50",
+            "latency_ms.p99",
+            "cpu_ms_per_request.worker",
+            "cpu_cores_used.worker",
+        ),
+    )
     runs = bench.results.get("hiding", {}).get("runs", [])
     if runs:
         summary["settings"] = runs[-1]["settings"]
@@ -481,9 +535,15 @@ async def case_batch(bench: Bench, run: int) -> None:
     so that it takes no CPU."""
     await bench.stop_workers()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", BATCH_BENCH, "--rows", str(bench.config.batch_rows),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=bench.env.env, cwd=str(ROOT),
+        sys.executable,
+        "-m",
+        BATCH_BENCH,
+        "--rows",
+        str(bench.config.batch_rows),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=bench.env.env,
+        cwd=str(ROOT),
     )
     try:
         out, err = await process.communicate()
@@ -496,10 +556,12 @@ async def case_batch(bench: Bench, run: int) -> None:
             process.kill()
         raise
     if process.returncode != 0:
-        raise RuntimeError(f"{BATCH_BENCH} exited with {process.returncode}:\n"
-                           f"{err.decode(errors='replace')[-2000:]}")
+        raise RuntimeError(
+            f"{BATCH_BENCH} exited with {process.returncode}:\n"
+            f"{err.decode(errors='replace')[-2000:]}"
+        )
     text = out.decode(errors="replace")
-    figures: dict[str, Any] = json.loads(text[text.index("{"):])
+    figures: dict[str, Any] = json.loads(text[text.index("{") :])
     figures["peak_rss_mib"] = figures.get("runner_peak_rss_mib")
     bench.record("batch", figures)
     bench.log(
@@ -509,10 +571,19 @@ async def case_batch(bench: Bench, run: int) -> None:
 
 
 def summarise_batch(bench: Bench) -> dict[str, Any]:
-    summary = _summary(bench, "batch", (
-        "rows_per_s", "rows_per_s_active", "peak_rss_mib", "elapsed_s", "runner_cpu_ms_per_row",
-        "latency_ms.p50", "latency_ms.p99",
-    ))
+    summary = _summary(
+        bench,
+        "batch",
+        (
+            "rows_per_s",
+            "rows_per_s_active",
+            "peak_rss_mib",
+            "elapsed_s",
+            "runner_cpu_ms_per_row",
+            "latency_ms.p50",
+            "latency_ms.p99",
+        ),
+    )
     summary["note"] = (
         "benchmarks/bench_batch.py; rows_per_s: wall time of `particulier batch run`, "
         "start-up and report included; rows_per_s_active: the runner's own figure"
@@ -534,17 +605,29 @@ async def case_profile(bench: Bench, run: int) -> None:
     progress = LoadResult()
     async with bench.client() as client:
         load = asyncio.create_task(
-            closed_loop(client, bench.params, concurrency=cfg.concurrency, stop=stop,
-                        result=progress)
+            closed_loop(
+                client, bench.params, concurrency=cfg.concurrency, stop=stop, result=progress
+            )
         )
         await asyncio.sleep(2.0)
         answered_before = progress.answered
         meter.start()
         spies = [
             await asyncio.create_subprocess_exec(
-                spy, "record", "--format", "raw", "--rate", str(cfg.profile_rate),
-                "--duration", str(int(cfg.profile_seconds)), "-p", str(pid), "-o", str(path),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                spy,
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                str(cfg.profile_rate),
+                "--duration",
+                str(int(cfg.profile_seconds)),
+                "-p",
+                str(pid),
+                "-o",
+                str(path),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
             )
             for pid, path in ((worker.pid, raw), (os.getpid(), client_raw))
         ]
@@ -562,16 +645,19 @@ async def case_profile(bench: Bench, run: int) -> None:
     bench.profiles.append(raw)
     if client_raw.exists():
         bench.client_profiles.append(client_raw)
-    bench.record("profile", {
-        "seconds": cfg.profile_seconds,
-        "rate_hz": cfg.profile_rate,
-        "throughput_rps": round(answered / meter.wall, 1) if meter.wall else None,
-        "worker_cpu_s": worker_cpu,
-        "worker_cpu_ms_per_request": round(per_request_ms, 4),
-        "worker_cores_used": round(worker_cpu / meter.wall, 3) if meter.wall else None,
-        "attribution": attribution.to_json(),
-        "load_before": load_average(),
-    })
+    bench.record(
+        "profile",
+        {
+            "seconds": cfg.profile_seconds,
+            "rate_hz": cfg.profile_rate,
+            "throughput_rps": round(answered / meter.wall, 1) if meter.wall else None,
+            "worker_cpu_s": worker_cpu,
+            "worker_cpu_ms_per_request": round(per_request_ms, 4),
+            "worker_cores_used": round(worker_cpu / meter.wall, 3) if meter.wall else None,
+            "attribution": attribution.to_json(),
+            "load_before": load_average(),
+        },
+    )
     bench.log(
         f"profile run {run + 1}: {attribution.samples} samples, worker "
         f"{per_request_ms:.3f} ms CPU/request"
@@ -595,7 +681,9 @@ def summarise_profile(bench: Bench) -> dict[str, Any]:
             "share_runs": shares_runs[step],
             "cpu_us_per_request": round(
                 (total.by_step.get(step, 0) / total.samples if total.samples else 0)
-                * median_ms * 1000, 1
+                * median_ms
+                * 1000,
+                1,
             ),
             "layers": [
                 (layer, round(n / total.samples, 4))
@@ -606,23 +694,30 @@ def summarise_profile(bench: Bench) -> dict[str, Any]:
     }
     client = profiling.Attribution(steps=profiling.CLIENT_STEPS)
     for raw in bench.client_profiles:
-        client.add(profiling.attribute(
-            profiling.parse_raw(raw.read_text(errors="replace")), client=True
-        ))
+        client.add(
+            profiling.attribute(profiling.parse_raw(raw.read_text(errors="replace")), client=True)
+        )
     return {
         "client": {
             "samples": client.samples,
             "shares": client.shares(),
-            "top_self": [(n, round(c / client.samples, 4)) for n, c in
-                         client.self_time.most_common(15)] if client.samples else [],
+            "top_self": [
+                (n, round(c / client.samples, 4)) for n, c in client.self_time.most_common(15)
+            ]
+            if client.samples
+            else [],
         },
         "samples": total.samples,
         "worker_cpu_ms_per_request": per_request,
         "steps": steps,
-        "top_self": [(n, round(c / total.samples, 4)) for n, c in
-                     total.self_time.most_common(25)] if total.samples else [],
-        "top_inclusive_own_code": [(n, round(c / total.samples, 4)) for n, c in
-                                   total.inclusive.most_common(25)] if total.samples else [],
+        "top_self": [(n, round(c / total.samples, 4)) for n, c in total.self_time.most_common(25)]
+        if total.samples
+        else [],
+        "top_inclusive_own_code": [
+            (n, round(c / total.samples, 4)) for n, c in total.inclusive.most_common(25)
+        ]
+        if total.samples
+        else [],
     }
 
 
@@ -635,8 +730,12 @@ async def signing_microbench(number: int = 1000) -> dict[str, float]:
     if not SIGNING_BENCH.exists():
         return {}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(SIGNING_BENCH), "--number", str(number),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        str(SIGNING_BENCH),
+        "--number",
+        str(number),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     out, _ = await process.communicate()
     figures: dict[str, float] = {}
@@ -656,8 +755,12 @@ async def case_costs(bench: Bench, run: int) -> None:
     for variant in COST_VARIANTS:
         await bench.use_worker(variant)
         async with bench.client(verify=False) as client:
-            await closed_loop(client, bench.params, concurrency=bench.config.concurrency,
-                              count=min(bench.config.warmup, 500))
+            await closed_loop(
+                client,
+                bench.params,
+                concurrency=bench.config.concurrency,
+                count=min(bench.config.warmup, 500),
+            )
         figures = await bench.measure_path(bench.config.cost_requests, verify=False)
         figures["variant"] = variant
         bench.record(f"costs.{variant}", figures)
@@ -674,8 +777,10 @@ async def case_costs(bench: Bench, run: int) -> None:
         other["worker_cpu_share"] = (
             round((full_cpu - other_cpu) / full_cpu, 4) if full_cpu else None
         )
-        bench.log(f"  {name}: {other['throughput_cost'] * 100:.1f}% of throughput, "
-                  f"{(other['worker_cpu_share'] or 0) * 100:.1f}% of the worker's CPU")
+        bench.log(
+            f"  {name}: {other['throughput_cost'] * 100:.1f}% of throughput, "
+            f"{(other['worker_cpu_share'] or 0) * 100:.1f}% of the worker's CPU"
+        )
 
 
 def _nested_median(bench: Bench, case: str, process: str) -> float | None:
@@ -687,9 +792,16 @@ def _nested_median(bench: Bench, case: str, process: str) -> float | None:
 def summarise_costs(bench: Bench) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for variant in COST_VARIANTS:
-        summary[variant] = _summary(bench, f"costs.{variant}", (
-            "throughput_rps", "cpu_ms_per_request.worker", "throughput_cost", "worker_cpu_share",
-        ))
+        summary[variant] = _summary(
+            bench,
+            f"costs.{variant}",
+            (
+                "throughput_rps",
+                "cpu_ms_per_request.worker",
+                "throughput_cost",
+                "worker_cpu_share",
+            ),
+        )
     full = bench.median("costs.full", "throughput_rps")
     for variant, name, budget in (("nosign", "signing", 0.10), ("nojournal", "journal", 0.15)):
         other = bench.median(f"costs.{variant}", "throughput_rps")
@@ -743,10 +855,16 @@ async def case_loop(bench: Bench, run: int) -> None:
 
 def summarise_loop(bench: Bench) -> dict[str, Any]:
     summary = {
-        loop: _summary(bench, f"loop.{loop}", (
-            "throughput_rps", "cpu_ms_per_request.worker", "cpu_ms_per_request.client",
-            "latency_ms.p50",
-        ))
+        loop: _summary(
+            bench,
+            f"loop.{loop}",
+            (
+                "throughput_rps",
+                "cpu_ms_per_request.worker",
+                "cpu_ms_per_request.client",
+                "latency_ms.p50",
+            ),
+        )
         for loop in ("asyncio", "uvloop")
     }
     summary["gain"] = _summary(bench, "loop.uvloop", ("throughput_gain", "worker_cpu_saved"))
@@ -775,7 +893,9 @@ async def _lanes(bench: Bench, run: int, case: str) -> None:
         async with bench.client() as client:
             meter.start()
             result = await open_loop(
-                client, lambda i: bench.params(i + 7_000), rate=cfg.probe_rate,
+                client,
+                lambda i: bench.params(i + 7_000),
+                rate=cfg.probe_rate,
                 duration=cfg.probe_seconds,
             )
             meter.stop()
@@ -786,9 +906,20 @@ async def _lanes(bench: Bench, run: int, case: str) -> None:
     flood_seconds = cfg.probe_seconds + 10
     flood = await env.spawn(
         f"flood-{run}",
-        ["-m", "benchmarks.load", "--url", env.amqp_url, "--jwks", str(bench.jwks_file),
-         "--lane", "bulk", "--concurrency", str(cfg.flood_concurrency),
-         "--duration", str(flood_seconds)],
+        [
+            "-m",
+            "benchmarks.load",
+            "--url",
+            env.amqp_url,
+            "--jwks",
+            str(bench.jwks_file),
+            "--lane",
+            "bulk",
+            "--concurrency",
+            str(cfg.flood_concurrency),
+            "--duration",
+            str(flood_seconds),
+        ],
     )
     await asyncio.sleep(5.0)
     depth_before = (await env.queue_state(BULK_QUEUE))[0]
@@ -827,11 +958,20 @@ async def _lanes(bench: Bench, run: int, case: str) -> None:
 
 
 def summarise_lanes(bench: Bench, case: str = "lanes") -> dict[str, Any]:
-    summary = _summary(bench, case, (
-        "idle_latency_ms.p50", "idle_latency_ms.p99", "loaded_latency_ms.p50",
-        "loaded_latency_ms.p99", "p99_ratio", "worker_cores_used_loaded",
-        "bulk_worker_cores_used_loaded", "bulk_flood.throughput_rps",
-    ))
+    summary = _summary(
+        bench,
+        case,
+        (
+            "idle_latency_ms.p50",
+            "idle_latency_ms.p99",
+            "loaded_latency_ms.p50",
+            "loaded_latency_ms.p99",
+            "p99_ratio",
+            "worker_cores_used_loaded",
+            "bulk_worker_cores_used_loaded",
+            "bulk_flood.throughput_rps",
+        ),
+    )
     summary["goal"] = "interactive p99 under a bulk flood <= 2 x its p99 on an idle broker"
     return summary
 
@@ -850,19 +990,35 @@ CASES: dict[str, Case] = {
     for c in (
         Case("baseline", "1", "raw aio-pika request/reply", case_baseline, summarise_baseline),
         Case("path", "2", "broker path, simulator at zero latency", case_path, summarise_path),
-        Case("latency", "3", "latency at half the maximum throughput", case_latency,
-             summarise_latency),
-        Case("loop", "6", "the worker on uvloop instead of asyncio's loop", case_loop,
-             summarise_loop),
-        Case("hiding", "4", "latency hiding, simulator at 200 +- 50 ms", case_hiding,
-             summarise_hiding),
+        Case(
+            "latency",
+            "3",
+            "latency at half the maximum throughput",
+            case_latency,
+            summarise_latency,
+        ),
+        Case(
+            "loop", "6", "the worker on uvloop instead of asyncio's loop", case_loop, summarise_loop
+        ),
+        Case(
+            "hiding",
+            "4",
+            "latency hiding, simulator at 200 +- 50 ms",
+            case_hiding,
+            summarise_hiding,
+        ),
         Case("batch", "5", "batch run", case_batch, summarise_batch),
-        Case("profile", "6", "where the worker's CPU goes (py-spy)", case_profile,
-             summarise_profile),
+        Case(
+            "profile", "6", "where the worker's CPU goes (py-spy)", case_profile, summarise_profile
+        ),
         Case("costs", "6", "cost of signing and of the journal", case_costs, summarise_costs),
-        Case("lanes", "6", "interactive priority under a bulk flood", case_lanes,
-             summarise_lanes),
-        Case("lanes_split", "6", "the same, one worker process per lane, bulk niced",
-             case_lanes_split, lambda bench: summarise_lanes(bench, "lanes_split")),
+        Case("lanes", "6", "interactive priority under a bulk flood", case_lanes, summarise_lanes),
+        Case(
+            "lanes_split",
+            "6",
+            "the same, one worker process per lane, bulk niced",
+            case_lanes_split,
+            lambda bench: summarise_lanes(bench, "lanes_split"),
+        ),
     )
 }

@@ -129,9 +129,7 @@ class CpuMeter:
         self.result = {}
         for name, values in end.items():
             before = self._start.get(name, {})
-            self.result[name] = round(
-                sum(v - before.get(pid, 0.0) for pid, v in values.items()), 3
-            )
+            self.result[name] = round(sum(v - before.get(pid, 0.0) for pid, v in values.items()), 3)
         return self.result
 
     def per_request_ms(self, count: int) -> dict[str, float]:
@@ -187,8 +185,9 @@ def rabbitmqctl(*args: str, wait: float = 300.0) -> None:
     restart tests share this RabbitMQ), wait for it up to ``wait`` seconds."""
     ends = time.monotonic() + wait
     while True:
-        done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True,
-                              timeout=120, check=False)
+        done = subprocess.run(
+            ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=120, check=False
+        )
         if done.returncode == 0:
             return
         stopped = "not running" in done.stderr or "start_app" in done.stderr
@@ -202,7 +201,11 @@ def launch(args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess
     Ctrl-C of the benchmark reaches it only through :meth:`Service.stop`)."""
     with log.open("ab") as handle:
         return subprocess.Popen(
-            list(args), env=dict(env), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+            list(args),
+            env=dict(env),
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -339,9 +342,15 @@ class BenchEnv:
         if self._created_db:
             await asyncio.to_thread(
                 subprocess.run,
-                ["psql", f"{PG_SERVER}/postgres", "-qc",
-                 f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'],
-                capture_output=True, timeout=120, check=False,
+                [
+                    "psql",
+                    f"{PG_SERVER}/postgres",
+                    "-qc",
+                    f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)',
+                ],
+                capture_output=True,
+                timeout=120,
+                check=False,
             )
             self._created_db = False
         if not self.keep_logs:
@@ -411,9 +420,16 @@ class BenchEnv:
         if variant == "production" and not options:
             args = ["-m", "broker.cli", "worker", provider, "--metrics-port", str(port)]
         else:
-            args = ["-m", "benchmarks.bench_worker",
-                    "--variant", "full" if variant == "production" else variant,
-                    "--metrics-port", str(port), *options, provider]
+            args = [
+                "-m",
+                "benchmarks.bench_worker",
+                "--variant",
+                "full" if variant == "production" else variant,
+                "--metrics-port",
+                str(port),
+                *options,
+                provider,
+            ]
         return await self.spawn(
             name or f"worker-{variant}",
             args,

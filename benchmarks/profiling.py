@@ -13,11 +13,12 @@ samples is a share of CPU time. Each stack is given to one step:
    acks), aiohttp's client protocol (upstream HTTP answers), asyncpg's protocol (journal),
    and the event loop's own bookkeeping.
 
-Usage on saved profiles: ``python -m benchmarks.profiling [--client] FILE.raw...``.
+Usage on saved profiles: ``python -m benchmarks.profiling [--client] FILE.raw[.gz]...``.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 import sys
 from collections import Counter
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CLIENT_STEPS", "STEPS", "Attribution", "attribute", "parse_raw"]
+__all__ = ["CLIENT_STEPS", "STEPS", "Attribution", "attribute", "parse_raw", "read_profile"]
 
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
@@ -139,6 +140,14 @@ def _parse_frame(text: str) -> Frame:
     return Frame(match["func"], match["file"] or "")
 
 
+def read_profile(path: Path) -> str:
+    """A py-spy raw file's text, gzipped (``.gz``) or not."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", errors="replace") as handle:
+            return handle.read()
+    return path.read_text(errors="replace")
+
+
 def parse_raw(text: str) -> list[tuple[list[Frame], int]]:
     """The stacks (root first) and their sample counts of a py-spy raw file."""
     stacks = []
@@ -161,8 +170,11 @@ def _path_step(
 ) -> str | None:
     for fragment, func, step in rules:
         if fragment in frame.file and (
-            func is None or frame.func == func or frame.func.endswith("." + func)
-            or f".{func}." in frame.func or frame.func.startswith(func + ".")
+            func is None
+            or frame.func == func
+            or frame.func.endswith("." + func)
+            or f".{func}." in frame.func
+            or frame.func.startswith(func + ".")
         ):
             return step
     return None
@@ -207,8 +219,10 @@ class Attribution:
         self.by_step.update(other.by_step)
         self.self_time.update(other.self_time)
         self.inclusive.update(other.inclusive)
-        for mine, theirs in ((self.step_leaves, other.step_leaves),
-                             (self.step_layers, other.step_layers)):
+        for mine, theirs in (
+            (self.step_leaves, other.step_leaves),
+            (self.step_layers, other.step_layers),
+        ):
             for step, counts in theirs.items():
                 mine.setdefault(step, Counter()).update(counts)
 
@@ -226,9 +240,7 @@ class Attribution:
             "shares": self.shares(),
             "top_self": self.self_time.most_common(top),
             "top_inclusive_own_code": self.inclusive.most_common(top),
-            "top_self_by_step": {
-                s: c.most_common(8) for s, c in self.step_leaves.items() if c
-            },
+            "top_self_by_step": {s: c.most_common(8) for s, c in self.step_leaves.items() if c},
             "layers_by_step": {s: c.most_common(8) for s, c in self.step_layers.items() if c},
         }
 
@@ -281,7 +293,7 @@ def main() -> None:
     client = "--client" in sys.argv
     total = Attribution(steps=CLIENT_STEPS if client else STEPS)
     for name in (a for a in sys.argv[1:] if a != "--client"):
-        total.add(attribute(parse_raw(Path(name).read_text(errors="replace")), client))
+        total.add(attribute(parse_raw(read_profile(Path(name))), client))
     for step, share in sorted(total.shares().items(), key=lambda kv: -kv[1]):
         print(f"{step:<18} {share * 100:6.1f}%  ({total.by_step.get(step, 0)} samples)")
     print(f"\n{total.samples} samples; where the CPU was (leaf frames):")

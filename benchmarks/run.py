@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gzip
 import json
 import logging
 import shlex
@@ -30,8 +31,18 @@ from .cases import CASES, Bench, Config
 from .environment import BenchEnv, load_average, machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ORDER = ("baseline", "path", "latency", "profile", "costs", "loop", "lanes", "lanes_split",
-         "hiding", "batch")
+ORDER = (
+    "baseline",
+    "path",
+    "latency",
+    "profile",
+    "costs",
+    "loop",
+    "lanes",
+    "lanes_split",
+    "hiding",
+    "batch",
+)
 
 
 def _select(text: str | None) -> list[str]:
@@ -52,15 +63,16 @@ def _select(text: str | None) -> list[str]:
 
 
 def keep_profiles(bench: Bench, label: str, results: dict[str, Any]) -> None:
-    """Copy the py-spy raw files into ``benchmarks/results/profiles/`` (re-read them with
-    ``python -m benchmarks.profiling [--client] FILE...``)."""
+    """Keep the py-spy raw files, gzipped, in ``benchmarks/results/profiles/`` (re-read them
+    with ``python -m benchmarks.profiling [--client] FILE...``)."""
     folder = RESULTS / "profiles"
     kept: list[str] = []
     for kind, files in (("worker", bench.profiles), ("client", bench.client_profiles)):
         for index, raw in enumerate(files):
             folder.mkdir(parents=True, exist_ok=True)
-            name = f"{label}-{kind}-{index}.raw"
-            shutil.copy(raw, folder / name)
+            name = f"{label}-{kind}-{index}.raw.gz"
+            with raw.open("rb") as source, gzip.open(folder / name, "wb") as target:
+                shutil.copyfileobj(source, target)
             kept.append(f"profiles/{name}")
     if kept:
         results["profiles"] = kept
@@ -138,8 +150,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, help="requests in flight (cases 1, 2)")
     parser.add_argument("--out", type=Path, help="results file (default benchmarks/results/)")
     parser.add_argument("--no-save", action="store_true", help="write no results file")
-    parser.add_argument("--keep-logs", action="store_true",
-                        help="keep the work directory (process logs, profiles)")
+    parser.add_argument(
+        "--keep-logs", action="store_true", help="keep the work directory (process logs, profiles)"
+    )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     args = parser.parse_args()
 

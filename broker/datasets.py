@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -175,7 +176,13 @@ class Provider:
     """Longest wait for one upstream call, further bounded by the request's deadline."""
 
     def dataset(self, dataset_id: str, version: int | None = None) -> Dataset | None:
-        matching = [d for d in self.datasets if d.id == dataset_id]
-        if version is not None:
-            matching = [d for d in matching if d.version == version]
-        return max(matching, key=lambda d: d.version, default=None)
+        """The dataset in ``version``, or its newest version when ``version`` is None."""
+        return self._index.get((dataset_id, version))
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, int | None], Dataset]:
+        index: dict[tuple[str, int | None], Dataset] = {}
+        for declared in sorted(self.datasets, key=lambda d: d.version):
+            index[(declared.id, declared.version)] = declared
+            index[(declared.id, None)] = declared
+        return index

@@ -105,6 +105,7 @@ class Worker:
     ) -> None:
         self.providers = {p.name: p for p in providers}
         self.lanes = tuple(lanes)
+        self._served = frozenset(d.id for p in providers for d in p.datasets)
         self.habilitations = habilitations
         self.journal = journal
         self.certifier = certifier
@@ -196,6 +197,20 @@ class Worker:
 
     # -- one message --------------------------------------------------------------------------
 
+    def _processing(self, message_type: str | None, lane: Lane) -> Any:
+        """The histogram child of a dataset and lane; ``type`` is the requester's text, so
+        only the ids of served datasets become labels (bounded, never personal data)."""
+        dataset = message_type if message_type in self._served else "unknown"
+        return self._processing_child(dataset, lane.value)
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019  (one worker per process)
+    def _processing_child(self, dataset: str, lane: str) -> Any:
+        return PROCESSING_SECONDS.labels(dataset, lane)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019
+    def _requests(self, dataset: str, lane: str, status: str, code: str) -> Any:
+        return REQUESTS.labels(dataset, lane, status, code)
+
     def _consumer(self, lane: Lane, channel: AbstractChannel) -> Any:
         async def on_message(message: AbstractIncomingMessage) -> None:
             task = asyncio.current_task()
@@ -219,9 +234,7 @@ class Worker:
             except Exception:
                 log.exception("request left unacked after an unexpected failure")
             finally:
-                PROCESSING_SECONDS.labels(message.type or "unknown", lane.value).observe(
-                    time.perf_counter() - started
-                )
+                self._processing(message.type, lane).observe(time.perf_counter() - started)
                 if task is not None:
                     self._tasks.discard(task)
 
@@ -249,7 +262,7 @@ class Worker:
             await self._dead_letter(channel, message, "journal-refused")
             return
         await self._publish(channel, message, reply)
-        REQUESTS.labels(
+        self._requests(
             outcome.dataset.id if outcome.dataset else "unknown",
             lane.value,
             str(outcome.status),

@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-import rfc8785
-
+from ..certification import canonical as canonical_json
 from .settings import pseudonym_key
 
 __all__ = ["normalise", "pseudonym"]
@@ -52,6 +51,6 @@ def pseudonym(subject: Mapping[str, Any], key: bytes | None = None) -> str:
     ``subject`` is what ``Params.subject()`` returns. Without ``PARTICULIER_PSEUDONYM_KEY``
     nobody can tell from a pseudonym whom it names, nor test a guess.
     """
-    canonical = rfc8785.dumps(normalise(subject))
+    canonical = canonical_json(normalise(subject))
     secret = key if key is not None else pseudonym_key()
     return hmac.new(secret, canonical, hashlib.sha256).hexdigest()
