@@ -18,10 +18,6 @@ Variants:
 
 ``--loop uvloop`` runs the worker on uvloop's event loop instead of asyncio's (when uvloop is
 installed): how much of the path's CPU is the event loop and its transports.
-
-``--lanes interactive`` (or ``bulk``) makes a worker consume one lane only, and ``--nice N``
-lowers its scheduling priority: with them, the lane-priority case measures the deployment
-that keeps interactive traffic first (one process per lane, the bulk one niced).
 """
 
 from __future__ import annotations
@@ -30,7 +26,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Mapping
@@ -102,20 +97,10 @@ def _stub(name: str, value: Any) -> None:
         log.warning("bench variant: broker.worker.%s not found; not stubbed", name)
 
 
-async def _keep_lanes(worker: worker_module.Worker, lanes: set[str]) -> None:
-    """Cancel the consumers of the other lanes (queues are named ``particulier.P.<lane>``)."""
-    for queue, tag in list(worker._consumers):
-        if queue.name.rsplit(".", 1)[-1] not in lanes:
-            await queue.cancel(tag)
-            worker._consumers.remove((queue, tag))
-            log.info("bench worker: not consuming %s", queue.name)
-
-
 async def run(
     variant: str,
     provider_names: list[str],
     metrics_port: int | None,
-    lanes: set[str] | None = None,
 ) -> None:
     """What :func:`broker.worker.run` does, with the variant's no-ops in place."""
     config = settings()
@@ -147,10 +132,8 @@ async def run(
         config=config,
     )
     await worker.start()
-    if lanes:
-        await _keep_lanes(worker, lanes)
     await worker.serve_metrics(metrics_port)
-    log.info("benchmark worker started: variant=%s lanes=%s", variant, lanes or "all")
+    log.info("benchmark worker started: variant=%s", variant)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -166,13 +149,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", choices=VARIANTS, default="full")
     parser.add_argument("--metrics-port", type=int, default=None)
-    parser.add_argument("--lanes", help="comma-separated lanes to consume (default: all)")
-    parser.add_argument("--nice", type=int, default=0, help="added to the process's niceness")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("providers", nargs="+")
     args = parser.parse_args()
-    if args.nice:
-        os.nice(args.nice)
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -180,8 +159,7 @@ def main() -> None:
     )
     for noisy in ("aio_pika", "aiormq", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    lanes = {lane.strip() for lane in args.lanes.split(",")} if args.lanes else None
-    main_coroutine = run(args.variant, args.providers, args.metrics_port, lanes)
+    main_coroutine = run(args.variant, args.providers, args.metrics_port)
     if args.loop == "uvloop":
         import uvloop
 

@@ -146,13 +146,9 @@ class Bench:
         if self.worker_kind == kind and self.worker is not None and self.worker.alive():
             return
         await self.stop_workers()
-        self.worker = await self.env.start_worker(
-            options=["--lanes", "interactive"], name="worker-interactive"
-        )
+        self.worker = await self.env.start_worker(lane="interactive", name="worker-interactive")
         self.extra_workers.append(
-            await self.env.start_worker(
-                options=["--lanes", "bulk", "--nice", str(bulk_nice)], name="worker-bulk"
-            )
+            await self.env.start_worker(lane="bulk", nice=bulk_nice, name="worker-bulk")
         )
         self.worker_kind = kind
         self.log(
@@ -878,8 +874,8 @@ async def case_lanes(bench: Bench, run: int) -> None:
 
 
 async def case_lanes_split(bench: Bench, run: int) -> None:
-    """The same with one worker process per lane, the bulk one niced: the deployment that
-    would keep interactive traffic first (benchmark worker entry point)."""
+    """The same with one worker process per lane (``particulier worker --lane``), the bulk
+    one niced: the deployment that isolates the lanes."""
     await bench.use_split_lanes(bulk_nice=10)
     await _lanes(bench, run, "lanes_split")
 

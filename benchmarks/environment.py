@@ -367,10 +367,15 @@ class BenchEnv:
         ready: Any = None,
         extra_env: Mapping[str, str] | None = None,
         timeout: float = 60.0,
+        nice: int = 0,
     ) -> Service:
-        """Start ``python ARGS``; wait until ``ready_url`` answers 200 or ``ready()`` is true."""
+        """Start ``python ARGS`` (at niceness ``nice``); wait until ``ready_url`` answers 200
+        or ``ready()`` is true."""
         log = self.workdir / f"{name}.log"
-        process = launch([sys.executable, *args], {**self.env, **(extra_env or {})}, log)
+        command = [sys.executable, *args]
+        if nice:
+            command = ["nice", "-n", str(nice), *command]
+        process = launch(command, {**self.env, **(extra_env or {})}, log)
         service = Service(name, process, log)
         self.services.append(service)
         ends = time.monotonic() + timeout
@@ -413,12 +418,16 @@ class BenchEnv:
         provider: str = "cnav",
         options: Sequence[str] = (),
         name: str | None = None,
+        lane: str | None = None,
+        nice: int = 0,
     ) -> Service:
-        """The production worker (``particulier worker``) or a benchmark-only variant
-        (``options``: more arguments of ``benchmarks.bench_worker``)."""
+        """The production worker (``particulier worker``, of one ``lane`` or both) or a
+        benchmark-only variant (``options``: more arguments of ``benchmarks.bench_worker``)."""
         port = free_port()
         if variant == "production" and not options:
             args = ["-m", "broker.cli", "worker", provider, "--metrics-port", str(port)]
+            if lane is not None:
+                args += ["--lane", lane]
         else:
             args = [
                 "-m",
@@ -435,6 +444,7 @@ class BenchEnv:
             args,
             ready_url=f"http://127.0.0.1:{port}/healthz",
             extra_env=extra_env,
+            nice=nice,
         )
 
     async def set_faults(self, provider: str, values: Mapping[str, Any]) -> None:

@@ -30,8 +30,13 @@ class Settings(BaseSettings):
     interactive_prefetch: int = 256
     bulk_prefetch: int = 128
     bulk_floor: int = Field(
-        default=8,
-        description="Bulk requests processed at once while interactive ones are in flight.",
+        default=1,
+        description="Bulk requests using the worker at once while interactive traffic is "
+        "recent (those waiting for their upstream do not count).",
+    )
+    interactive_hold: float = Field(
+        default=1.0,
+        description="Seconds the bulk floor holds after the last interactive request.",
     )
     default_deadline: float = Field(
         default=30.0, description="Seconds granted to a request that sets no deadline."

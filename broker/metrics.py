@@ -6,6 +6,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "BULK_HELD_BACK",
     "IN_FLIGHT",
     "PROCESSING_SECONDS",
     "REQUESTS",
@@ -49,6 +50,11 @@ UPSTREAM_SECONDS = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 IN_FLIGHT = Gauge("particulier_in_flight", "Requests being processed by this worker.", ["lane"])
+BULK_HELD_BACK = Gauge(
+    "particulier_bulk_held_back",
+    "Bulk requests delivered to this worker and waiting at the lane gate for interactive "
+    "traffic to pass.",
+)
 UPSTREAM_RETRIES = Counter(
     "particulier_upstream_retries_total", "Upstream attempts retried.", ["provider"]
 )

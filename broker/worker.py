@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import logging
 import signal
@@ -46,8 +47,9 @@ from .datasets import Dataset, Provider, validate_params
 from .errors import BROKER, ProblemError
 from .habilitations import Grant, Habilitations, check_recipient
 from .journal import Journal, JournalEntry, JournalError, JournalUnavailable, pseudonym
-from .lanes import LaneGate
+from .lanes import LaneGate, Permit
 from .metrics import (
+    BULK_HELD_BACK,
     DEAD_LETTERS,
     IN_FLIGHT,
     JOURNAL_WAITS,
@@ -128,8 +130,11 @@ class Worker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._gate = LaneGate(
-            floor=self.config.bulk_floor, ceiling=max(self.config.bulk_prefetch, 1)
+            floor=self.config.bulk_floor,
+            ceiling=self.config.bulk_prefetch,
+            hold=self.config.interactive_hold,
         )
+        BULK_HELD_BACK.set_function(lambda: self._gate.waiting)
         self._metrics: web.AppRunner | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -223,10 +228,10 @@ class Worker:
             )
             started = time.perf_counter()
             try:
-                async with gate:
+                async with gate as permit:
                     IN_FLIGHT.labels(lane.value).inc()
                     try:
-                        await self._handle(lane, channel, message)
+                        await self._handle(lane, channel, message, permit)
                     finally:
                         IN_FLIGHT.labels(lane.value).dec()
             except asyncio.CancelledError:
@@ -241,7 +246,11 @@ class Worker:
         return on_message
 
     async def _handle(
-        self, lane: Lane, channel: AbstractChannel, message: AbstractIncomingMessage
+        self,
+        lane: Lane,
+        channel: AbstractChannel,
+        message: AbstractIncomingMessage,
+        permit: Permit,
     ) -> None:
         if not message.reply_to:
             await self._dead_letter(channel, message, "no-reply-to")
@@ -252,7 +261,7 @@ class Worker:
             if saved is not None:
                 await self._replay(lane, channel, message, saved)
                 return
-        body, outcome = await self._outcome(lane, message)
+        body, outcome = await self._outcome(lane, message, permit)
         reply = self._reply(message, body, outcome)
         entry = self._entry(lane, message, body, outcome, reply)
         try:
@@ -305,7 +314,7 @@ class Worker:
         await self._publish(channel, message, saved)
 
     async def _outcome(
-        self, lane: Lane, message: AbstractIncomingMessage
+        self, lane: Lane, message: AbstractIncomingMessage, permit: Permit
     ) -> tuple[RequestBody | None, _Outcome]:
         body: RequestBody | None = None
         try:
@@ -320,12 +329,12 @@ class Worker:
                 raise ProblemError(BROKER.UNREADABLE, parameter="message_id")
             if not message.correlation_id:
                 raise ProblemError(BROKER.UNREADABLE, parameter="correlation_id")
-            return body, await self._serve(lane, message, body)
+            return body, await self._serve(lane, message, body, permit)
         except ProblemError as exc:
             return body, _Outcome.problem(exc)
 
     async def _serve(
-        self, lane: Lane, message: AbstractIncomingMessage, body: RequestBody
+        self, lane: Lane, message: AbstractIncomingMessage, body: RequestBody, permit: Permit
     ) -> _Outcome:
         provider = self.providers.get(body.dataset.split(".", 1)[0])
         dataset = provider.dataset(body.dataset, body.version) if provider else None
@@ -351,7 +360,8 @@ class Worker:
                 raise ProblemError(BROKER.DEADLINE_EXPIRED)
             call = self.upstreams[provider.name].call(deadline - REPLY_MARGIN)
             try:
-                data = await dataset.fetch(call, params)
+                async with permit.released():
+                    data = await dataset.fetch(call, params)
             finally:
                 outcome.upstream_seconds = call.elapsed
             outcome.data = dataset.mask(data, outcome.grant.scopes)
@@ -528,6 +538,10 @@ async def run(
     )
     await worker.start()
     await worker.serve_metrics(metrics_port)
+    # Everything allocated so far lives as long as the process: out of the collector's sight,
+    # a full collection under load takes a few milliseconds instead of 40 to 80, which were
+    # the interactive lane's worst latencies (docs/benchmarks.md, case 6).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -186,9 +186,14 @@ ROWS = [
         [
             Panel(
                 "In flight by lane",
-                [(gauge("particulier_in_flight", 'lane=~"$lane"', "lane"), "{{lane}}")],
+                [
+                    (gauge("particulier_in_flight", 'lane=~"$lane"', "lane"), "{{lane}}"),
+                    (gauge("particulier_bulk_held_back", ""), "bulk held back at the lane gate"),
+                ],
                 description="Requests being processed; bounded per worker by the lane's "
-                "prefetch (PARTICULIER_INTERACTIVE_PREFETCH, PARTICULIER_BULK_PREFETCH).",
+                "prefetch (PARTICULIER_INTERACTIVE_PREFETCH, PARTICULIER_BULK_PREFETCH). "
+                "Bulk requests held back wait while interactive traffic passes "
+                "(PARTICULIER_BULK_FLOOR).",
             ),
             Panel(
                 "In flight by worker",
