@@ -27,6 +27,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 __all__ = [
     "BenchEnv",
@@ -217,6 +218,7 @@ class Service:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    metrics_port: int | None = None
 
     @property
     def pid(self) -> int:
@@ -247,6 +249,8 @@ class BenchEnv:
 
     label: str = field(default_factory=lambda: time.strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:4])
     keep_logs: bool = False
+    worker_env: Mapping[str, str] = field(default_factory=dict)
+    """Settings given to every worker (``--worker-env``)."""
     workdir: Path = field(init=False)
     vhost: str = field(init=False)
     database: str = field(init=False)
@@ -439,13 +443,30 @@ class BenchEnv:
                 *options,
                 provider,
             ]
-        return await self.spawn(
+        service = await self.spawn(
             name or f"worker-{variant}",
             args,
             ready_url=f"http://127.0.0.1:{port}/healthz",
-            extra_env=extra_env,
+            extra_env={**self.worker_env, **(extra_env or {})},
             nice=nice,
         )
+        service.metrics_port = port
+        return service
+
+    async def answered(self, workers: Sequence[Service], lane: str) -> float:
+        """Requests of ``lane`` the ``workers`` have answered so far (their ``/metrics``)."""
+        total = 0.0
+        async with httpx.AsyncClient() as http:
+            for worker in workers:
+                text = (await http.get(f"http://127.0.0.1:{worker.metrics_port}/metrics")).text
+                for family in text_string_to_metric_families(text):
+                    if family.name == "particulier_requests":
+                        total += sum(
+                            sample.value
+                            for sample in family.samples
+                            if sample.name.endswith("_total") and sample.labels["lane"] == lane
+                        )
+        return total
 
     async def set_faults(self, provider: str, values: Mapping[str, Any]) -> None:
         async with httpx.AsyncClient() as http:

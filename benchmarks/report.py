@@ -211,12 +211,22 @@ def render(results: dict[str, Any]) -> str:
             loop.get("gain", {}).get("worker_cpu_saved"),
             scale=100,
         )
-    for key, label in (("lanes", "one worker"), ("lanes_split", "worker per lane, bulk niced")):
+    for key, label in (
+        ("lanes", "one worker"),
+        ("lanes_slow", "one worker, provider at 200 ms"),
+        ("lanes_split", "worker per lane, bulk niced"),
+    ):
         item = summary.get(key)
         if not item:
             continue
         add(f"6 {label}: interactive p99 idle (ms)", item.get("idle_latency_ms.p99"))
         add(f"6 {label}: interactive p99 under bulk flood (ms)", item.get("loaded_latency_ms.p99"))
+        add(f"6 {label}: bulk req/s alone", item.get("bulk_rps_alone"), digits=0)
+        add(
+            f"6 {label}: bulk req/s beside interactive traffic",
+            item.get("bulk_rps_beside_interactive"),
+            digits=0,
+        )
         ratio = item.get("p99_ratio")
         add(
             f"6 {label}: ratio",

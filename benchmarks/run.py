@@ -39,6 +39,7 @@ ORDER = (
     "costs",
     "loop",
     "lanes",
+    "lanes_slow",
     "lanes_split",
     "hiding",
     "batch",
@@ -78,6 +79,13 @@ def keep_profiles(bench: Bench, label: str, results: dict[str, Any]) -> None:
         results["profiles"] = kept
 
 
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("PARTICULIER_"):
+        raise argparse.ArgumentTypeError(f"expected PARTICULIER_NAME=VALUE, got {text!r}")
+    return name, value
+
+
 def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -97,7 +105,7 @@ async def _main(args: argparse.Namespace, config: Config, selected: list[str]) -
     }
     out = args.out
     _log(f"machine: {results['machine']['cores']} cores, load {load_average()}")
-    env = BenchEnv(keep_logs=args.keep_logs)
+    env = BenchEnv(keep_logs=args.keep_logs, worker_env=dict(args.worker_env))
     results["label"] = env.label
 
     def save() -> None:
@@ -154,6 +162,14 @@ def main() -> None:
         "--keep-logs", action="store_true", help="keep the work directory (process logs, profiles)"
     )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        type=_setting,
+        metavar="NAME=VALUE",
+        help="a setting for the workers, e.g. PARTICULIER_BULK_FLOOR=2 (repeatable)",
+    )
     args = parser.parse_args()
 
     config = Config.quick() if args.quick else Config()
