@@ -200,10 +200,13 @@ def request_command(
 @app.command("demo")
 def demo_command(
     count: Annotated[int, typer.Option(help="Households to check.")] = 1000,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 200,
+    concurrency: Annotated[
+        int, typer.Option(help="The nightly run's window: rows in flight.")
+    ] = 200,
     latency_ms: Annotated[float, typer.Option(help="Simulated upstream latency.")] = 50.0,
 ) -> None:
-    """Start the simulator and a worker, check synthetic households, print a summary, stop."""
+    """Start the simulator and a worker, run a nightly eligibility check of synthetic
+    households while a counter clerk asks about single people, print a summary, stop."""
     from .demo import run_demo
 
     _logging()

@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from prometheus_client import Gauge
+
 __all__ = ["LaneGate", "Permit"]
 
 
@@ -52,7 +54,9 @@ class Permit:
 
 
 class LaneGate:
-    def __init__(self, *, floor: int, ceiling: int, hold: float = 1.0) -> None:
+    def __init__(
+        self, *, floor: int, ceiling: int, hold: float = 1.0, held_back: Gauge | None = None
+    ) -> None:
         self.floor = max(floor, 0)
         self.ceiling = max(ceiling, self.floor, 1)
         self.hold = hold
@@ -62,6 +66,7 @@ class LaneGate:
         self._starting: deque[asyncio.Future[None]] = deque()
         self._resuming: deque[asyncio.Future[None]] = deque()
         self._calm: asyncio.TimerHandle | None = None
+        self._held_back = held_back
 
     @property
     def limit(self) -> int:
@@ -111,13 +116,16 @@ class LaneGate:
             return
         turn = asyncio.get_running_loop().create_future()
         queue.append(turn)
+        if self._held_back is not None:
+            self._held_back.inc()
         try:
             await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
                 self._release()
-            else:
+            elif turn in queue:
                 queue.remove(turn)
+                self._left_queue()
             raise
 
     def _release(self) -> None:
@@ -129,6 +137,11 @@ class LaneGate:
         limit = self.limit
         while self.bulk < limit and (self._resuming or self._starting):
             turn = (self._resuming or self._starting).popleft()
+            self._left_queue()
             if not turn.done():
                 self.bulk += 1
                 turn.set_result(None)
+
+    def _left_queue(self) -> None:
+        if self._held_back is not None:
+            self._held_back.dec()

@@ -133,8 +133,8 @@ class Worker:
             floor=self.config.bulk_floor,
             ceiling=self.config.bulk_prefetch,
             hold=self.config.interactive_hold,
+            held_back=BULK_HELD_BACK,
         )
-        BULK_HELD_BACK.set_function(lambda: self._gate.waiting)
         self._metrics: web.AppRunner | None = None
 
     # -- life cycle ---------------------------------------------------------------------------

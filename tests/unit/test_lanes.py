@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import CollectorRegistry, Gauge
 
 from broker.lanes import LaneGate
 
@@ -137,3 +138,21 @@ async def test_cancelled_while_resuming_from_upstream_leaks_no_permit() -> None:
     holder_release.set()
     await holder
     assert gate.bulk == 0 and gate.waiting == 0
+
+
+async def test_the_held_back_gauge_counts_the_waiters_of_every_gate() -> None:
+    registry = CollectorRegistry()
+    held_back = Gauge("held_back", "waiting at the gate", registry=registry)
+    gates = [LaneGate(floor=1, ceiling=1, held_back=held_back) for _ in range(2)]
+    release, peaks = asyncio.Event(), list[int]()
+    tasks = [
+        asyncio.create_task(_bulk_until(gate, release, peaks)) for gate in gates for _ in range(3)
+    ]
+    await asyncio.sleep(0.01)
+    assert registry.get_sample_value("held_back") == 4
+    tasks[1].cancel()
+    await asyncio.sleep(0)
+    assert registry.get_sample_value("held_back") == 3
+    release.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert registry.get_sample_value("held_back") == 0
