@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     default_deadline: float = Field(
         default=30.0, description="Seconds granted to a request that sets no deadline."
     )
+    max_handling: float = Field(
+        default=120.0,
+        description="Seconds a worker spends on one request at most, whatever its deadline: "
+        "past that (plus a short grace) the request is dead-lettered `deadline-exceeded` "
+        "and its prefetch slot freed. Waiting out a journal outage does not count.",
+    )
     upstream_attempts: int = 3
     upstream_max_connections: int = 512
 

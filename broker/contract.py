@@ -10,7 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .certification import CertificationError, canonical
 
 __all__ = [
     "DEADLINE_HEADER",
@@ -18,12 +20,15 @@ __all__ = [
     "DEAD_QUEUE",
     "EXCHANGE",
     "REASON_HEADER",
+    "REPLY_QUEUE_PREFIX",
     "REQUESTER_HEADER",
+    "DeadReason",
     "ErrorObject",
     "Lane",
     "ReplyBody",
     "ReplyMeta",
     "RequestBody",
+    "own_reply_queue",
     "routing_key",
 ]
 
@@ -37,6 +42,45 @@ REQUESTER_HEADER = "x-requester"
 cannot publish under another user's ``user_id``)."""
 REASON_HEADER = "x-dead-reason"
 """Header of a dead letter: why it could not be answered (a code, never personal data)."""
+REPLY_QUEUE_PREFIX = "reply."
+"""Reply queues are named ``reply.<user_id>.<anything>``: RabbitMQ lets an agency read only
+queues under its own prefix, and a worker publishes a reply nowhere else."""
+MAX_QUEUE_NAME = 255
+"""AMQP 0-9-1's limit on a queue name, in bytes."""
+
+
+class DeadReason(StrEnum):
+    """Why a worker dead-lettered a request (header ``x-dead-reason``, metric label)."""
+
+    NO_REPLY_TO = "no-reply-to"
+    """The request names no reply queue: nobody to answer."""
+    REPLY_TO_REFUSED = "reply-to-refused"
+    """``reply_to`` is not a queue of the requester's own (``reply.<user_id>.``): publishing
+    there would hand the reply to someone else."""
+    REPLY_UNROUTABLE = "reply-unroutable"
+    """The requester's reply queue no longer exists: the client went away."""
+    JOURNAL_REFUSED = "journal-refused"
+    """PostgreSQL refused the journal row for its content; no reply leaves without its row."""
+    DEADLINE_EXCEEDED = "deadline-exceeded"
+    """The worker's last-resort bound ended the request before it could be answered."""
+    INTERNAL_FAILURE = "internal-failure"
+    """A step failed in a way that left no reply to send (a bug: see the worker's log)."""
+
+
+def own_reply_queue(requester: str | None, reply_to: str | None) -> bool:
+    """True when ``reply_to`` names a queue under the requester's own prefix.
+
+    The worker publishes with its own rights, which reach every queue: this check is what
+    keeps it from relaying a reply where RabbitMQ's permissions would refuse the requester.
+    """
+    if not requester or not reply_to:
+        return False
+    prefix = f"{REPLY_QUEUE_PREFIX}{requester}."
+    return (
+        reply_to.startswith(prefix)
+        and len(reply_to) > len(prefix)
+        and len(reply_to.encode()) <= MAX_QUEUE_NAME
+    )
 
 
 class Lane(StrEnum):
@@ -49,6 +93,10 @@ class Lane(StrEnum):
 def routing_key(lane: Lane | str, dataset: str) -> str:
     """``<lane>.<provider>.<dataset>``, e.g. ``interactive.cnav.quotient_familial``."""
     return f"{Lane(lane).value}.{dataset}"
+
+
+IJSON_MAX_INT = 2**53 - 1
+"""The largest integer I-JSON (RFC 7493) carries exactly: what the request hash can sign."""
 
 
 class RequestBody(BaseModel):
@@ -75,9 +123,21 @@ class RequestBody(BaseModel):
     version: int | None = Field(
         default=None,
         ge=1,
+        le=IJSON_MAX_INT,
         description="Version of the dataset's shape (3 or 4 where API Particulier has both); "
         "the newest when absent.",
     )
+
+    @field_validator("params")
+    @classmethod
+    def _signable(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters the request hash can cover (I-JSON: integers within ±2^53): a reply is
+        signed over its request, so a request that cannot be hashed is unreadable."""
+        try:
+            canonical(params)
+        except CertificationError:
+            raise ValueError("params must be I-JSON (integers within ±2^53)") from None
+        return params
 
 
 class ErrorObject(BaseModel):

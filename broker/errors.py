@@ -114,12 +114,6 @@ class _Broker(_Catalogue):
         "Privilèges insuffisants",
         "Aucune habilitation en cours de validité ne donne accès à ce jeu de données.",
     )
-    REQUESTER_MISSING = ErrorSpec(
-        "00101",
-        401,
-        "Interdit",
-        "Le message ne porte pas de user_id : l'émetteur ne peut pas être identifié.",
-    )
     RECIPIENT_MISSING = ErrorSpec(
         "00203",
         422,
@@ -208,6 +202,13 @@ class _Broker(_Catalogue):
         500,
         "Erreur interne",
         "Une erreur inattendue est survenue dans le broker. L'équipe technique a été notifiée.",
+    )
+    MESSAGE_ID_REUSED = ErrorSpec(
+        "00805",
+        409,
+        "Identifiant de message déjà utilisé",
+        "Ce message_id a déjà servi à une autre demande : chaque demande porte un message_id "
+        "qui lui est propre.",
     )
 
 

@@ -13,6 +13,7 @@ import functools
 import gc
 import json
 import logging
+import math
 import signal
 import time
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 from . import topology
-from .certification import Certifier, KeyRing, reply_digest, request_hash
+from .certification import Certifier, KeyRing, reply_digest, request_hash, sealed_request_hash
 from .config import Settings
 from .config import settings as default_settings
 from .contract import (
@@ -40,8 +41,10 @@ from .contract import (
     DEADLINE_HEADER,
     REASON_HEADER,
     REQUESTER_HEADER,
+    DeadReason,
     Lane,
     RequestBody,
+    own_reply_queue,
 )
 from .datasets import Dataset, Provider, validate_params
 from .errors import BROKER, ProblemError
@@ -67,6 +70,12 @@ _check_recipient = functools.lru_cache(maxsize=4096)(check_recipient)
 
 REPLY_MARGIN = 0.3
 """Seconds kept before the deadline to sign, journal and deliver the reply."""
+HANDLING_GRACE = 2.0
+"""Seconds past a request's deadline (or ``max_handling``) before the last resort ends it."""
+
+
+class _BoundExceeded(Exception):
+    """A request outlived its handling bound (see :meth:`Worker._handling_bound`)."""
 
 
 @dataclass
@@ -80,7 +89,6 @@ class _Outcome:
     grant: Grant | None = None
     subject: str | None = None
     upstream_seconds: float | None = None
-    request_hash: str = ""
 
     @classmethod
     def problem(cls, exc: ProblemError, **kw: Any) -> _Outcome:
@@ -128,6 +136,11 @@ class Worker:
         self._channels: list[AbstractChannel] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[tuple[str, str], asyncio.Future[None]] = {}
+        """Requests being answered, by (requester, message_id): a copy waits for the first."""
+        self._consuming = asyncio.Event()
+        """Set once every consumer is registered: deliveries wait for it, so that a backlog
+        does not slow the registrations that come after the first."""
         self._stopping = asyncio.Event()
         self._gate = LaneGate(
             floor=self.config.bulk_floor,
@@ -159,6 +172,7 @@ class Worker:
                 queue = await channel.get_queue(topology.queue_name(name, lane), ensure=True)
                 tag = await queue.consume(self._consumer(lane, channel))
                 self._consumers.append((queue, tag))
+        self._consuming.set()
         log.info("worker started: providers=%s", ",".join(self.providers))
 
     async def serve_metrics(self, port: int | None = None) -> None:
@@ -174,7 +188,7 @@ class Worker:
             return web.json_response(self.keyring.jwks())
 
         async def health(_: web.Request) -> web.Response:
-            ok = self._connection is not None and self._connection.connected.is_set()
+            ok = self.healthy()
             return web.json_response({"amqp": ok}, status=200 if ok else 503)
 
         app.router.add_get("/metrics", metrics)
@@ -183,6 +197,16 @@ class Worker:
         self._metrics = web.AppRunner(app, access_log=None)
         await self._metrics.setup()
         await web.TCPSite(self._metrics, "0.0.0.0", port or self.config.metrics_port).start()
+
+    def healthy(self) -> bool:
+        """Connected to RabbitMQ and consuming every lane: the worker answers."""
+        connection = self._connection
+        return (
+            self._consuming.is_set()
+            and connection is not None
+            and connection.connected.is_set()
+            and all(not channel.is_closed for channel in self._channels)
+        )
 
     async def stop(self, grace: float = 30.0) -> None:
         """Stop consuming, let what is in flight finish, then close."""
@@ -221,6 +245,7 @@ class Worker:
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
+            await self._consuming.wait()
             gate = (
                 self._gate.interactive_request()
                 if lane is Lane.INTERACTIVE
@@ -236,8 +261,12 @@ class Worker:
                         IN_FLIGHT.labels(lane.value).dec()
             except asyncio.CancelledError:
                 raise
+            except _BoundExceeded:
+                log.error("request held past the worker's bound; dead-lettered")
+                await self._last_resort(channel, message, DeadReason.DEADLINE_EXCEEDED)
             except Exception:
-                log.exception("request left unacked after an unexpected failure")
+                log.exception("unexpected failure; request dead-lettered")
+                await self._last_resort(channel, message, DeadReason.INTERNAL_FAILURE)
             finally:
                 self._processing(message.type, lane).observe(time.perf_counter() - started)
                 if task is not None:
@@ -253,24 +282,44 @@ class Worker:
         permit: Permit,
     ) -> None:
         if not message.reply_to:
-            await self._dead_letter(channel, message, "no-reply-to")
+            await self._dead_letter(channel, message, DeadReason.NO_REPLY_TO)
             return
-        requester = message.user_id or ""
-        if message.redelivered and message.message_id and requester:
-            saved = await self._journal_call(self.journal.replay, requester, message.message_id)
+        if not own_reply_queue(message.user_id, message.reply_to):
+            await self._dead_letter(channel, message, DeadReason.REPLY_TO_REFUSED)
+            return
+        body, problem = self._parse(message)
+        digest = self._request_hash(message, body)
+        key = (message.user_id or "", message.message_id) if message.message_id else None
+        if key is not None:
+            while (first := self._in_flight.get(key)) is not None:
+                await asyncio.shield(first)
+            saved = await self._journal_call(self.journal.replay, *key)
             if saved is not None:
-                await self._replay(lane, channel, message, saved)
+                await self._replay(lane, channel, message, saved, digest)
                 return
-        body, outcome = await self._outcome(lane, message, permit)
-        reply = self._reply(message, body, outcome)
-        entry = self._entry(lane, message, body, outcome, reply)
+        answered = asyncio.get_running_loop().create_future()
+        if key is not None:
+            self._in_flight[key] = answered
         try:
-            await self._journal_call(self.journal.record, entry, reply)
-        except JournalError:
-            log.exception("journal refused a row; request dead-lettered")
-            await self._dead_letter(channel, message, "journal-refused")
-            return
-        await self._publish(channel, message, reply)
+            try:
+                async with asyncio.timeout(self._handling_bound(message)) as bound:
+                    if problem is not None:
+                        outcome = _Outcome.problem(problem)
+                    else:
+                        assert body is not None
+                        outcome = await self._serve(lane, message, body, permit)
+                    reply = self._reply(message, body, outcome, digest)
+            except TimeoutError:
+                if bound.expired():
+                    raise _BoundExceeded from None
+                raise
+            entry = self._entry(lane, message, body, outcome, reply)
+            await self._deliver(channel, message, entry, reply, answered)
+        finally:
+            if key is not None and self._in_flight.get(key) is answered:
+                del self._in_flight[key]
+            if not answered.done():
+                answered.set_result(None)
         self._requests(
             outcome.dataset.id if outcome.dataset else "unknown",
             lane.value,
@@ -278,16 +327,62 @@ class Worker:
             outcome.code or "",
         ).inc()
 
+    def _parse(self, message: AbstractIncomingMessage) -> tuple[RequestBody | None, Any]:
+        """The request body, or the coded problem that answers it instead."""
+        try:
+            body = RequestBody.model_validate_json(message.body)
+        except ValidationError as exc:
+            loc = exc.errors(include_url=False)[0].get("loc") or ()
+            return None, ProblemError(BROKER.UNREADABLE, parameter=str(loc[0]) if loc else None)
+        if not message.message_id:
+            return body, ProblemError(BROKER.UNREADABLE, parameter="message_id")
+        if not message.correlation_id:
+            return body, ProblemError(BROKER.UNREADABLE, parameter="correlation_id")
+        return body, None
+
+    @staticmethod
+    def _request_hash(message: AbstractIncomingMessage, body: RequestBody | None) -> str:
+        """What the reply's proof binds it to; ``RequestBody`` admits only hashable params."""
+        return request_hash(
+            dataset=body.dataset if body else "",
+            version=body.version if body else None,
+            params=body.params if body else {},
+            recipient=body.recipient if body else None,
+            message_id=message.message_id or "",
+            requester=message.user_id or "",
+        )
+
+    def _handling_bound(self, message: AbstractIncomingMessage) -> float:
+        """Seconds this request may take before the last resort ends it.
+
+        Every step is bounded on its own (the upstream call by the deadline); this catches
+        the step nobody foresaw, so that no message holds a prefetch slot for good. Waiting
+        out a journal outage is outside it: an outage waits, it does not lose requests."""
+        left = self._deadline(message) - time.monotonic()
+        return max(0.0, min(left, self.config.max_handling)) + HANDLING_GRACE
+
     async def _replay(
         self,
         lane: Lane,
         channel: AbstractChannel,
         message: AbstractIncomingMessage,
         saved: bytes,
+        digest: str,
     ) -> None:
-        """A redelivered request already answered: the same reply, no second upstream call.
+        """A request already answered (redelivered or republished): the same reply, no second
+        upstream call. A copy asking something else under the same ``message_id`` is refused.
 
-        Publishing it again is a new disclosure, so it gets a journal row of its own."""
+        Publishing again is a new disclosure, so it gets a journal row of its own."""
+        if sealed_request_hash(saved) not in (digest, None):
+            outcome = _Outcome.problem(
+                ProblemError(BROKER.MESSAGE_ID_REUSED, parameter="message_id")
+            )
+            body, _ = self._parse(message)
+            reply = self._reply(message, body, outcome, digest)
+            await self._deliver(
+                channel, message, self._entry(lane, message, body, outcome, reply), reply
+            )
+            return
         reply = json.loads(saved)
         meta = reply.get("meta") or {}
         errors = reply.get("errors") or []
@@ -310,28 +405,7 @@ class Worker:
             reply_digest=reply_digest(saved),
             subject=None,
         )
-        await self._journal_call(self.journal.record, entry, saved)
-        await self._publish(channel, message, saved)
-
-    async def _outcome(
-        self, lane: Lane, message: AbstractIncomingMessage, permit: Permit
-    ) -> tuple[RequestBody | None, _Outcome]:
-        body: RequestBody | None = None
-        try:
-            try:
-                body = RequestBody.model_validate_json(message.body)
-            except ValidationError as exc:
-                loc = exc.errors(include_url=False)[0].get("loc") or ()
-                raise ProblemError(
-                    BROKER.UNREADABLE, parameter=str(loc[0]) if loc else None
-                ) from None
-            if not message.message_id:
-                raise ProblemError(BROKER.UNREADABLE, parameter="message_id")
-            if not message.correlation_id:
-                raise ProblemError(BROKER.UNREADABLE, parameter="correlation_id")
-            return body, await self._serve(lane, message, body, permit)
-        except ProblemError as exc:
-            return body, _Outcome.problem(exc)
+        await self._deliver(channel, message, entry, saved)
 
     async def _serve(
         self, lane: Lane, message: AbstractIncomingMessage, body: RequestBody, permit: Permit
@@ -340,17 +414,16 @@ class Worker:
         dataset = provider.dataset(body.dataset, body.version) if provider else None
         if dataset is None:
             known = provider is not None and provider.dataset(body.dataset) is not None
-            raise ProblemError(BROKER.UNKNOWN_DATASET, parameter="version" if known else "dataset")
-        assert provider is not None
+            return _Outcome.problem(
+                ProblemError(BROKER.UNKNOWN_DATASET, parameter="version" if known else "dataset")
+            )
         outcome = _Outcome(dataset=dataset)
         try:
-            if not message.user_id:
-                raise ProblemError(BROKER.REQUESTER_MISSING, parameter="user_id")
             _check_recipient(body.recipient)
             params = validate_params(dataset.params, body.params)
             outcome.subject = pseudonym(params.subject())
             outcome.grant = await self.habilitations.authorize(
-                requester=message.user_id,
+                requester=message.user_id or "",
                 dataset=dataset.id,
                 dataset_scopes=tuple(dataset.scopes),
                 lane=lane.value,
@@ -358,7 +431,7 @@ class Worker:
             deadline = self._deadline(message)
             if deadline <= time.monotonic():
                 raise ProblemError(BROKER.DEADLINE_EXPIRED)
-            call = self.upstreams[provider.name].call(deadline - REPLY_MARGIN)
+            call = self.upstreams[dataset.provider_name].call(deadline - REPLY_MARGIN)
             try:
                 async with permit.released():
                     data = await dataset.fetch(call, params)
@@ -375,18 +448,24 @@ class Worker:
             return outcome
 
     def _deadline(self, message: AbstractIncomingMessage) -> float:
-        """The requester's deadline as a ``time.monotonic()`` instant."""
+        """The requester's deadline as a ``time.monotonic()`` instant; the default deadline
+        when the header is absent or not a finite number of milliseconds."""
         raw = (message.headers or {}).get(DEADLINE_HEADER)
         now = time.monotonic()
         try:
-            if raw is not None:
-                return now + float(raw) / 1000 - time.time()  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            pass
+            at = float(raw) / 1000  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            at = math.nan
+        if math.isfinite(at):
+            return now + at - time.time()
         return now + self.config.default_deadline
 
     def _reply(
-        self, message: AbstractIncomingMessage, body: RequestBody | None, outcome: _Outcome
+        self,
+        message: AbstractIncomingMessage,
+        body: RequestBody | None,
+        outcome: _Outcome,
+        digest: str,
     ) -> bytes:
         dataset = outcome.dataset
         issued = datetime.now(UTC)
@@ -403,18 +482,10 @@ class Worker:
                 "scopes": sorted(outcome.grant.scopes) if outcome.grant and outcome.data else None,
             },
         }
-        outcome.request_hash = request_hash(
-            dataset=body.dataset if body else "",
-            version=body.version if body else None,
-            params=body.params if body else {},
-            recipient=body.recipient if body else None,
-            message_id=message.message_id or "",
-            requester=message.user_id or "",
-        )
         return self.certifier.seal(
             reply,
             dataset=reply["meta"]["dataset"],
-            request_hash=outcome.request_hash,
+            request_hash=digest,
             issued_at=issued,
         )
 
@@ -461,6 +532,28 @@ class Worker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    async def _deliver(
+        self,
+        channel: AbstractChannel,
+        message: AbstractIncomingMessage,
+        entry: JournalEntry,
+        reply: bytes,
+        answered: asyncio.Future[None] | None = None,
+    ) -> None:
+        """Journal the reply, then publish it: no reply leaves without its row (invariant 2).
+
+        ``answered`` resolves once the row is committed, so that copies of the same request
+        waiting in this process replay it even if this delivery's channel has died."""
+        try:
+            await self._journal_call(self.journal.record, entry, reply)
+        except JournalError:
+            log.exception("journal refused a row; request dead-lettered")
+            await self._dead_letter(channel, message, DeadReason.JOURNAL_REFUSED)
+            return
+        if answered is not None and not answered.done():
+            answered.set_result(None)
+        await self._publish(channel, message, reply)
+
     async def _publish(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reply: bytes
     ) -> None:
@@ -479,17 +572,17 @@ class Worker:
                 mandatory=True,
             )
         except aio_pika.exceptions.DeliveryError:
-            await self._dead_letter(channel, message, "reply-unroutable")
+            await self._dead_letter(channel, message, DeadReason.REPLY_UNROUTABLE)
             return
         await message.ack()
 
     async def _dead_letter(
-        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: str
+        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: DeadReason
     ) -> None:
         """Keep an unanswerable message, with why, in ``particulier.dead``; then ack it."""
         exchange = await channel.get_exchange(DEAD_EXCHANGE, ensure=False)
         headers = dict(message.headers or {})
-        headers[REASON_HEADER] = reason
+        headers[REASON_HEADER] = reason.value
         headers[REQUESTER_HEADER] = message.user_id or ""
         headers["x-original-routing-key"] = message.routing_key or ""
         await exchange.publish(
@@ -505,8 +598,28 @@ class Worker:
             ),
             routing_key=message.routing_key or "",
         )
-        DEAD_LETTERS.labels(reason).inc()
+        DEAD_LETTERS.labels(reason.value).inc()
         await message.ack()
+
+    async def _last_resort(
+        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: DeadReason
+    ) -> None:
+        """End a request that failed outside every coded path: dead-letter it, or, if even
+        that fails, hand it back to RabbitMQ (its delivery limit dead-letters it in the end).
+
+        A delivery whose channel has closed is RabbitMQ's again already: it comes back."""
+        if message.processed:
+            return
+        try:
+            message.channel  # noqa: B018 (raises once the delivery's channel has closed)
+        except aio_pika.exceptions.ChannelInvalidStateError:
+            return
+        try:
+            await self._dead_letter(channel, message, reason)
+        except Exception:
+            log.exception("could not dead-letter a request; handed back to RabbitMQ")
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
 
 
 async def run(
@@ -536,8 +649,8 @@ async def run(
         config=config,
         lanes=lanes,
     )
+    await worker.serve_metrics(metrics_port)  # /healthz says 503 until the worker consumes
     await worker.start()
-    await worker.serve_metrics(metrics_port)
     # Everything allocated so far lives as long as the process: out of the collector's sight,
     # a full collection under load takes a few milliseconds instead of 40 to 80, which were
     # the interactive lane's worst latencies (docs/benchmarks.md, case 6).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._canonical import canonical, reply_digest, request_hash
 from ._errors import CertificationError
-from ._jws import Certifier, Verifier
+from ._jws import Certifier, Verifier, sealed_request_hash
 from ._keys import KeyRing
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "canonical",
     "reply_digest",
     "request_hash",
+    "sealed_request_hash",
 ]

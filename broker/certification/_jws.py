@@ -156,6 +156,20 @@ class Certifier:
         )
 
 
+def sealed_request_hash(sealed: bytes) -> str | None:
+    """The ``request_hash`` a sealed reply's proof was bound to; ``None`` without a proof.
+
+    The worker compares it with a republished request's own hash: one ``message_id``
+    answers one request, not whatever a later copy asks."""
+    try:
+        proof = json.loads(sealed).get(PROOF)
+        header = json.loads(b64url_decode(proof.split(".", 1)[0]))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    value = header.get("request_hash") if isinstance(header, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):

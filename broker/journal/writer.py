@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from ..db.pool import is_unavailable
+from ..db.pool import ArgumentError, is_unavailable
 from .chain import head_mac, row_hash, utc
 from .entry import JournalEntry
 from .settings import JournalSettings, journal_key
@@ -240,8 +240,12 @@ class Journal:
             raise RuntimeError("Journal.start() was not awaited")
         if self._closing:
             raise JournalUnavailable("journal closing")
+        try:
+            row = _row(entry)
+        except (TypeError, ValueError) as exc:
+            raise JournalError(f"journal row refused ({type(exc).__name__})") from None
         loop = asyncio.get_running_loop()
-        pending = _Pending(_row(entry), bytes(reply), loop.create_future(), loop.time())
+        pending = _Pending(row, bytes(reply), loop.create_future(), loop.time())
         self._pending.append(pending)
         self._arrived.set()
         self._wakeup.set()
@@ -311,7 +315,7 @@ class Journal:
             if (
                 not isinstance(error, JournalUnavailable)
                 and len(live) > 1
-                and isinstance(exc, asyncpg.PostgresError | asyncpg.DataError)
+                and isinstance(exc, asyncpg.PostgresError | ArgumentError)
             ):
                 log.warning("journal batch refused (%s): writing its rows one by one", error)
                 for item in live:

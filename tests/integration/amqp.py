@@ -10,7 +10,7 @@ from typing import Any
 
 import aio_pika
 
-from broker.contract import DEADLINE_HEADER, EXCHANGE
+from broker.contract import DEAD_QUEUE, DEADLINE_HEADER, EXCHANGE
 
 
 async def raw_request(
@@ -23,9 +23,13 @@ async def raw_request(
     message_id: str | None = "auto",
     user_id: str | None = "guest",
     deadline_ms: int | None = None,
+    reply_to: str | None = None,
     timeout: float = 15.0,
 ) -> aio_pika.abc.AbstractIncomingMessage | None:
-    """Publish one request with plain aio-pika and return the reply message (or None)."""
+    """Publish one request with plain aio-pika and return the reply message (or None).
+
+    ``reply_to`` replaces the reply queue's name in the request (the reply then comes back,
+    if at all, elsewhere: ``reply`` should be false)."""
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -41,7 +45,7 @@ async def raw_request(
                 content_type="application/json",
                 correlation_id=uuid.uuid4().hex if correlation_id == "auto" else correlation_id,
                 message_id=uuid.uuid4().hex if message_id == "auto" else message_id,
-                reply_to=queue.name if reply else None,
+                reply_to=reply_to if reply_to is not None else queue.name if reply else None,
                 user_id=user_id,
                 headers=headers,
             ),
@@ -62,3 +66,22 @@ def decode(message: aio_pika.abc.AbstractIncomingMessage | None) -> dict[str, An
     assert message is not None
     result: dict[str, Any] = json.loads(message.body)
     return result
+
+
+async def take_dead_letter(
+    amqp_url: str, message_id: str, timeout: float = 10.0
+) -> aio_pika.abc.AbstractIncomingMessage:
+    """Take the dead letter of ``message_id`` out of ``particulier.dead``.
+
+    Other dead letters are held unacknowledged while looking, and go back on close."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=1000)
+        queue = await channel.get_queue(DEAD_QUEUE, ensure=False)
+        async with asyncio.timeout(timeout), queue.iterator() as letters:
+            async for letter in letters:
+                if letter.message_id == message_id:
+                    await letter.ack()
+                    return letter
+    raise AssertionError("unreachable")

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import aio_pika
 import aiormq
 import asyncpg
 import pytest
-from stdnum import luhn
 
 from broker import registry, topology
 from broker.certification import Certifier, KeyRing
@@ -27,6 +24,7 @@ from broker.worker import Worker
 
 from ..conftest import Services, Simulator
 from ..db.support import Proxy
+from .conftest import Agency
 
 DATASET = "cnav.quotient_familial"
 SIRET = "13002526500013"
@@ -36,50 +34,6 @@ POPULATION = Population(1_000_000)
 def person(index: int) -> dict[str, object]:
     found = next(p for p in map(POPULATION.person, range(index, index + 100)) if p.found)
     return found.params()
-
-
-def new_siret() -> str:
-    """A random valid SIRET: both the SIREN and the whole number pass the Luhn check."""
-    siren = f"{uuid.uuid4().int % 10**8:08d}"
-    siren += luhn.calc_check_digit(siren)
-    base = siren + f"{uuid.uuid4().int % 10**4:04d}"
-    return base + luhn.calc_check_digit(base)
-
-
-@dataclass
-class Agency:
-    name: str
-    user: str
-    url: str
-
-
-@pytest.fixture
-def agency(services: Services) -> Agency:
-    """A fresh agency with its own RabbitMQ user, confined to its reply queues."""
-    user = f"agency_{uuid.uuid4().hex[:8]}"
-    name = f"Mairie {user}"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "broker.cli",
-            "agencies",
-            "create",
-            name,
-            "--siret",
-            new_siret(),
-            "--user",
-            user,
-            "--password",
-            "secret",
-            "--vhost",
-            services.vhost,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    host = services.amqp_url.split("@", 1)[1]
-    return Agency(name, user, f"amqp://{user}:secret@{host}")
 
 
 async def test_agency_without_habilitation_is_refused(agency: Agency, worker: object) -> None:
