@@ -287,39 +287,53 @@ class Worker:
         if not own_reply_queue(message.user_id, message.reply_to):
             await self._dead_letter(channel, message, DeadReason.REPLY_TO_REFUSED)
             return
-        body, problem = self._parse(message)
-        digest = self._request_hash(message, body)
         key = (message.user_id or "", message.message_id) if message.message_id else None
-        if key is not None:
-            while (first := self._in_flight.get(key)) is not None:
-                await asyncio.shield(first)
-            saved = await self._journal_call(self.journal.replay, *key)
-            if saved is not None:
-                await self._replay(lane, channel, message, saved, digest)
-                return
-        answered = asyncio.get_running_loop().create_future()
-        if key is not None:
-            self._in_flight[key] = answered
+        if key is None:
+            await self._answer(lane, channel, message, permit, None)
+            return
+        while (first := self._in_flight.get(key)) is not None and not first.done():
+            await asyncio.shield(first)  # done once its reply is journaled: replay that
+        answered = self._in_flight[key] = asyncio.get_running_loop().create_future()
         try:
-            try:
-                async with asyncio.timeout(self._handling_bound(message)) as bound:
-                    if problem is not None:
-                        outcome = _Outcome.problem(problem)
-                    else:
-                        assert body is not None
-                        outcome = await self._serve(lane, message, body, permit)
-                    reply = self._reply(message, body, outcome, digest)
-            except TimeoutError:
-                if bound.expired():
-                    raise _BoundExceeded from None
-                raise
-            entry = self._entry(lane, message, body, outcome, reply)
-            await self._deliver(channel, message, entry, reply, answered)
+            await self._answer(lane, channel, message, permit, answered)
         finally:
-            if key is not None and self._in_flight.get(key) is answered:
+            if self._in_flight.get(key) is answered:
                 del self._in_flight[key]
             if not answered.done():
                 answered.set_result(None)
+
+    async def _answer(
+        self,
+        lane: Lane,
+        channel: AbstractChannel,
+        message: AbstractIncomingMessage,
+        permit: Permit,
+        answered: asyncio.Future[None] | None,
+    ) -> None:
+        """Replay the journaled reply of this ``message_id``, or serve the request."""
+        body, problem = self._parse(message)
+        digest = self._request_hash(message, body)
+        if answered is not None:
+            saved = await self._journal_call(
+                self.journal.replay, message.user_id or "", message.message_id
+            )
+            if saved is not None:
+                await self._replay(lane, channel, message, saved, digest)
+                return
+        try:
+            async with asyncio.timeout(self._handling_bound(message)) as bound:
+                if problem is not None:
+                    outcome = _Outcome.problem(problem)
+                else:
+                    assert body is not None
+                    outcome = await self._serve(lane, message, body, permit)
+                reply = self._reply(message, body, outcome, digest)
+        except TimeoutError:
+            if bound.expired():
+                raise _BoundExceeded from None
+            raise
+        entry = self._entry(lane, message, body, outcome, reply)
+        await self._deliver(channel, message, entry, reply, answered)
         self._requests(
             outcome.dataset.id if outcome.dataset else "unknown",
             lane.value,

@@ -24,16 +24,18 @@ async def raw_request(
     user_id: str | None = "guest",
     deadline_ms: int | None = None,
     reply_to: str | None = None,
+    queue: str | None = None,
     timeout: float = 15.0,
 ) -> aio_pika.abc.AbstractIncomingMessage | None:
     """Publish one request with plain aio-pika and return the reply message (or None).
 
     ``reply_to`` replaces the reply queue's name in the request (the reply then comes back,
-    if at all, elsewhere: ``reply`` should be false)."""
+    if at all, elsewhere: ``reply`` should be false); ``queue`` names the reply queue."""
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
-        queue = await channel.declare_queue(f"reply.guest.{uuid.uuid4().hex}", exclusive=True)
+        queue_name = queue or f"reply.guest.{uuid.uuid4().hex}"
+        replies = await channel.declare_queue(queue_name, exclusive=True)
         exchange = await channel.get_exchange(EXCHANGE, ensure=False)
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
         headers: dict[str, Any] = {}
@@ -45,7 +47,7 @@ async def raw_request(
                 content_type="application/json",
                 correlation_id=uuid.uuid4().hex if correlation_id == "auto" else correlation_id,
                 message_id=uuid.uuid4().hex if message_id == "auto" else message_id,
-                reply_to=reply_to if reply_to is not None else queue.name if reply else None,
+                reply_to=reply_to if reply_to is not None else replies.name if reply else None,
                 user_id=user_id,
                 headers=headers,
             ),
@@ -55,7 +57,7 @@ async def raw_request(
             return None
         ends = time.monotonic() + timeout
         while time.monotonic() < ends:
-            message = await queue.get(no_ack=True, fail=False)
+            message = await replies.get(no_ack=True, fail=False)
             if message is not None:
                 return message
             await asyncio.sleep(0.05)
