@@ -7,6 +7,7 @@ in-process worker does not take their traffic.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -17,11 +18,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import aio_pika
+import asyncpg
 import httpx
 import pytest
 
 from broker import registry, topology
 from broker.client import Client, Reply
+from broker.contract import DEAD_QUEUE
 from broker.population import Population
 
 from ..conftest import Services, Simulator, free_port
@@ -147,3 +150,54 @@ async def test_rabbitmq_restart_during_a_run_answers_every_request(
         replies: list[Reply] = await asyncio.gather(*calls)
     assert [r.status for r in replies] == [200] * len(people)
     assert time.monotonic() - started < 150
+
+
+def _postgresql(action: str, *, check: bool = True) -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, "-m", "fast"]
+        if action == "stop"
+        else ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=check,
+        capture_output=True,
+    )
+
+
+@pytest.mark.skipif(not os.path.isdir("/etc/postgresql"), reason="needs a local PostgreSQL")
+async def test_postgresql_stopped_mid_run_delays_requests_and_loses_none(
+    vhost_url: str, simulator: Simulator, services: Services
+) -> None:
+    """The real server stopped for 10 s: requests wait unacked, then each is answered with
+    its journal row; none is dead-lettered ``journal-refused``."""
+    await apply_topology(vhost_url)
+    simulator.faults("cnav").latency_ms = 20
+    people = found_people(2000, start=400_000)
+    try:
+        async with worker_process(vhost_url, simulator), Client(vhost_url) as client:
+            calls = [
+                asyncio.ensure_future(client.request(DATASET, p, recipient=SIRET, timeout=150))
+                for p in people
+            ]
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(_postgresql, "stop")
+            stopped_while = sum(not c.done() for c in calls)
+            await asyncio.sleep(10)
+            await asyncio.to_thread(_postgresql, "start")
+            replies: list[Reply] = await asyncio.gather(*calls)
+    finally:  # already running unless the test failed during the outage
+        await asyncio.to_thread(functools.partial(_postgresql, "start", check=False))
+    assert stopped_while > 0, "the run ended before the outage: make it longer"
+    assert [r.status for r in replies] == [200] * len(people)
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        journaled = await conn.fetchval(
+            "SELECT count(DISTINCT correlation_id) FROM journal WHERE correlation_id = ANY($1)",
+            [r.correlation_id for r in replies],
+        )
+    finally:
+        await conn.close()
+    assert journaled == len(people)
+    connection = await aio_pika.connect(vhost_url)
+    async with connection:
+        dead = await (await connection.channel()).declare_queue(DEAD_QUEUE, passive=True)
+        assert dead.declaration_result.message_count == 0

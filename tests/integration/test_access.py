@@ -16,6 +16,7 @@ import pytest
 from broker import registry, topology
 from broker.certification import Certifier, KeyRing
 from broker.client import Client
+from broker.contract import REASON_HEADER
 from broker.db import create_pool
 from broker.habilitations import Habilitations, grant, revoke
 from broker.journal import Journal
@@ -24,6 +25,7 @@ from broker.worker import Worker
 
 from ..conftest import Services, Simulator
 from ..db.support import Proxy
+from .amqp import decode, raw_request, take_dead_letter
 from .conftest import Agency
 
 DATASET = "cnav.quotient_familial"
@@ -135,9 +137,10 @@ async def test_agency_cannot_read_another_reply_queue_nor_publish_as_another(
 
 @pytest.fixture
 async def outage_worker(
-    services: Services, simulator: Simulator
+    request: pytest.FixtureRequest, services: Services, simulator: Simulator
 ) -> AsyncIterator[tuple[Proxy, str]]:
-    """A worker on a vhost of its own whose PostgreSQL link the test can cut."""
+    """A worker on a vhost of its own whose PostgreSQL link the test can cut; an indirect
+    parameter gives it settings of its own (``{"max_handling": 1.0}``)."""
     vhost = f"particulier-pg-{uuid.uuid4().hex[:8]}"
     await asyncio.to_thread(
         subprocess.run, ["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True
@@ -168,7 +171,9 @@ async def outage_worker(
         journal=journal,
         certifier=Certifier(keyring),
         keyring=keyring,
-        config=Settings(amqp_url=amqp_url, simulator_url=simulator.url),
+        config=Settings(
+            amqp_url=amqp_url, simulator_url=simulator.url, **getattr(request, "param", {})
+        ),
     )
     await instance.start()
     yield proxy, amqp_url
@@ -204,3 +209,24 @@ async def test_postgresql_outage_sends_no_data_and_loses_nothing(
         await proxy.start()
         replies = await asyncio.gather(*calls)
     assert [r.status for r in replies] == [200] * 20
+
+
+@pytest.mark.parametrize(
+    "outage_worker", [{"max_handling": 1.0, "interactive_prefetch": 1}], indirect=True
+)
+async def test_request_held_past_its_bound_is_dead_lettered_and_frees_its_slot(
+    outage_worker: tuple[Proxy, str], simulator: Simulator
+) -> None:
+    """An upstream that holds a request longer than the worker's bound (1 s + 2 s of grace
+    here) cannot hold the lane's only prefetch slot: the request is dead-lettered."""
+    _, amqp_url = outage_worker
+    simulator.faults("cnav").latency_ms = 15_000  # type: ignore[attr-defined]
+    body = {"dataset": DATASET, "recipient": SIRET, "params": person(500)}
+    held = uuid.uuid4().hex
+    with pytest.raises(TimeoutError):
+        await raw_request(amqp_url, body, message_id=held, timeout=6)
+    letter = await take_dead_letter(amqp_url, held, timeout=5)
+    assert letter.headers[REASON_HEADER] == "deadline-exceeded"
+    simulator.faults("cnav").latency_ms = 0  # type: ignore[attr-defined]
+    reply = decode(await raw_request(amqp_url, body, timeout=10))
+    assert reply["status"] == 200

@@ -115,9 +115,7 @@ async def test_request_without_user_id_is_dead_lettered(services: Services, work
     assert letter.headers[REASON_HEADER] == "reply-to-refused"
 
 
-async def test_a_255_byte_queue_of_ones_own_is_answered(
-    services: Services, worker: object
-) -> None:
+async def test_a_255_byte_queue_of_ones_own_is_answered(services: Services, worker: object) -> None:
     name = "reply.guest." + "q" * (255 - len("reply.guest."))
     reply = decode(await raw_request(services.amqp_url, request(5), queue=name))
     assert reply["status"] == 200
