@@ -14,10 +14,9 @@ Two kinds of dead letters (docs/operations.md, "Dead letters"):
 - dead-lettered by RabbitMQ (header ``x-death``, reason ``delivery_limit``): a request delivered
   ``DELIVERY_LIMIT`` times without being acknowledged, i.e. a worker crashed or failed on it
   each time. Replay once the cause is fixed.
-- dead-lettered by a worker (header ``x-dead-reason``): ``no-reply-to`` (nobody to answer),
-  ``reply-unroutable`` (the requester's reply queue no longer exists) or ``journal-refused``
-  (the journal refused the row). These carry no ``user_id``, so a replay would be refused
-  ``401 00101``: tell the agency, then drop them.
+- dead-lettered by a worker (header ``x-dead-reason``, one of ``broker.contract.DeadReason``:
+  see docs/operations.md, "Dead letters"). These carry no ``user_id``, so a replay would be
+  dead-lettered ``reply-to-refused``: tell the agency, then drop them.
 
 Nothing here prints a message body: bodies hold personal data. Messages not acted upon go back
 to the queue when the command ends (they are read without acknowledgement).
