@@ -260,3 +260,18 @@ async def test_sdk_refuses_a_forged_reply(client: Client, services) -> None:
             await client.request(DATASET, found_person(1000), recipient=SIRET, timeout=10)
     finally:
         client.publish = original  # type: ignore[method-assign]
+
+
+async def test_health_says_ready_only_once_every_lane_is_consumed(worker) -> None:
+    from broker.worker import Worker
+
+    fresh = Worker(
+        list(worker.providers.values()),
+        habilitations=worker.habilitations,
+        journal=worker.journal,
+        certifier=worker.certifier,
+        keyring=worker.keyring,
+        config=worker.config,
+    )
+    assert not fresh.healthy()
+    assert worker.healthy()
