@@ -28,6 +28,7 @@ demo: setup
 lint: install
 	$(BIN)/ruff check broker workers tests benchmarks
 	$(BIN)/ruff format --check broker workers tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy broker workers
