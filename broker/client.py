@@ -34,7 +34,7 @@ from yarl import URL
 
 from .certification import CertificationError, Verifier, request_hash
 from .config import settings
-from .contract import DEADLINE_HEADER, EXCHANGE, Lane, ReplyBody, routing_key
+from .contract import DEADLINE_HEADER, EXCHANGE, Lane, ReplyBody, reply_queue, routing_key
 
 if TYPE_CHECKING:
     from .batch import BatchRow, BatchSession
@@ -186,7 +186,7 @@ class Client:
         # Durable, so that replies published while the broker restarts are kept; RabbitMQ
         # deletes it once unused for REPLY_QUEUE_EXPIRES_MS.
         self._queue = await self._channel.declare_queue(
-            f"reply.{self.requester}.{uuid.uuid4().hex}",
+            reply_queue(self.requester, uuid.uuid4().hex),
             durable=True,
             arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS},
         )

@@ -29,6 +29,7 @@ __all__ = [
     "ReplyMeta",
     "RequestBody",
     "own_reply_queue",
+    "reply_queue",
     "routing_key",
 ]
 
@@ -67,6 +68,11 @@ class DeadReason(StrEnum):
     """A step failed in a way that left no reply to send (a bug: see the worker's log)."""
 
 
+def reply_queue(requester: str, name: str) -> str:
+    """The reply queue ``name`` of ``requester``: ``reply.<user_id>.<name>``."""
+    return f"{REPLY_QUEUE_PREFIX}{requester}.{name}"
+
+
 def own_reply_queue(requester: str | None, reply_to: str | None) -> bool:
     """True when ``reply_to`` names a queue under the requester's own prefix.
 
@@ -75,7 +81,7 @@ def own_reply_queue(requester: str | None, reply_to: str | None) -> bool:
     """
     if not requester or not reply_to:
         return False
-    prefix = f"{REPLY_QUEUE_PREFIX}{requester}."
+    prefix = reply_queue(requester, "")
     return (
         reply_to.startswith(prefix)
         and len(reply_to) > len(prefix)

@@ -287,7 +287,8 @@ class Worker:
         if not own_reply_queue(message.user_id, message.reply_to):
             await self._dead_letter(channel, message, DeadReason.REPLY_TO_REFUSED)
             return
-        key = (message.user_id or "", message.message_id) if message.message_id else None
+        assert message.user_id is not None  # own_reply_queue needs a requester
+        key = (message.user_id, message.message_id) if message.message_id else None
         if key is None:
             await self._answer(lane, channel, message, permit, None)
             return
@@ -318,7 +319,7 @@ class Worker:
                 self.journal.replay, message.user_id or "", message.message_id
             )
             if saved is not None:
-                await self._replay(lane, channel, message, saved, digest)
+                await self._replay(lane, channel, message, saved, body, digest)
                 return
         try:
             async with asyncio.timeout(self._handling_bound(message)) as bound:
@@ -341,7 +342,9 @@ class Worker:
             outcome.code or "",
         ).inc()
 
-    def _parse(self, message: AbstractIncomingMessage) -> tuple[RequestBody | None, Any]:
+    def _parse(
+        self, message: AbstractIncomingMessage
+    ) -> tuple[RequestBody | None, ProblemError | None]:
         """The request body, or the coded problem that answers it instead."""
         try:
             body = RequestBody.model_validate_json(message.body)
@@ -381,6 +384,7 @@ class Worker:
         channel: AbstractChannel,
         message: AbstractIncomingMessage,
         saved: bytes,
+        body: RequestBody | None,
         digest: str,
     ) -> None:
         """A request already answered (redelivered or republished): the same reply, no second
@@ -391,7 +395,6 @@ class Worker:
             outcome = _Outcome.problem(
                 ProblemError(BROKER.MESSAGE_ID_REUSED, parameter="message_id")
             )
-            body, _ = self._parse(message)
             reply = self._reply(message, body, outcome, digest)
             await self._deliver(
                 channel, message, self._entry(lane, message, body, outcome, reply), reply

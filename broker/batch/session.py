@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..certification import request_hash
 from ..client import Reply
-from ..contract import Lane, ReplyBody
+from ..contract import Lane, ReplyBody, reply_queue
 from .results import LOCAL_NO_REPLY, LOCAL_PROOF_INVALID, BatchResult, local_error
 from .rows import BatchRow
 
@@ -74,7 +74,7 @@ def check_run_id(run_id: str) -> str:
 
 
 def batch_queue_name(requester: str, run_id: str) -> str:
-    return f"reply.{requester}.batch.{run_id}"
+    return reply_queue(requester, f"batch.{run_id}")
 
 
 def message_id(run_id: str, row: int, attempt: int) -> str:

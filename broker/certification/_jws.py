@@ -162,12 +162,11 @@ def sealed_request_hash(sealed: bytes) -> str | None:
     The worker compares it with a republished request's own hash: one ``message_id``
     answers one request, not whatever a later copy asks."""
     try:
-        proof = json.loads(sealed).get(PROOF)
-        header = json.loads(b64url_decode(proof.split(".", 1)[0]))
-    except (AttributeError, TypeError, ValueError):
+        header = _parse_header(json.loads(sealed)[PROOF].split(".", 1)[0])
+    except (CertificationError, KeyError, TypeError, AttributeError, ValueError):
         return None
-    value = header.get("request_hash") if isinstance(header, dict) else None
-    return value if isinstance(value, str) else None
+    hashed: str = header["request_hash"]
+    return hashed
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from ..contract import EXCHANGE
+from ..contract import EXCHANGE, reply_queue
 from .admin import validate_user
 
 __all__ = [
@@ -33,7 +33,7 @@ class ProvisioningError(RuntimeError):
 
 def reply_prefix(user: str) -> str:
     """The prefix of the reply queues an agency may use: ``reply.<user>.``."""
-    return f"reply.{validate_user(user)}."
+    return reply_queue(validate_user(user), "")
 
 
 def vhost_of(amqp_url: str) -> str:
