@@ -11,6 +11,7 @@ import asyncio
 import json
 import random
 import re
+import subprocess
 from collections.abc import Awaitable, Callable, Container, Hashable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -154,18 +155,40 @@ def load_cases(dirs: Iterable[Path]) -> list[Case]:
     return found
 
 
-def default_cases_dirs() -> list[Path]:
-    """The shared conformance folder beside the checkout, and the project's own cases."""
+def _cloned_from(checkout: Path) -> Path | None:
+    """The local checkout ``checkout`` was cloned from (``git clone . /tmp/x``), if any."""
+    try:
+        url = subprocess.run(
+            ["git", "-C", str(checkout), "config", "--get", "remote.origin.url"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    origin = Path(url.removeprefix("file://"))
+    return origin if url and origin.is_absolute() and origin.is_dir() else None
+
+
+def shared_dir() -> Path | None:
+    """The design's ``shared/`` folder (staging cases, reference files): beside the checkout,
+    beside the working directory, or beside the local checkout this one was cloned from."""
     here = Path(__file__).resolve().parent.parent
-    found = []
-    for candidate in (
-        here.parent / "shared" / "conformance",
-        Path.cwd().parent / "shared" / "conformance",
-        here / "tests" / "conformance",
-    ):
-        if candidate.is_dir() and candidate.resolve() not in found:
-            found.append(candidate.resolve())
-    return found
+    candidates = [here.parent, Path.cwd().parent]
+    if (origin := _cloned_from(here)) is not None:
+        candidates.append(origin.parent)
+    for parent in candidates:
+        if (parent / "shared").is_dir():
+            return (parent / "shared").resolve()
+    return None
+
+
+def default_cases_dirs() -> list[Path]:
+    """The shared conformance folder, and the project's own cases."""
+    here = Path(__file__).resolve().parent.parent
+    shared = shared_dir()
+    candidates = [shared / "conformance"] if shared is not None else []
+    return [c.resolve() for c in (*candidates, here / "tests" / "conformance") if c.is_dir()]
 
 
 @dataclass

@@ -27,6 +27,7 @@ from broker.simulation import (
     default_cases_dirs,
     load_cases,
     serve,
+    shared_dir,
 )
 from broker.upstream import Upstream
 
@@ -149,12 +150,12 @@ def reference_scopes(endpoint: str) -> set[str] | None:
     """The scopes api-particulier-scopes.yml lists for ``<provider>/<endpoint>_with_<pivot>``."""
     import yaml
 
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "reference" / "api-particulier-scopes.yml"
-        if candidate.is_file():
-            listed = yaml.safe_load(candidate.read_text(encoding="utf-8")).get(endpoint)
-            return set(listed) if listed is not None else None
-    return None
+    shared = shared_dir()
+    candidate = shared / "reference" / "api-particulier-scopes.yml" if shared else None
+    if candidate is None or not candidate.is_file():
+        return None
+    listed = yaml.safe_load(candidate.read_text(encoding="utf-8")).get(endpoint)
+    return set(listed) if listed is not None else None
 
 
 def leaf_paths(value: Any, prefix: str = "") -> set[str]:

@@ -20,7 +20,7 @@ import yaml
 from broker.datasets import Dataset, validate_params
 from broker.errors import BROKER, ProblemError
 from broker.population import Person, Population
-from broker.simulation import Case, SimulatorContext, build_app, load_cases, serve
+from broker.simulation import Case, SimulatorContext, build_app, load_cases, serve, shared_dir
 from broker.upstream import Upstream
 from workers.cnav import PROVIDER
 from workers.cnav._benefits import NOT_FOUND_DETAIL, BenefitCivility
@@ -47,11 +47,9 @@ IDENTITY: dict[str, Any] = {
 
 
 def _scopes_file() -> Path | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "reference" / "api-particulier-scopes.yml"
-        if candidate.is_file():
-            return candidate
-    return None
+    shared = shared_dir()
+    candidate = shared / "reference" / "api-particulier-scopes.yml" if shared else None
+    return candidate if candidate is not None and candidate.is_file() else None
 
 
 def _person(population: Population, *, found: bool) -> Person:

@@ -19,7 +19,7 @@ import yaml
 from broker.datasets import Dataset, validate_params
 from broker.errors import ProblemError
 from broker.population import Person, Population
-from broker.simulation import load_cases
+from broker.simulation import load_cases, shared_dir
 from broker.upstream import Upstream
 from workers.men import PROVIDER
 from workers.men._dialect import SchoolingParams, request_of
@@ -61,11 +61,9 @@ def _without(raw: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def _scopes_file() -> Path | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "reference" / "api-particulier-scopes.yml"
-        if candidate.is_file():
-            return candidate
-    return None
+    shared = shared_dir()
+    candidate = shared / "reference" / "api-particulier-scopes.yml" if shared else None
+    return candidate if candidate is not None and candidate.is_file() else None
 
 
 @pytest.fixture
