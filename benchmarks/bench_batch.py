@@ -93,8 +93,7 @@ def _offline_child(rows: int, workdir: Path) -> None:
     from broker.batch.checkpoint import Checkpoint, RunSpec
     from broker.batch.outputs import data_columns, open_writer
     from broker.batch.report import build_report, render_html
-    from broker.batch.results import BatchResult
-    from broker.batch.rows import InputFormat, RowMapping, param_kinds, read_rows
+    from broker.sdk import BatchResult, InputFormat, RowMapping, param_kinds, read_rows
 
     declared = registry.dataset(DATASET)
     assert declared is not None

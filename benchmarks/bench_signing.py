@@ -22,7 +22,8 @@ from joserfc import jws
 from joserfc.jwk import OKPKey
 
 from broker.certification import Certifier, KeyRing, Verifier, canonical, request_hash
-from broker.certification._jws import ed25519_sign, ed25519_verify
+from broker.certification._jws import ed25519_sign
+from broker.sdk.proof import ed25519_verify
 
 BUDGET_US = 50.0
 

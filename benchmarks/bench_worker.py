@@ -33,12 +33,12 @@ from datetime import datetime
 from typing import Any
 
 from broker import registry
-from broker import worker as worker_module
-from broker.certification import Certifier, KeyRing
+from broker.certification import Certifier, KeyRing, request_hash
 from broker.config import settings
 from broker.db import create_pool
 from broker.habilitations import Habilitations
 from broker.journal import Journal, JournalEntry
+from broker.runtime import Sealer, Worker
 
 __all__ = ["VARIANTS", "NoopCertifier", "NoopJournal", "main"]
 
@@ -88,49 +88,35 @@ class NoopJournal(Journal):
         return None
 
 
-def _stub(name: str, value: Any) -> None:
-    """Replace a name the worker module looks up at call time, if it still has it."""
-    if hasattr(worker_module, name):
-        setattr(worker_module, name, value)
-        log.info("bench variant: broker.worker.%s stubbed", name)
-    else:
-        log.warning("bench variant: broker.worker.%s not found; not stubbed", name)
-
-
 async def run(
     variant: str,
     provider_names: list[str],
     metrics_port: int | None,
 ) -> None:
-    """What :func:`broker.worker.run` does, with the variant's no-ops in place."""
+    """What :func:`broker.runtime.run` does, with the variant's no-ops injected."""
     config = settings()
     providers = [registry.provider(n) for n in provider_names]
     pool = await create_pool(config.database_url)
     habilitations = Habilitations(pool)
-    journal: Journal
-    if variant in ("nojournal", "bare"):
-        journal = NoopJournal(pool)
-        _stub("pseudonym", lambda subject, key=None: _NO_HASH)
-        _stub("reply_digest", lambda reply: _NO_HASH)
-    else:
-        journal = Journal(pool)
     keyring = KeyRing.load()
-    certifier: Certifier
-    if variant in ("nosign", "bare"):
-        certifier = NoopCertifier(keyring)
-        _stub("request_hash", lambda **_: _NO_HASH)
-    else:
-        certifier = Certifier(keyring)
+    no_journal = variant in ("nojournal", "bare")
+    no_sign = variant in ("nosign", "bare")
+    journal = NoopJournal(pool) if no_journal else Journal(pool)
+    certifier = NoopCertifier(keyring) if no_sign else Certifier(keyring)
     await habilitations.start()
     await journal.start()
-    worker = worker_module.Worker(
+    worker = Worker(
         providers,
         habilitations=habilitations,
         journal=journal,
         certifier=certifier,
         keyring=keyring,
         config=config,
+        sealer=Sealer(certifier, digest=lambda _reply: _NO_HASH) if no_journal else None,
+        hash_request=(lambda **_: _NO_HASH) if no_sign else request_hash,
     )
+    if no_journal:
+        worker.pipeline.pseudonym = lambda _subject: _NO_HASH
     await worker.start()
     await worker.serve_metrics(metrics_port)
     log.info("benchmark worker started: variant=%s", variant)

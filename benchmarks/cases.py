@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from broker.client import Client
-from broker.contract import Lane
+from broker.sdk import Client
+from broker.sdk.contract import Lane
 
 from . import baseline, profiling
 from .environment import (

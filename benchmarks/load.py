@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from broker.client import Client, ParticulierError
-from broker.contract import Lane
-from broker.population import Population
+from broker.sdk import Client, ParticulierError
+from broker.sdk.contract import Lane
+from broker.simulation import Population
 
 from .stats import percentiles
 

@@ -14,10 +14,10 @@ import typer
 
 from .batch.cli import batch_app, population_app
 from .certification.cli import keys_app, verify_command
-from .contract import Lane
 from .db.cli import db_app
 from .habilitations.cli import agencies_app, habilitations_app
 from .journal.cli import audit_app, stats_command
+from .sdk.contract import Lane
 
 app = typer.Typer(
     name="particulier",
@@ -82,7 +82,7 @@ def worker_command(
 ) -> None:
     """Run a worker for some providers (or --all) until SIGTERM."""
     from . import registry
-    from .worker import run
+    from .runtime import run
 
     _logging(verbose)
     names = list(registry.providers()) if all_providers else list(providers or [])
@@ -113,15 +113,15 @@ def simulator_command(
     rate_limit_rate: float = 0.0,
 ) -> None:
     """Serve every provider's upstream simulator under /<provider>; faults at /_admin/faults."""
-    from . import registry
-    from .population import Population
     from .simulation import (
         Faults,
+        Population,
         SimulatorContext,
         build_app,
         default_cases_dirs,
         load_cases,
         serve,
+        simulators,
     )
 
     _logging()
@@ -131,7 +131,7 @@ def simulator_command(
         cases=load_cases(dirs),
     )
     faults = Faults(latency_ms, jitter_ms, error_rate, timeout_rate, rate_limit_rate)
-    builders = {n: p.simulator for n, p in registry.providers().items()}
+    builders = simulators()
     for name in builders:
         ctx.faults[name] = Faults(**faults.__dict__)
 
@@ -182,12 +182,15 @@ def request_command(
     verify: Annotated[bool, typer.Option(help="Check the proof of origin.")] = True,
 ) -> None:
     """Send one request and print the reply as JSON."""
-    from .client import Client
+    from .certification import local_jwks
+    from .config import settings
+    from .sdk import Client
 
     params = parse_params(param or [])
 
     async def main() -> bytes:
-        async with Client(lane=lane, verify=verify) as client:
+        jwks = local_jwks() if verify else None
+        async with Client(settings().amqp_url, lane=lane, verify=verify, jwks=jwks) as client:
             reply = await client.request(
                 dataset, params, recipient=recipient, version=version, timeout=timeout
             )

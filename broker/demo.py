@@ -16,9 +16,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from .client import Client, ReplyTimeout
+from .certification import local_jwks
 from .config import settings
-from .population import Population
+from .sdk import Client, ReplyTimeout
+from .simulation import Population
 
 __all__ = ["run_demo", "started"]
 
@@ -90,7 +91,7 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
             f"A nightly run checks {count} synthetic households against [bold]{DATASET}[/] "
             "through the bulk lane, while a counter clerk asks about one person at a time…"
         )
-        async with Client() as client:
+        async with Client(config.amqp_url, jwks=local_jwks()) as client:
             idle = await _counter(client, population, offset=count, requests=20)
             run = asyncio.create_task(_eligibility_run(client, population, count, concurrency))
             busy = await _counter(client, population, offset=count + 20, until=run)

@@ -10,11 +10,17 @@ from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from . import registry
-from .datasets import Dataset, Provider, validate_params
 from .errors import BROKER, ErrorSpec, ProblemError, all_specs
-from .population import Population
-from .simulation import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
-from .upstream import Upstream
+from .kit import Dataset, Provider, Upstream, validate_params
+from .simulation import (
+    Population,
+    SimulatorContext,
+    build_app,
+    default_cases_dirs,
+    load_cases,
+    serve,
+    simulators,
+)
 
 __all__ = ["datasets_markdown"]
 
@@ -94,9 +100,7 @@ async def _examples() -> dict[tuple[str, int], dict[str, Any]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    runner = await serve(
-        build_app({n: p.simulator for n, p in providers.items()}, ctx), "127.0.0.1", port
-    )
+    runner = await serve(build_app(simulators(list(providers)), ctx), "127.0.0.1", port)
     out: dict[tuple[str, int], dict[str, Any]] = {}
     try:
         for provider in providers.values():

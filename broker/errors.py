@@ -8,12 +8,13 @@ read from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
     "BROKER",
+    "UNKNOWN_PARAMETERS_DETAIL",
     "ErrorSpec",
     "ProblemError",
     "ProviderErrors",
@@ -215,6 +216,15 @@ class _Broker(_Catalogue):
 BROKER = _Broker()
 
 
+UNKNOWN_PARAMETERS_DETAIL = (
+    "Le ou les paramètre(s) d'entrée n'existent pas, ne sont pas connus, ou ne comportent "
+    "aucune information pour cet appel. Veuillez vérifier que votre recherche est couverte par "
+    "le périmètre de l'API."
+)
+"""API Particulier's ``detail`` of a not-found answer for providers that give no reason of
+their own (DSNJ, GIP-MDS)."""
+
+
 @dataclass(frozen=True)
 class ProviderErrors(_Catalogue):
     """A provider's standard failures, with API Particulier's subcodes by default.
@@ -230,7 +240,8 @@ class ProviderErrors(_Catalogue):
     not_found: ErrorSpec = field(init=False)
     rate_limited: ErrorSpec = field(init=False)
     unknown: ErrorSpec = field(init=False)
-    overrides: dict[str, ErrorSpec] = field(default_factory=dict)
+    overrides: Mapping[str, ErrorSpec | Mapping[str, Any]] = field(default_factory=dict)
+    """A standard failure replaced whole, or only the fields given (``{"detail": ...}``)."""
     extra: tuple[ErrorSpec, ...] = ()
 
     def __post_init__(self) -> None:
@@ -276,6 +287,8 @@ class ProviderErrors(_Catalogue):
         }
         for name, spec in defaults.items():
             chosen = self.overrides.get(name, spec)
+            if not isinstance(chosen, ErrorSpec):
+                chosen = replace(spec, **chosen)
             object.__setattr__(self, name, replace(chosen, provider=self.label))
         object.__setattr__(
             self, "extra", tuple(replace(s, provider=s.provider or self.label) for s in self.extra)

@@ -9,24 +9,36 @@ import importlib
 import pkgutil
 from functools import cache
 
-from .datasets import Dataset, Provider
+from .kit import Dataset, Provider
 
-__all__ = ["dataset", "datasets", "provider", "providers"]
+__all__ = ["dataset", "datasets", "package", "provider", "providers"]
 
 
 @cache
 def providers() -> dict[str, Provider]:
-    import workers
-
     found: dict[str, Provider] = {}
-    for info in sorted(pkgutil.iter_modules(workers.__path__), key=lambda i: i.name):
-        if not info.ispkg:
-            continue
-        module = importlib.import_module(f"workers.{info.name}")
-        declared = getattr(module, "PROVIDER", None)
+    for module in _packages().values():
+        declared = getattr(importlib.import_module(module), "PROVIDER", None)
         if isinstance(declared, Provider):
             found[declared.name] = declared
     return found
+
+
+@cache
+def _packages() -> dict[str, str]:
+    import workers
+
+    return {
+        info.name: f"workers.{info.name}"
+        for info in sorted(pkgutil.iter_modules(workers.__path__), key=lambda i: i.name)
+        if info.ispkg
+    }
+
+
+def package(name: str) -> str:
+    """The import name of provider ``name``'s package (its simulator is ``<package>.simulator``)."""
+    provider(name)
+    return _packages()[name]
 
 
 def provider(name: str) -> Provider:

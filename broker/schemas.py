@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import registry
-from .contract import (
+from .kit import Dataset
+from .sdk.contract import (
     DEAD_EXCHANGE,
     DEAD_QUEUE,
     DEADLINE_HEADER,
@@ -19,8 +20,8 @@ from .contract import (
     Lane,
     ReplyBody,
     RequestBody,
+    RequestProperties,
 )
-from .datasets import Dataset
 
 __all__ = ["asyncapi", "documents", "write_schemas"]
 
@@ -33,31 +34,20 @@ def _key(dataset: Dataset) -> str:
     return f"{dataset.id}.v{dataset.version}"
 
 
-_PROPERTIES = {
-    "type": "object",
-    "description": "AMQP properties of a request.",
-    "required": ["message_id", "correlation_id", "reply_to", "user_id", "content_type", "type"],
-    "properties": {
-        "message_id": {"type": "string", "description": "Unique per request; idempotency key."},
-        "correlation_id": {"type": "string", "description": "Copied onto the reply."},
-        "reply_to": {
-            "type": "string",
-            "description": "The requester's reply queue (an agency may only use queues named "
-            "reply.<its RabbitMQ user>.*).",
-        },
-        "user_id": {
-            "type": "string",
-            "description": "The publisher's RabbitMQ login; RabbitMQ rejects any other value.",
-        },
-        "content_type": {"const": "application/json"},
-        "type": {"type": "string", "description": "The dataset id."},
-        DEADLINE_HEADER: {
-            "type": "integer",
-            "description": "Header: deadline in milliseconds since the Unix epoch. A request "
-            "found past it is answered 504 00803 without calling the provider.",
-        },
-    },
-}
+def _properties() -> dict[str, Any]:
+    schema: dict[str, Any] = _untitled(RequestProperties.model_json_schema(by_alias=True))
+    schema["description"] = "AMQP properties of a request."
+    schema["properties"][DEADLINE_HEADER].pop("default", None)
+    return schema
+
+
+def _untitled(schema: Any) -> Any:
+    """The schema without pydantic's generated titles (the AsyncAPI names its parts)."""
+    if isinstance(schema, dict):
+        return {k: _untitled(v) for k, v in schema.items() if k != "title"}
+    if isinstance(schema, list):
+        return [_untitled(v) for v in schema]
+    return schema
 
 
 def asyncapi() -> dict[str, Any]:
@@ -71,7 +61,7 @@ def asyncapi() -> dict[str, Any]:
             "title": f"{dataset.title} (v{dataset.version})",
             "summary": f"Mirrors API Particulier's {dataset.route}.",
             "contentType": "application/json",
-            "headers": _PROPERTIES,
+            "headers": _properties(),
             "correlationId": {"location": "$message.header#/correlation_id"},
             "payload": {
                 "allOf": [

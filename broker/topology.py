@@ -10,7 +10,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
-from .contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE, Lane
+from .sdk.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE, Lane
 
 __all__ = ["DELIVERY_LIMIT", "QueueSpec", "apply", "queue_name", "queues_for"]
 

@@ -98,6 +98,9 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     settings.cache_clear()
     cli = [sys.executable, "-m", "broker.cli"]
     subprocess.run([*cli, "keys", "generate", "--dir", str(keys)], check=True, capture_output=True)
+    jwks = tmp_path_factory.mktemp("jwks") / "jwks.json"
+    subprocess.run([*cli, "keys", "jwks", "--dir", str(keys), "--out", str(jwks)], check=True)
+    os.environ["PARTICULIER_JWKS"] = str(jwks)
     subprocess.run([*cli, "db", "migrate"], check=True, capture_output=True)
     subprocess.run([*cli, "habilitations", "seed-demo"], check=True, capture_output=True)
     subprocess.run([*cli, "topology", "apply"], check=True, capture_output=True)
@@ -137,19 +140,23 @@ def extra_case_dirs() -> list[Path]:
 
 @pytest_asyncio.fixture(scope="session")
 async def simulator(services: Services) -> AsyncIterator[Simulator]:
-    from broker import registry
     from broker.config import settings
-    from broker.population import Population
-    from broker.simulation import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+    from broker.simulation import (
+        Population,
+        SimulatorContext,
+        build_app,
+        default_cases_dirs,
+        load_cases,
+        serve,
+        simulators,
+    )
 
     ctx = SimulatorContext(
         population=Population(1_000_000),
         cases=load_cases([*default_cases_dirs(), *extra_case_dirs()]),
     )
     port = free_port()
-    runner = await serve(
-        build_app({n: p.simulator for n, p in registry.providers().items()}, ctx), "127.0.0.1", port
-    )
+    runner = await serve(build_app(simulators(), ctx), "127.0.0.1", port)
     url = f"http://127.0.0.1:{port}"
     os.environ["PARTICULIER_SIMULATOR_URL"] = url
     settings.cache_clear()
@@ -166,7 +173,7 @@ async def worker(services: Services, simulator: Simulator) -> AsyncIterator[obje
     from broker.db import create_pool
     from broker.habilitations import Habilitations
     from broker.journal import Journal
-    from broker.worker import Worker
+    from broker.runtime import Worker
 
     config = settings()
     pool = await create_pool(config.database_url)
@@ -193,7 +200,7 @@ async def worker(services: Services, simulator: Simulator) -> AsyncIterator[obje
 
 @pytest_asyncio.fixture
 async def client(worker: object) -> AsyncIterator[object]:
-    from broker.client import Client
+    from broker.sdk import Client
 
     async with Client() as connected:
         yield connected

@@ -106,7 +106,7 @@ def run_command(
     state_dir: StateDir = None,
 ) -> None:
     """Check every row of INPUT against DATASET; write one result per row to OUT."""
-    from .rows import parse_map
+    from ..sdk import parse_map
     from .runner import BatchError, RunOptions, start_run
 
     console = _console()
@@ -188,7 +188,7 @@ def export_command(
     delimiter: Annotated[str, typer.Option(help="CSV delimiter.")] = ",",
 ) -> None:
     """Write SIZE synthetic identities (API Particulier parameter names as columns)."""
-    from ..population import Population
+    from ..simulation import Population
 
     population = Population(max(1_000_000, start + size))
     columns = [

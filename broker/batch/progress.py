@@ -21,8 +21,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from .results import OUTCOMES
-from .session import BatchStats
+from ..sdk import OUTCOMES, BatchStats
 
 __all__ = ["BatchProgress", "LogProgress", "RichProgress", "describe", "make_progress"]
 

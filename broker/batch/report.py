@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..sdk import LOCAL_CODES, OUTCOMES, outcome_of
 from .checkpoint import Checkpoint
-from .results import LOCAL_CODES, OUTCOMES, outcome_of
 
 __all__ = ["LatencyHistogram", "Report", "build_report", "code_title", "render_html"]
 

@@ -22,32 +22,32 @@ from rich.console import Console
 from rich.table import Table
 from yarl import URL
 
-from ..client import Client
+from ..certification import local_jwks
 from ..config import settings
-from ..contract import Lane
-from .checkpoint import Checkpoint, CheckpointError, RunSpec, run_path, state_dir
-from .outputs import data_columns, open_writer, output_format
-from .progress import make_progress
-from .report import Report, build_report, code_title, render_html
-from .results import BatchResult, outcome_of
-from .rows import (
+from ..sdk import (
+    DEFAULT_QUEUE_EXPIRES_MS,
+    BatchResult,
+    BatchSession,
+    Client,
     InputFormat,
     RowMapping,
+    batch_queue_name,
+    check_run_id,
     count_rows,
     csv_header,
     detect_delimiter,
     file_digest,
     input_format,
+    new_run_id,
+    outcome_of,
     param_kinds,
     read_rows,
 )
-from .session import (
-    DEFAULT_QUEUE_EXPIRES_MS,
-    BatchSession,
-    batch_queue_name,
-    check_run_id,
-    new_run_id,
-)
+from ..sdk.contract import Lane
+from .checkpoint import Checkpoint, CheckpointError, RunSpec, run_path, state_dir
+from .outputs import data_columns, open_writer, output_format
+from .progress import make_progress
+from .report import Report, build_report, code_title, render_html
 
 __all__ = ["BatchError", "RunOptions", "resume_run", "run_status", "start_run"]
 
@@ -296,7 +296,9 @@ async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -
     state = "interrupted"
     progress = make_progress(spec.run_id, spec.total, len(answered), counts, console)
     try:
-        async with Client(lane=Lane.BULK, verify=spec.verify) as client:
+        jwks = local_jwks() if spec.verify else None
+        url = settings().amqp_url
+        async with Client(url, lane=Lane.BULK, verify=spec.verify, jwks=jwks) as client:
             session = BatchSession(
                 client,
                 spec.dataset,

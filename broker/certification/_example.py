@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ._canonical import b64url, b64url_decode, canonical, reply_digest, request_hash
+from ..sdk.proof import b64url, b64url_decode, canonical, reply_digest, request_hash
 from ._jws import Certifier
 from ._keys import KeyRing
 

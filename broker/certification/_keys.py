@@ -25,8 +25,16 @@ from typing import Any
 import nacl.bindings
 from joserfc.jwk import OKPKey
 
-from ._canonical import b64url, b64url_decode
-from ._errors import BAD_KEY, CURRENT_KEY, NO_KEY, UNKNOWN_KID, CertificationError
+from ..sdk.proof import (
+    ALG,
+    BAD_KEY,
+    CURRENT_KEY,
+    NO_KEY,
+    UNKNOWN_KID,
+    CertificationError,
+    b64url,
+    b64url_decode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +43,6 @@ KEY_ENV = "PARTICULIER_SIGNING_KEY"
 DEV_KEYS_DIR = Path(".local") / "keys"
 KEYRING_FILE = "keyring.json"
 RETIRED_DIR = "retired"
-ALG = "EdDSA"
 
 _KID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._:-]{0,63}")
 
@@ -126,6 +133,11 @@ class KeyRing:
         if not keys:
             raise CertificationError(NO_KEY)
         return cls(keys, current or keys[0].kid)
+
+    @classmethod
+    def generate(cls) -> KeyRing:
+        """A ring of one fresh key held in memory only (the in-memory harness)."""
+        return cls.from_jwks([new_private_jwk()])
 
     @classmethod
     def load(cls, settings_dir: str | None = None) -> KeyRing:

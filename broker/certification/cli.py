@@ -9,9 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ._canonical import request_hash
-from ._errors import CertificationError
-from ._jws import Verifier
+from ..sdk.proof import CertificationError, Verifier, request_hash
 from ._keys import (
     DEV_KEYS_DIR,
     KEYS_DIR_ENV,

@@ -10,7 +10,7 @@ from datetime import datetime
 import asyncpg
 from stdnum.fr import siret as siret_number
 
-from ..datasets import Dataset
+from ..kit import Dataset
 
 __all__ = [
     "DEFAULT_INTERACTIVE_RATE",

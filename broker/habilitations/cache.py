@@ -19,9 +19,9 @@ from datetime import datetime
 
 import asyncpg
 
-from ..contract import Lane
 from ..db.pool import is_unavailable
 from ..errors import BROKER, ProblemError
+from ..sdk.contract import Lane
 from .ratelimit import RateLimiter
 
 __all__ = ["Grant", "Habilitations", "HabilitationsUnavailable"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from ..contract import EXCHANGE, reply_queue
+from ..sdk.contract import EXCHANGE, reply_queue
 from .admin import validate_user
 
 __all__ = [

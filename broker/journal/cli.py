@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import registry
-from ..datasets import validate_params
 from ..db.settings import DatabaseSettings
 from ..errors import ProblemError
+from ..kit import validate_params
 from .lookup import Access, accesses_by_agency, accesses_to_subject, daily_counts
 from .pseudonym import pseudonym
 from .purge import PurgeError, parse_age, purge

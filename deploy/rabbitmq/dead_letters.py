@@ -14,7 +14,7 @@ Two kinds of dead letters (docs/operations.md, "Dead letters"):
 - dead-lettered by RabbitMQ (header ``x-death``, reason ``delivery_limit``): a request delivered
   ``DELIVERY_LIMIT`` times without being acknowledged, i.e. a worker crashed or failed on it
   each time. Replay once the cause is fixed.
-- dead-lettered by a worker (header ``x-dead-reason``, one of ``broker.contract.DeadReason``:
+- dead-lettered by a worker (header ``x-dead-reason``, one of ``broker.sdk.contract.DeadReason``:
   see docs/operations.md, "Dead letters"). These carry no ``user_id``, so a replay would be
   dead-lettered ``reply-to-refused``: tell the agency, then drop them.
 
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from broker.contract import (  # noqa: E402
+from broker.sdk.contract import (  # noqa: E402
     DEAD_QUEUE,
     DEADLINE_HEADER,
     EXCHANGE,

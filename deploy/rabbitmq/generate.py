@@ -37,9 +37,9 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from broker import registry, topology  # noqa: E402
-from broker.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE  # noqa: E402
 from broker.habilitations import DEMO_USER  # noqa: E402
 from broker.habilitations.provision import agency_permissions  # noqa: E402
+from broker.sdk.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE  # noqa: E402
 
 VHOST = "/"
 DEFINITIONS = HERE / "definitions.json"

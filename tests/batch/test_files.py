@@ -13,19 +13,22 @@ import pytest
 from broker.batch.checkpoint import Answered, Checkpoint, CheckpointError, RunSpec
 from broker.batch.outputs import data_columns, flatten, open_writer
 from broker.batch.report import LatencyHistogram, build_report, render_html
-from broker.batch.results import BatchResult, local_error
-from broker.batch.rows import (
+from broker.sdk import (
     LOCAL_MALFORMED_ROW,
     LOCAL_MISSING_COLUMN,
+    BatchResult,
     InputFormat,
+    Pacer,
     RowMapping,
     count_rows,
     detect_delimiter,
+    local_error,
+    message_id,
     param_kinds,
     parse_map,
+    parse_message_id,
     read_rows,
 )
-from broker.batch.session import Pacer, message_id, parse_message_id
 from workers.cnav.quotient_familial import QuotientFamilialData, QuotientFamilialParams
 
 KINDS = param_kinds(QuotientFamilialParams)
@@ -276,7 +279,7 @@ def test_progress_lines_carry_counts_only(caplog: pytest.LogCaptureFixture) -> N
     from collections import Counter
 
     from broker.batch.progress import LogProgress, describe
-    from broker.batch.session import BatchStats
+    from broker.sdk import BatchStats
 
     counts: Counter[str] = Counter({"ok": 9_500, "not_found": 480})
     stats = BatchStats(waiting=3, throttled=12, rate=19.0)

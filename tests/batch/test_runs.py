@@ -29,9 +29,8 @@ import httpx
 import pytest
 
 from broker import registry, topology
-from broker.batch.session import batch_queue_name
-from broker.client import Client
-from broker.population import Population
+from broker.sdk import Client, batch_queue_name
+from broker.simulation import Population
 
 from ..conftest import Services, Simulator, free_port
 

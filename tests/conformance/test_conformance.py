@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from broker import registry
-from broker.client import Client
+from broker.sdk import Client
 from broker.simulation import Case, default_cases_dirs, load_cases
 
 from ..conftest import extra_case_dirs

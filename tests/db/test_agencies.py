@@ -17,9 +17,9 @@ import pytest
 import pytest_asyncio
 from typer.testing import CliRunner
 
-from broker.contract import EXCHANGE
 from broker.habilitations import RabbitMQ, agency_permissions
 from broker.habilitations.cli import agencies_app
+from broker.sdk.contract import EXCHANGE
 
 from .support import Database, unique
 

@@ -13,12 +13,12 @@ import typer
 from typer.testing import CliRunner, Result
 
 from broker import registry
-from broker.datasets import validate_params
 from broker.db import create_pool
 from broker.db.cli import db_app
 from broker.habilitations.cli import agencies_app, habilitations_app
 from broker.journal import Journal, journal_key, pseudonym, pseudonym_key
 from broker.journal.cli import audit_app, stats_command
+from broker.kit import validate_params
 
 from .support import JOURNAL_KEY, PSEUDONYM_KEY, Database, drop_database, entry, unique
 

@@ -14,7 +14,6 @@ import pytest_asyncio
 from pydantic import BaseModel
 
 from broker import registry
-from broker.datasets import Dataset, Params
 from broker.db import create_pool
 from broker.errors import BROKER, ProblemError
 from broker.habilitations import (
@@ -30,6 +29,7 @@ from broker.habilitations import (
     seed_demo,
 )
 from broker.habilitations.admin import AgencyConflict
+from broker.kit import Dataset, Endpoint, Params, UpstreamRequest
 
 from .support import Database, Proxy, unique
 
@@ -280,8 +280,10 @@ class _D(BaseModel):
     a: int | None = None
 
 
-async def _no_fetch(call: Any, params: Any) -> dict[str, Any]:
-    return {}
+_NO_UPSTREAM: Endpoint[_P] = Endpoint(
+    request=lambda _params: UpstreamRequest("GET", "x"), shape={}, data=_D, errors={}
+)
+"""Seeding habilitations reads a dataset's scopes only; nothing calls its upstream."""
 
 
 def _dataset(dataset_id: str, scopes: list[str], version: int = 1) -> Dataset:
@@ -293,7 +295,7 @@ def _dataset(dataset_id: str, scopes: list[str], version: int = 1) -> Dataset:
         params=_P,
         data=_D,
         scopes={s: [s] for s in scopes},
-        fetch=_no_fetch,
+        endpoint=_NO_UPSTREAM,
     )
 
 

@@ -18,7 +18,7 @@ import aio_pika
 import pytest
 
 from broker import topology
-from broker.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE, REASON_HEADER
+from broker.sdk.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE, REASON_HEADER
 
 from .helpers import DEPLOY, load
 

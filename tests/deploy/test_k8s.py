@@ -43,8 +43,8 @@ def _container(deployment: dict) -> dict:
 
 
 def _stop_grace() -> float:
-    """The default drain time of Worker.stop, read from broker/worker.py."""
-    tree = ast.parse((ROOT / "broker" / "worker.py").read_text(encoding="utf-8"))
+    """The default drain time of Worker.stop, read from broker/runtime/_edge.py."""
+    tree = ast.parse((ROOT / "broker" / "runtime" / "_edge.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.AsyncFunctionDef) and node.name == "stop":
             names = [a.arg for a in node.args.args]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from broker import registry, topology
-from broker.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE
+from broker.sdk.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE
 
 from .helpers import DEPLOY, load
 

@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 from broker import registry, topology
-from broker.client import Client, Reply
-from broker.contract import DEAD_QUEUE
-from broker.population import Population
+from broker.sdk import Client, Reply
+from broker.sdk.contract import DEAD_QUEUE
+from broker.simulation import Population
 
 from ..conftest import Services, Simulator, free_port
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import aio_pika
 
-from broker.contract import DEAD_QUEUE, DEADLINE_HEADER, EXCHANGE
+from broker.sdk.contract import DEAD_QUEUE, DEADLINE_HEADER, EXCHANGE
 
 
 async def raw_request(

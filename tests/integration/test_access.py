@@ -15,13 +15,13 @@ import pytest
 
 from broker import registry, topology
 from broker.certification import Certifier, KeyRing
-from broker.client import Client
-from broker.contract import REASON_HEADER
 from broker.db import create_pool
 from broker.habilitations import Habilitations, grant, revoke
 from broker.journal import Journal
-from broker.population import Population
-from broker.worker import Worker
+from broker.runtime import Worker
+from broker.sdk import Client
+from broker.sdk.contract import REASON_HEADER
+from broker.simulation import Population
 
 from ..conftest import Services, Simulator
 from ..db.support import Proxy

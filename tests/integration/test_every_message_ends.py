@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from broker.contract import DEAD_QUEUE, DEADLINE_HEADER, EXCHANGE, REASON_HEADER
-from broker.population import Population
+from broker.sdk.contract import DEAD_QUEUE, DEADLINE_HEADER, EXCHANGE, REASON_HEADER
+from broker.simulation import Population
 
 from ..conftest import Services, Simulator
 from .amqp import decode, raw_request, take_dead_letter

@@ -7,8 +7,8 @@ import asyncio
 
 from prometheus_client import REGISTRY
 
-from broker.client import Client
-from broker.contract import Lane
+from broker.sdk import Client
+from broker.sdk.contract import Lane
 
 from .test_path import SIRET, found_person
 

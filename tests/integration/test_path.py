@@ -10,9 +10,9 @@ import uuid
 import aio_pika
 import pytest
 
-from broker.client import Client, ProofError, Reply
-from broker.contract import REASON_HEADER, ReplyBody
-from broker.population import Population
+from broker.sdk import Client, ProofError, Reply
+from broker.sdk.contract import REASON_HEADER, ReplyBody
+from broker.simulation import Population
 
 from .amqp import decode, raw_request, take_dead_letter
 
@@ -263,7 +263,7 @@ async def test_sdk_refuses_a_forged_reply(client: Client, services) -> None:
 
 
 async def test_health_says_ready_only_once_every_lane_is_consumed(worker) -> None:
-    from broker.worker import Worker
+    from broker.runtime import Worker
 
     fresh = Worker(
         list(worker.providers.values()),

@@ -17,19 +17,19 @@ import httpx
 import pytest
 
 from broker import registry
-from broker.datasets import Dataset, Provider, validate_params
 from broker.errors import ProblemError
-from broker.population import Population
+from broker.kit import Dataset, Provider, Upstream, validate_params
 from broker.simulation import (
     Case,
+    Population,
     SimulatorContext,
     build_app,
     default_cases_dirs,
     load_cases,
     serve,
     shared_dir,
+    simulators,
 )
-from broker.upstream import Upstream
 
 PROJECT_CASES = Path(__file__).resolve().parents[1] / "conformance"
 SKIPPED_CODES = frozenset({"00100", "00429"})
@@ -130,7 +130,7 @@ async def serve_provider(
         ctx = SimulatorContext(
             population=population, cases=conformance_cases if cases is None else cases
         )
-        runner = await serve(build_app({name: provider.simulator}, ctx), "127.0.0.1", 0)
+        runner = await serve(build_app(simulators([name]), ctx), "127.0.0.1", 0)
         cleanups.append(runner.cleanup)
         port = runner.addresses[0][1]
         base = f"http://127.0.0.1:{port}"

@@ -17,15 +17,22 @@ import httpx
 import pytest
 import yaml
 
-from broker.datasets import Dataset, validate_params
 from broker.errors import BROKER, ProblemError
-from broker.population import Person, Population
-from broker.simulation import Case, SimulatorContext, build_app, load_cases, serve, shared_dir
-from broker.upstream import Upstream
+from broker.kit import Dataset, Upstream, validate_params
+from broker.simulation import (
+    Case,
+    Person,
+    Population,
+    SimulatorContext,
+    build_app,
+    load_cases,
+    serve,
+    shared_dir,
+)
 from workers.cnav import PROVIDER
 from workers.cnav._benefits import NOT_FOUND_DETAIL, BenefitCivility
-from workers.cnav._dialect import request_body
-from workers.cnav.datasets import PRESTATIONS
+from workers.cnav._upstream import request_body
+from workers.cnav.simulator import build_simulator
 
 from .conftest import RunningProvider, outcome_matches
 
@@ -61,7 +68,7 @@ async def _serving(population: Population, cases: list[Case]) -> AsyncIterator[R
     """The CNAV simulator alone over real HTTP, taken from the package rather than the
     registry so that a neighbour package being edited cannot fail these tests."""
     ctx = SimulatorContext(population=population, cases=cases)
-    runner = await serve(build_app({"cnav": PROVIDER.simulator}, ctx), "127.0.0.1", 0)
+    runner = await serve(build_app({"cnav": build_simulator}, ctx), "127.0.0.1", 0)
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     upstream = Upstream("cnav", f"{base}/cnav/", ERRORS, timeout=2.0)
     try:
@@ -96,7 +103,9 @@ def test_every_cnav_dataset_is_declared_once_in_version_3() -> None:
     for dataset in PROVIDER.datasets:
         assert dataset.version == 3
         assert dataset.route == f"/v3/dss/{dataset.name}/identite"
-        assert PRESTATIONS[dataset.name].path
+        assert dataset.endpoint is not None
+        example = validate_params(dataset.params, dataset.example_params)
+        assert dataset.endpoint.request(example).path.startswith("v2/prestations/")
 
 
 @pytest.mark.parametrize("dataset_id", ALL)

@@ -16,14 +16,11 @@ import httpx
 import pytest
 import yaml
 
-from broker.datasets import Dataset, validate_params
 from broker.errors import ProblemError
-from broker.population import Person, Population
-from broker.simulation import load_cases, shared_dir
-from broker.upstream import Upstream
+from broker.kit import Dataset, Upstream, validate_params
+from broker.simulation import Person, Population, load_cases, shared_dir
 from workers.cnous import PROVIDER
-from workers.cnous._dialect import StudentParams, request_of
-from workers.cnous.etudiant_boursier import EDITIONS
+from workers.cnous._upstream import APIS, StudentParams, request_of
 
 from .conftest import RunningProvider, outcome_matches
 
@@ -152,7 +149,7 @@ async def test_same_ine_answers_each_version_with_its_own_shape(
 async def test_the_simulator_speaks_its_own_dialect(cnous: RunningProvider) -> None:
     params = validate_params(StudentParams, IDENTITY)
     assert isinstance(params, StudentParams)
-    sent = request_of(EDITIONS[4].api, params)
+    sent = request_of(APIS[4], params)
     assert sent.path == "v2/etudiants/recherche"
     assert sent.body == {
         "nomFamille": "DURAND",

@@ -18,13 +18,12 @@ import httpx
 import pytest
 import yaml
 
-from broker.datasets import validate_params
 from broker.errors import ProblemError
-from broker.population import Person, Population
-from broker.simulation import Case, load_cases
-from broker.upstream import Upstream
+from broker.kit import Upstream, validate_params
+from broker.simulation import Case, Person, Population, load_cases
 from workers.dgfip import PROVIDER
-from workers.dgfip.situation_fiscale import DATASET, reference_avis_of
+from workers.dgfip.simulator import reference_avis_of
+from workers.dgfip.situation_fiscale import DATASET
 
 from .conftest import RunningProvider, assert_scopes_partition, outcome_matches
 

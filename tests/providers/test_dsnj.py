@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from broker.datasets import validate_params
 from broker.errors import BROKER, ProblemError
-from broker.population import Person, Population
-from broker.upstream import Upstream
+from broker.kit import Upstream, validate_params
+from broker.simulation import Person, Population
 from workers.dsnj import PROVIDER
 from workers.dsnj.service_national import DATASET
 

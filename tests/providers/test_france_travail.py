@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from broker.datasets import Dataset, validate_params
 from broker.errors import BROKER, ProblemError
-from broker.population import Person, Population
-from broker.upstream import Upstream
+from broker.kit import Dataset, Upstream, validate_params
+from broker.simulation import Person, Population
 from workers.france_travail import PROVIDER
 
 from .conftest import (

@@ -16,11 +16,9 @@ import httpx
 import pytest
 import yaml
 
-from broker.datasets import validate_params
 from broker.errors import BROKER, ProblemError
-from broker.population import Person, Population
-from broker.simulation import load_cases
-from broker.upstream import Upstream
+from broker.kit import Upstream, validate_params
+from broker.simulation import Person, Population, load_cases
 from workers.gip_mds import PROVIDER
 from workers.gip_mds.service_civique import DATASET
 

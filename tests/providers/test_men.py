@@ -16,13 +16,11 @@ import httpx
 import pytest
 import yaml
 
-from broker.datasets import Dataset, validate_params
 from broker.errors import ProblemError
-from broker.population import Person, Population
-from broker.simulation import load_cases, shared_dir
-from broker.upstream import Upstream
+from broker.kit import Dataset, Upstream, validate_params
+from broker.simulation import Person, Population, load_cases, shared_dir
 from workers.men import PROVIDER
-from workers.men._dialect import SchoolingParams, request_of
+from workers.men._upstream import SchoolingParams, request_of
 
 from .conftest import RunningProvider, outcome_matches
 

@@ -15,13 +15,11 @@ import httpx
 import pytest
 import yaml
 
-from broker.datasets import validate_params
 from broker.errors import ProblemError
-from broker.population import Person, Population
-from broker.simulation import load_cases, shared_dir
-from broker.upstream import Upstream
+from broker.kit import Upstream, validate_params
+from broker.simulation import Person, Population, load_cases, shared_dir
 from workers.mesri import PROVIDER
-from workers.mesri._dialect import StudentParams, query_of
+from workers.mesri._upstream import StudentParams, query_of
 
 from .conftest import RunningProvider, outcome_matches
 

@@ -1,7 +1,7 @@
 """SDH at provider level: ``sdh.statut_sportif`` through the simulator over real HTTP.
 
 Every staging case, params validation (digits-only identifier), scope masking, provider errors
-(with the ``37xxx`` codes staging answers for SDH, see ``workers/sdh/_dialect.py``) and the
+(with the ``37xxx`` codes staging answers for SDH, see ``workers/sdh/_upstream.py``) and the
 synthetic population.
 """
 
@@ -16,13 +16,12 @@ import httpx
 import pytest
 import yaml
 
-from broker.datasets import validate_params
 from broker.errors import BROKER, ProblemError
-from broker.population import Person, Population
-from broker.simulation import load_cases
-from broker.upstream import Upstream
+from broker.kit import Upstream, validate_params
+from broker.simulation import Person, Population, load_cases
 from workers.sdh import PROVIDER
-from workers.sdh.statut_sportif import DATASET, identifiant_of
+from workers.sdh.simulator import identifiant_of
+from workers.sdh.statut_sportif import DATASET
 
 from .conftest import (
     RunningProvider,

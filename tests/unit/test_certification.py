@@ -32,7 +32,6 @@ from broker.certification import (
     reply_digest,
     request_hash,
 )
-from broker.certification._canonical import _fast_path_is_exact
 from broker.certification._example import (
     EXAMPLE_ISSUED_AT,
     EXAMPLE_JWK,
@@ -44,7 +43,8 @@ from broker.certification._example import (
 from broker.certification._jws import _json_string, _protected_header, ed25519_sign
 from broker.certification._keys import generate_in, key_from_jwk, load_dir, retire_in
 from broker.certification.cli import keys_app, verify_command
-from broker.contract import ReplyBody
+from broker.sdk._canonical import _fast_path_is_exact
+from broker.sdk.contract import ReplyBody
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "certification.md"
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from broker.civility import Civility, normalise_name
-from broker.datasets import mask, validate_params
-from broker.dialect import Renaming
 from broker.errors import BROKER, ProblemError, ProviderErrors
-from broker.population import Population
+from broker.kit import Civility, Renaming, mask, normalise_name, validate_params
+from broker.simulation import Population
 
 
 def test_mask_keeps_only_granted_paths() -> None:

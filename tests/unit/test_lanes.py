@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry, Gauge
 
-from broker.lanes import LaneGate
+from broker.runtime import LaneGate
 
 
 async def _bulk_until(gate: LaneGate, release: asyncio.Event, peaks: list[int]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broker.datasets import Dataset
+from broker.kit import Dataset
 
 from . import (
     allocation_adulte_handicape,
@@ -14,7 +14,6 @@ from . import (
     quotient_familial,
     revenu_solidarite_active,
 )
-from ._dialect import Prestation
 
 _MODULES = (
     quotient_familial,
@@ -27,5 +26,4 @@ _MODULES = (
     complementaire_sante_solidaire,
 )
 
-PRESTATIONS: dict[str, Prestation] = {m.PRESTATION.name: m.PRESTATION for m in _MODULES}
 DATASETS: dict[str, Dataset] = {m.DATASET.name: m.DATASET for m in _MODULES}

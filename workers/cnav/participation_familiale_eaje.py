@@ -4,25 +4,17 @@ enfant) needs to compute a family's hourly rate; API Particulier's
 
 from __future__ import annotations
 
-import random
-from datetime import date
-from typing import Any
-
 from pydantic import BaseModel
 
-from broker.datasets import Dataset
-from broker.dialect import Shape
-from broker.population import Person
+from broker.kit import Shape
 
-from ._benefits import NOT_FOUND_DETAIL, BenefitCivility, synthetic_example
-from ._dialect import Prestation
-from ._people import ADRESSE_SHAPE, ALLOCATAIRE_SHAPE, Adresse, Individu, synth_household
+from ._benefits import SYNTHETIC_EXAMPLE, benefit
+from ._people import ALLOCATAIRE_SHAPE, Adresse, Individu, household_shape
 
 _INDIVIDU_SHAPE: Shape = {
     **ALLOCATAIRE_SHAPE,
     "code_cog_insee_commune_naissance": "codeInseeCommuneNaissance",
 }
-_BIRTH_COMMUNES = ("75113", "13055", "69123", "33063", "59350", "44109")
 
 
 class IndividuNe(Individu):
@@ -47,33 +39,12 @@ class ParticipationFamilialeEajeData(BaseModel):
     parametres_calcul_participation_familiale: ParametresCalcul | None = None
 
 
-def _synthesize(person: Person, rng: random.Random) -> dict[str, Any]:
-    household = synth_household(person, rng)
-    for allocataire in household["allocataires"]:
-        allocataire["code_cog_insee_commune_naissance"] = person.code_commune_naissance
-    for child in household["enfants"]:
-        child["code_cog_insee_commune_naissance"] = rng.choice(_BIRTH_COMMUNES)
-    children = len(household["enfants"])
-    return {
-        **household,
-        "parametres_calcul_participation_familiale": {
-            "nombre_enfants_a_charge": children,
-            "nombre_enfants_beneficiaire_aeeh": int(children > 0 and rng.random() < 0.05),
-            "base_ressources_annuelles": {
-                "valeur": rng.randrange(6_000, 95_000),
-                "annee_calcul": date.today().year - 2,
-            },
-        },
-    }
-
-
-PRESTATION = Prestation(
-    name="participation_familiale_eaje",
+DATASET = benefit(
+    "participation_familiale_eaje",
     path="eaje",
+    title="Participation familiale EAJE",
     shape={
-        "allocataires": ("allocataires", _INDIVIDU_SHAPE),
-        "enfants": ("enfants", _INDIVIDU_SHAPE),
-        "adresse": ("adressePostale", ADRESSE_SHAPE),
+        **household_shape(_INDIVIDU_SHAPE),
         "parametres_calcul_participation_familiale": (
             "elementsCalculTarif",
             {
@@ -87,17 +58,6 @@ PRESTATION = Prestation(
         ),
     },
     data=ParticipationFamilialeEajeData,
-    synthesize=_synthesize,
-    not_found_detail=NOT_FOUND_DETAIL,
-)
-
-DATASET = Dataset(
-    id="cnav.participation_familiale_eaje",
-    version=3,
-    route="/v3/dss/participation_familiale_eaje/identite",
-    title="Participation familiale EAJE",
-    params=BenefitCivility,
-    data=ParticipationFamilialeEajeData,
     scopes={
         "cnav_participation_familiale_eaje_allocataires": ("allocataires",),
         "cnav_participation_familiale_eaje_enfants": ("enfants",),
@@ -106,6 +66,5 @@ DATASET = Dataset(
             "parametres_calcul_participation_familiale",
         ),
     },
-    fetch=PRESTATION.fetcher(),
-    example_params=synthetic_example(),
+    example_params=SYNTHETIC_EXAMPLE,
 )

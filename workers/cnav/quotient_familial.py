@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import random
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from broker.datasets import Dataset, ErrorCode
 from broker.errors import BROKER
-from broker.population import Person
+from broker.kit import ErrorCode
 
-from ._dialect import CnavCivility, Prestation
-from ._people import ADRESSE_SHAPE, ALLOCATAIRE_SHAPE, Adresse, Individu, synth_household
+from ._people import ALLOCATAIRE_SHAPE, Adresse, Individu, household_shape
+from ._upstream import CnavCivility, identity_params, prestation
 
 
 class QuotientFamilialParams(CnavCivility):
@@ -38,29 +35,13 @@ class QuotientFamilialData(BaseModel):
     quotient_familial: QuotientFamilial
 
 
-def _synthesize(person: Person, rng: random.Random) -> dict[str, Any]:
-    household = synth_household(person, rng)
-    today = date.today()
-    return {
-        **household,
-        "quotient_familial": {
-            "fournisseur": "MSA" if rng.random() < 0.1 else "CNAF",
-            "valeur": rng.randrange(150, 2600, 10),
-            "annee": today.year,
-            "mois": today.month,
-            "annee_calcul": today.year,
-            "mois_calcul": today.month,
-        },
-    }
-
-
-PRESTATION = Prestation(
-    name="quotient_familial",
+DATASET = prestation(
+    "quotient_familial",
     path="qf",
+    title="Quotient familial CAF & MSA",
+    params=QuotientFamilialParams,
     shape={
-        "allocataires": ("allocataires", ALLOCATAIRE_SHAPE),
-        "enfants": ("enfants", ALLOCATAIRE_SHAPE),
-        "adresse": ("adressePostale", ADRESSE_SHAPE),
+        **household_shape(ALLOCATAIRE_SHAPE),
         "quotient_familial": (
             "quotientFamilial",
             {
@@ -74,31 +55,11 @@ PRESTATION = Prestation(
         ),
     },
     data=QuotientFamilialData,
-    synthesize=_synthesize,
-)
-
-DATASET = Dataset(
-    id="cnav.quotient_familial",
-    version=3,
-    route="/v3/dss/quotient_familial/identite",
-    title="Quotient familial CAF & MSA",
-    params=QuotientFamilialParams,
-    data=QuotientFamilialData,
     scopes={
         "cnaf_quotient_familial": ("quotient_familial",),
         "cnaf_allocataires": ("allocataires",),
         "cnaf_enfants": ("enfants",),
         "cnaf_adresse": ("adresse",),
     },
-    fetch=PRESTATION.fetcher(),
-    example_params={
-        "nomNaissance": "DUPONT",
-        "prenoms": ["SOPHIE"],
-        "sexeEtatCivil": "F",
-        "anneeDateNaissance": 1982,
-        "moisDateNaissance": 9,
-        "jourDateNaissance": 3,
-        "codeCogInseeCommuneNaissance": "13001",
-        "codeCogInseePaysNaissance": "99100",
-    },
+    example_params=identity_params("DUPONT", ["SOPHIE"], "F", "1982-09-03", "13001"),
 )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
 from typing import Any
 
 from aiohttp import web
 
-from broker.civility import normalise_name
-from broker.population import Person
-from broker.simulation import Answer, SimulatorContext, case_answers, respond
+from broker.kit import UpstreamRequest, normalise_name
+from broker.simulation import Answer, Person, SimulatorContext, case_answers, respond
 
-from ._dialect import ERRORS, IDENTITY_REJECTED, INE_REJECTED, NOT_FOUND, Request, request_of
-from .etudiant_boursier import DATASETS, EDITIONS, EtudiantBoursierParams, synthesize
+from ._upstream import APIS, ERRORS, IDENTITY_REJECTED, INE_REJECTED, NOT_FOUND
+from .etudiant_boursier import DATASETS, ENDPOINTS, Echelon, EtudiantBoursierParams
 
 _FAILURES: dict[str, Answer] = {
     "not_found": (404, {"erreur": NOT_FOUND, "message": "Aucun dossier de bourse"}),
@@ -31,18 +32,18 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
     known = case_answers(
         ctx.cases_for("cnous", "etudiant_boursier", _VERSIONS),
         EtudiantBoursierParams,
-        key=lambda case, params: request_of(EDITIONS[case.version].api, params).key(),
-        success=lambda case: EDITIONS[case.version].renaming.encode(case.data),
+        key=lambda case, params: ENDPOINTS[case.version].request(params).key(),
+        success=lambda case: ENDPOINTS[case.version].success(case.data)[1],
         failures=_FAILURES,
         errors=ERRORS,
     )
-    versions = {edition.api: version for version, edition in EDITIONS.items()}
+    versions = {api: version for version, api in APIS.items()}
 
     async def by_ine(request: web.Request) -> web.Response:
         api, ine = request.match_info["api"], request.match_info["ine"]
         if api not in versions:
             return respond((404, {"erreur": "VERSION_INCONNUE"}))
-        found = known.get(Request("GET", f"{api}/etudiants/{ine}").key())
+        found = known.get(UpstreamRequest("GET", f"{api}/etudiants/{ine}").key())
         if found is None:
             person = ctx.population.by_ine(ine)
             found = _synthetic(person, versions[api]) if person is not None else None
@@ -58,7 +59,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("nomFamille"), str):
             return respond((400, {"erreur": IDENTITY_REJECTED, "message": "nomFamille manquant"}))
-        found = known.get(Request("POST", f"{api}/etudiants/recherche", body).key())
+        found = known.get(UpstreamRequest("POST", f"{api}/etudiants/recherche", body=body).key())
         if found is None:
             person = ctx.population.by_name(body["nomFamille"])
             if person is not None and _matches(person, body):
@@ -74,7 +75,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
 def _synthetic(person: Person, version: int) -> Answer | None:
     if not person.found:
         return None
-    return 200, EDITIONS[version].renaming.encode(synthesize(person, version))
+    return ENDPOINTS[version].success(synthesize(person, version))
 
 
 def _matches(person: Person, body: dict[str, Any]) -> bool:
@@ -87,3 +88,68 @@ def _matches(person: Person, body: dict[str, Any]) -> bool:
         return False
     given = {normalise_name(p) for p in str(body.get("prenoms") or "").split(",") if p.strip()}
     return given <= set(person.prenoms)
+
+
+_COMMUNES = {
+    "75056": "Paris",
+    "13055": "Marseille",
+    "69123": "Lyon",
+    "31555": "Toulouse",
+    "06088": "Nice",
+    "44109": "Nantes",
+    "67482": "Strasbourg",
+    "33063": "Bordeaux",
+    "59350": "Lille",
+}
+_CAMPUSES = (
+    ("Paris", "Sorbonne Université"),
+    ("Lyon", "Université Claude Bernard Lyon 1"),
+    ("Toulouse", "Université Toulouse Capitole"),
+    ("Bordeaux", "Université de Bordeaux"),
+    ("Rennes", "Université de Rennes"),
+    ("Lille", "Université de Lille"),
+)
+_ECHELONS: tuple[Echelon, ...] = ("0bis", "1", "2", "3", "4", "5", "6", "7")
+
+
+def _academic_year(today: date) -> int:
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def synthesize(person: Person, version: int) -> dict[str, Any]:
+    """The API-shaped answer for a synthetic student, stable per person."""
+    rng = random.Random(person.seed("cnous.etudiant_boursier"))
+    year = _academic_year(date.today())
+    commune, etablissement = _CAMPUSES[rng.randrange(len(_CAMPUSES))]
+    withdrawn = rng.random() < 0.05
+    record: dict[str, Any] = {
+        "periode_versement_bourse": {
+            "date_rentree": f"{year}-09-01",
+            "duree": rng.choice((10, 12)),
+        },
+        "etablissement_etudes": {"nom_commune": commune, "nom_etablissement": etablissement},
+        "echelon_bourse": {
+            "echelon": rng.choice(_ECHELONS),
+            "echelon_bourse_regionale_provisoire": rng.random() < 0.1,
+        },
+        "email": f"{person.prenoms[0]}.{person.nom_naissance}@etudiant.example.fr".lower(),
+        "identite": {
+            "nom": person.nom_naissance,
+            "prenoms": list(person.prenoms),
+            "date_naissance": person.date_naissance.isoformat(),
+            "nom_commune_naissance": _COMMUNES.get(
+                person.code_commune_naissance, person.code_commune_naissance
+            ),
+            "sexe": person.sexe,
+        },
+    }
+    if version >= 4:
+        return {
+            "statut_boursier": {
+                "est_boursier": not withdrawn,
+                "est_radie": withdrawn,
+                "date_radiation": f"{year}-12-01" if withdrawn else None,
+            },
+            **record,
+        }
+    return {"est_boursier": True, **record}

@@ -1,10 +1,9 @@
 """DGFIP (Direction générale des finances publiques): the income-tax notice of a household,
 found by the tax number and notice reference printed on it."""
 
-from broker.datasets import Provider
+from broker.kit import Provider
 
-from ._dialect import ERRORS
-from .simulator import build_simulator
+from ._upstream import ERRORS
 from .situation_fiscale import DATASET
 
 PROVIDER = Provider(
@@ -12,7 +11,6 @@ PROVIDER = Provider(
     label="DGFIP",
     errors=ERRORS,
     datasets=(DATASET,),
-    simulator=build_simulator,
 )
 
 __all__ = ["PROVIDER"]

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from broker.simulation import Answer, SimulatorContext, canonical_key, case_answers, respond
+from broker.kit import UpstreamRequest
+from broker.simulation import Answer, Person, SimulatorContext, endpoint_answers, respond
 
-from ._dialect import (
-    ACCESS_DENIED,
-    ERRORS,
-    PARTNER_REFUSED,
-    UNKNOWN_PERSON,
-    DsnjCivility,
-    request_body,
-)
-from .service_national import DATASET, PATH, encode, synthesize
+from ._upstream import ACCESS_DENIED, ERRORS, PARTNER_REFUSED, PATH, UNKNOWN_PERSON
+from .service_national import DATASET, ENDPOINT
 
 _FAILURES: dict[str, Answer] = {
     "not_found": (404, {"erreur": {"code": UNKNOWN_PERSON, "message": "Jeune inconnu"}}),
@@ -30,15 +25,7 @@ _FAILURES: dict[str, Answer] = {
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = case_answers(
-        ctx.cases_for("dsnj", DATASET.name, {DATASET.version}),
-        DsnjCivility,
-        key=lambda _, params: canonical_key(request_body(params)),
-        success=lambda case: encode(case.data),
-        failures=_FAILURES,
-        errors=ERRORS,
-        otherwise=_FAILURES["unknown"],
-    )
+    known = endpoint_answers(ctx, DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
 
     async def situation(request: web.Request) -> web.Response:
         try:
@@ -46,7 +33,8 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             jeune = body["jeune"]
         except (ValueError, KeyError, TypeError):
             return web.json_response({"erreur": {"code": "REQUETE_INVALIDE"}}, status=400)
-        return respond(known.get(canonical_key(body)) or _from_population(ctx, jeune))
+        key = UpstreamRequest("POST", PATH, body=body).key()
+        return respond(known.get(key) or _from_population(ctx, jeune))
 
     app = web.Application()
     app.router.add_post(f"/{PATH}", situation)
@@ -64,4 +52,26 @@ def _from_population(ctx: SimulatorContext, jeune: Any) -> Answer:
         or jeune.get("dateNaissance") != person.date_naissance.isoformat()
     ):
         return _FAILURES["not_found"]
-    return 200, encode(synthesize(person, random.Random(person.seed("dsnj.service_national"))))
+    return ENDPOINT.success(synthesize(person, random.Random(person.seed(DATASET.id))))
+
+
+def synthesize(person: Person, rng: random.Random) -> dict[str, Any]:
+    """A synthetic status, plausible for the person's age and sex."""
+    if person.date_naissance.year < (1979 if person.sexe == "M" else 1983):
+        return {
+            "statut_service_national": "non_concerne",
+            "commentaires": "Personne non concernée par les obligations de service national",
+        }
+    draw = rng.random()
+    if draw < 0.75:
+        done = person.date_naissance + timedelta(days=365 * 17 + rng.randrange(300))
+        return {
+            "statut_service_national": "en_regle",
+            "commentaires": f"Journée Défense et Citoyenneté effectuée le {done:%d/%m/%Y}",
+        }
+    if draw < 0.9:
+        return {
+            "statut_service_national": "pas_en_regle",
+            "commentaires": "Journée Défense et Citoyenneté non effectuée",
+        }
+    return {"statut_service_national": "indetermine", "commentaires": None}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from broker.datasets import Dataset
+from broker.kit import Dataset, Endpoint
 
 from . import indemnites, statut
-from ._dialect import Ressource
+from ._upstream import IdentifiantParams
 
 _MODULES = (statut, indemnites)
 
-RESSOURCES: dict[str, Ressource] = {m.RESSOURCE.name: m.RESSOURCE for m in _MODULES}
+ENDPOINTS: dict[str, Endpoint[IdentifiantParams]] = {m.DATASET.name: m.ENDPOINT for m in _MODULES}
 DATASETS: dict[str, Dataset] = {m.DATASET.name: m.DATASET for m in _MODULES}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from aiohttp import web
 
-from broker.civility import normalise_name
-from broker.population import Person
-from broker.simulation import Answer, SimulatorContext, case_answers, respond
+from broker.kit import UpstreamRequest, normalise_name
+from broker.simulation import Answer, Person, SimulatorContext, case_answers, respond
 
-from ._dialect import ERRORS, IDENTITY_REJECTED, UNKNOWN_PUPIL, Request, request_of
-from .scolarites import DATASETS, EDITIONS, ScolaritesParams, synthesize
+from ._upstream import APIS, ERRORS, IDENTITY_REJECTED, UNKNOWN_PUPIL
+from .scolarites import DATASETS, ENDPOINTS, ScolaritesParams
 
 
 def _error(status: int, code: str, message: str) -> Answer:
@@ -35,19 +35,19 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
     known = case_answers(
         ctx.cases_for("men", "scolarites", _VERSIONS),
         ScolaritesParams,
-        key=lambda case, params: request_of(EDITIONS[case.version].api, params).key(),
-        success=lambda case: EDITIONS[case.version].renaming.encode(case.data),
+        key=lambda case, params: ENDPOINTS[case.version].request(params).key(),
+        success=lambda case: ENDPOINTS[case.version].success(case.data)[1],
         failures=_FAILURES,
         errors=ERRORS,
     )
-    apis = {edition.api for edition in EDITIONS.values()}
+    apis = set(APIS.values())
 
     async def in_school(request: web.Request) -> web.Response:
         api = request.match_info["api"]
         if api not in apis:
             return respond(_error(404, "VERSION_INCONNUE", api))
         query = dict(request.query)
-        found = known.get(Request("GET", f"{api}/eleves", query).key())
+        found = known.get(UpstreamRequest("GET", f"{api}/eleves", query=query).key())
         return respond(found or _from_population(ctx, query, query.get("code-uai"), None))
 
     async def in_area(request: web.Request) -> web.Response:
@@ -60,7 +60,8 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
             body = None
         if not isinstance(body, dict):
             return respond(_error(400, IDENTITY_REJECTED, "Corps illisible"))
-        found = known.get(Request("POST", f"{api}/eleves/recherche-perimetre", body=body).key())
+        sent = UpstreamRequest("POST", f"{api}/eleves/recherche-perimetre", body=body)
+        found = known.get(sent.key())
         degre = body.get("degre-etablissement")
         return respond(found or _from_population(ctx, body, None, str(degre) if degre else None))
 
@@ -80,7 +81,7 @@ def _from_population(
     if person is None or not person.found or not _matches(person, search):
         return _FAILURES["not_found"]
     data = synthesize(person, year, uai, degre)
-    return 200, EDITIONS[3].renaming.encode(data)
+    return ENDPOINTS[3].success(data)
 
 
 def _matches(person: Person, search: dict[str, Any]) -> bool:
@@ -92,3 +93,53 @@ def _matches(person: Person, search: dict[str, Any]) -> bool:
         return False
     first = search.get("prenom")
     return first is None or normalise_name(str(first)) in person.prenoms
+
+
+_SCHOOLS = (
+    ("0750652B", "Collège Georges Brassens", "2D"),
+    ("0130039X", "Lycée Saint-Charles", "2D"),
+    ("0690026D", "Lycée du Parc", "2D"),
+    ("0750001A", "École élémentaire Victor Hugo", "1D"),
+    ("0310001A", "École primaire Jean Jaurès", "1D"),
+)
+_MEFS = {
+    "1D": (("01110001110", "CM1"), ("01110002110", "CM2"), ("01010001110", "CE1")),
+    "2D": (
+        ("10310019110", "5EME"),
+        ("10010012110", "2NDE GENERALE ET TECHNOLOGIQUE"),
+        ("20110019110", "TERMINALE GENERALE"),
+    ),
+}
+
+
+def school_year(asked: str) -> str:
+    """``2025`` -> ``2025-2026``; a year already given as a span is kept."""
+    return asked if "-" in asked else f"{asked}-{int(asked) + 1}"
+
+
+def synthesize(
+    person: Person, asked_year: str, uai: str | None, degre: str | None
+) -> dict[str, Any]:
+    """The API-shaped answer for a synthetic pupil, stable per person and school year."""
+    rng = random.Random(person.seed(f"men.scolarites:{asked_year}"))
+    candidates = [s for s in _SCHOOLS if degre in (None, s[2])] or list(_SCHOOLS)
+    code, nom, school_degre = rng.choice(candidates)
+    if uai is not None:
+        code, nom = uai, f"Établissement {uai}"
+    mef_code, mef_label = rng.choice(_MEFS[school_degre])
+    boursier = rng.random() < 0.3
+    return {
+        "identite": {
+            "nom": person.nom_naissance,
+            "prenom": person.prenoms[0],
+            "sexe": person.sexe,
+            "date_naissance": person.date_naissance.isoformat(),
+        },
+        "module_elementaire_formation": {"code_mef_stat": mef_code, "libelle": mef_label},
+        "annee_scolaire": school_year(asked_year),
+        "est_scolarise": True,
+        "statut_eleve": {"code": "ST", "libelle": "Scolaire"},
+        "etablissement": {"code_uai": code, "nom": nom, "code_ministere_tutelle": "06"},
+        "est_boursier": boursier,
+        "echelon_bourse": rng.randint(1, 6) if boursier else None,
+    }

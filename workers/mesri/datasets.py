@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broker.datasets import Dataset
+from broker.kit import Dataset
 
 from . import statut_etudiant
 

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
+from typing import Any
+
 from aiohttp import web
 
-from broker.civility import normalise_name
-from broker.population import Person
-from broker.simulation import Answer, SimulatorContext, case_answers, respond
+from broker.kit import UpstreamRequest, normalise_name
+from broker.simulation import Answer, Person, SimulatorContext, case_answers, respond
 
-from ._dialect import (
-    ERRORS,
-    IDENTITY_REJECTED,
-    INE_REJECTED,
-    PATH,
-    UNKNOWN_STUDENT,
-    query_key,
-    query_of,
-)
-from .statut_etudiant import DATASET, REGISTER, StatutEtudiantParams, synthesize
+from ._upstream import ERRORS, IDENTITY_REJECTED, INE_REJECTED, PATH, UNKNOWN_STUDENT
+from .statut_etudiant import DATASET, ENDPOINT, RegimeCode, StatutEtudiantParams
 
 
 def _anomaly(status: int, code: str, libelle: str) -> Answer:
@@ -40,15 +35,15 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
     known = case_answers(
         ctx.cases_for("mesri", DATASET.name, {DATASET.version}),
         StatutEtudiantParams,
-        key=lambda _, params: query_key(query_of(params)),
-        success=lambda case: REGISTER.renaming.encode(case.data),
+        key=lambda _, params: ENDPOINT.request(params).key(),
+        success=lambda case: ENDPOINT.success(case.data)[1],
         failures=_FAILURES,
         errors=ERRORS,
     )
 
     async def statut(request: web.Request) -> web.Response:
         query = dict(request.query)
-        found = known.get(query_key(query))
+        found = known.get(UpstreamRequest("GET", PATH, query=query).key())
         if found is None:
             found = _from_population(ctx, query)
         return respond(found)
@@ -69,7 +64,7 @@ def _from_population(ctx: SimulatorContext, query: dict[str, str]) -> Answer:
         return _anomaly(400, IDENTITY_REJECTED, "Ni INE ni identité")
     if person is None or not person.found:
         return _FAILURES["not_found"]
-    return 200, REGISTER.renaming.encode(synthesize(person))
+    return ENDPOINT.success(synthesize(person))
 
 
 def _matches(person: Person, query: dict[str, str]) -> bool:
@@ -83,3 +78,49 @@ def _matches(person: Person, query: dict[str, str]) -> bool:
         return False
     first = query.get("prenom")
     return first is None or normalise_name(first) in person.prenoms
+
+
+_REGIMES: tuple[tuple[str, RegimeCode], ...] = (
+    ("formation initiale", "RF1"),
+    ("formation initiale", "RF1"),
+    ("formation initiale", "RF1"),
+    ("contrat d'apprentissage", "RF4"),
+    ("formation continue", "RF5"),
+)
+_SCHOOLS = (
+    ("0751717J", "Sorbonne Université", "75105"),
+    ("0692437Z", "Université Claude Bernard Lyon 1", "69123"),
+    ("0311382J", "Université Toulouse Capitole", "31555"),
+    ("0333298F", "Université de Bordeaux", "33063"),
+    ("0593559Y", "Université de Lille", "59350"),
+)
+
+
+def synthesize(person: Person) -> dict[str, Any]:
+    """The API-shaped answer for a synthetic student, stable per person."""
+    rng = random.Random(person.seed("mesri.statut_etudiant"))
+    today = date.today()
+    year = today.year if today.month >= 9 else today.year - 1
+    admissions = []
+    for offset in range(rng.choice((1, 1, 2))):
+        libelle, code = rng.choice(_REGIMES)
+        uai, nom, commune = rng.choice(_SCHOOLS)
+        start = year - offset
+        admissions.append(
+            {
+                "date_debut": f"{start}-09-01",
+                "date_fin": f"{start + 1}-08-31",
+                "est_inscrit": offset > 0 or rng.random() < 0.85,
+                "regime_formation": {"libelle": libelle, "code": code},
+                "code_cog_insee_commune": commune,
+                "etablissement_etudes": {"uai": uai, "nom": nom},
+            }
+        )
+    return {
+        "identite": {
+            "nom_naissance": person.nom_naissance,
+            "prenom": person.prenoms[0],
+            "date_naissance": person.date_naissance.isoformat(),
+        },
+        "admissions": admissions,
+    }

@@ -3,16 +3,13 @@ API Particulier's ``/v3/mesri/statut_etudiant/identite|ine``."""
 
 from __future__ import annotations
 
-import random
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from broker.datasets import Dataset
-from broker.population import Person
+from broker.kit import Dataset, Endpoint
 
-from ._dialect import Register, StudentParams
+from ._upstream import BY_ANOMALY, ENVELOPE, SHAPE, StudentParams, request_of
 
 RegimeCode = Literal["RF1", "RF2", "RF3", "RF4", "RF5", "RF6", "RF7"]
 
@@ -51,75 +48,9 @@ class StatutEtudiantData(BaseModel):
     admissions: list[Admission]
 
 
-REGISTER = Register(
-    shape={
-        "identite": (
-            "etudiant",
-            {
-                "nom_naissance": "nomNaissance",
-                "prenom": "prenomUsuel",
-                "date_naissance": "dateNaissance",
-            },
-        ),
-        "admissions": (
-            "inscriptions",
-            {
-                "date_debut": "debut",
-                "date_fin": "fin",
-                "est_inscrit": "inscrit",
-                "regime_formation": ("regime", {"libelle": "libelle", "code": "code"}),
-                "code_cog_insee_commune": "communeEtudes",
-                "etablissement_etudes": ("etablissement", {"uai": "uai", "nom": "libelle"}),
-            },
-        ),
-    },
-    data=StatutEtudiantData,
+ENDPOINT: Endpoint[StudentParams] = Endpoint(
+    request=request_of, shape=SHAPE, data=StatutEtudiantData, errors=BY_ANOMALY, envelope=ENVELOPE
 )
-
-_REGIMES: tuple[tuple[str, RegimeCode], ...] = (
-    ("formation initiale", "RF1"),
-    ("formation initiale", "RF1"),
-    ("formation initiale", "RF1"),
-    ("contrat d'apprentissage", "RF4"),
-    ("formation continue", "RF5"),
-)
-_SCHOOLS = (
-    ("0751717J", "Sorbonne Université", "75105"),
-    ("0692437Z", "Université Claude Bernard Lyon 1", "69123"),
-    ("0311382J", "Université Toulouse Capitole", "31555"),
-    ("0333298F", "Université de Bordeaux", "33063"),
-    ("0593559Y", "Université de Lille", "59350"),
-)
-
-
-def synthesize(person: Person) -> dict[str, Any]:
-    """The API-shaped answer for a synthetic student, stable per person."""
-    rng = random.Random(person.seed("mesri.statut_etudiant"))
-    today = date.today()
-    year = today.year if today.month >= 9 else today.year - 1
-    admissions = []
-    for offset in range(rng.choice((1, 1, 2))):
-        libelle, code = rng.choice(_REGIMES)
-        uai, nom, commune = rng.choice(_SCHOOLS)
-        start = year - offset
-        admissions.append(
-            {
-                "date_debut": f"{start}-09-01",
-                "date_fin": f"{start + 1}-08-31",
-                "est_inscrit": offset > 0 or rng.random() < 0.85,
-                "regime_formation": {"libelle": libelle, "code": code},
-                "code_cog_insee_commune": commune,
-                "etablissement_etudes": {"uai": uai, "nom": nom},
-            }
-        )
-    return {
-        "identite": {
-            "nom_naissance": person.nom_naissance,
-            "prenom": person.prenoms[0],
-            "date_naissance": person.date_naissance.isoformat(),
-        },
-        "admissions": admissions,
-    }
 
 
 DATASET = Dataset(
@@ -137,7 +68,7 @@ DATASET = Dataset(
         "mesri_admission_commune_etudes": ("admissions.code_cog_insee_commune",),
         "mesri_admission_etablissement_etudes": ("admissions.etablissement_etudes",),
     },
-    fetch=REGISTER.fetcher(),
+    endpoint=ENDPOINT,
     example_params={
         "nomNaissance": "MELINARD",
         "prenoms": ["PATRICK"],

@@ -1,9 +1,8 @@
 """SDH (ministère des Sports): high-level athlete status, found by the athlete's identifier."""
 
-from broker.datasets import Provider
+from broker.kit import Provider
 
-from ._dialect import ERRORS
-from .simulator import build_simulator
+from ._upstream import ERRORS
 from .statut_sportif import DATASET
 
 PROVIDER = Provider(
@@ -11,7 +10,6 @@ PROVIDER = Provider(
     label="SDH",
     errors=ERRORS,
     datasets=(DATASET,),
-    simulator=build_simulator,
 )
 
 __all__ = ["PROVIDER"]

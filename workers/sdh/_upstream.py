@@ -15,41 +15,31 @@ identifier SDH rejects is answered as staging does: ``00366`` without ``source``
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from pydantic import BeforeValidator, Field
 
-from broker.datasets import ErrorCode, Params
-from broker.dialect import Renaming, Shape
 from broker.errors import BROKER, ProviderErrors
+from broker.kit import ErrorCode, Params, Shape, identifier_text
 
-_BASE = ProviderErrors(label="SDH", number=41)
 ERRORS = ProviderErrors(
     label="SDH",
     number=41,
     overrides={
-        "timeout": replace(_BASE.timeout, code="37002"),
-        "not_found": replace(
-            _BASE.not_found,
-            code="37003",
-            detail=(
+        "timeout": {"code": "37002"},
+        "not_found": {
+            "code": "37003",
+            "detail": (
                 "Aucun statut sportif n'a pu être trouvé avec les critères de recherche fournis."
             ),
-        ),
-        "unknown": replace(_BASE.unknown, code="37999"),
+        },
+        "unknown": {"code": "37999"},
     },
 )
 
 UNKNOWN_ATHLETE = "SPORTIF_INCONNU"
 REJECTED_IDENTIFIER = "IDENTIFIANT_INVALIDE"
-
-
-def _identifier_text(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value.strip() if isinstance(value, str) else value
 
 
 class SdhParams(Params):
@@ -58,7 +48,7 @@ class SdhParams(Params):
     identifiant: Annotated[
         str,
         ErrorCode(BROKER.IDENTIFIER_MISSING),
-        BeforeValidator(_identifier_text),
+        BeforeValidator(identifier_text),
         Field(pattern=r"^\d{1,20}$"),
     ]
 
@@ -83,21 +73,19 @@ _FICHE: Shape = {
     ),
     "sportif_de_haut_niveau": "hautNiveau",
 }
-RENAMING = Renaming(
-    {
-        "identite": (
-            "sportif",
-            {
-                "nom_naissance": "nom",
-                "nom_usage": "nomUsage",
-                "prenoms": "prenom",
-                "date_naissance": "dateNaissance",
-                "sexe": "genre",
-            },
-        ),
-        "est_sportif_de_haut_niveau": "estHautNiveau",
-        "a_ete_sportif_de_haut_niveau": "aEteHautNiveau",
-        "informations_statut": ("ficheEnCours", _FICHE),
-        "informations_statuts_precedents": ("fichesAnterieures", _FICHE),
-    }
-)
+SHAPE: Shape = {
+    "identite": (
+        "sportif",
+        {
+            "nom_naissance": "nom",
+            "nom_usage": "nomUsage",
+            "prenoms": "prenom",
+            "date_naissance": "dateNaissance",
+            "sexe": "genre",
+        },
+    ),
+    "est_sportif_de_haut_niveau": "estHautNiveau",
+    "a_ete_sportif_de_haut_niveau": "aEteHautNiveau",
+    "informations_statut": ("ficheEnCours", _FICHE),
+    "informations_statuts_precedents": ("fichesAnterieures", _FICHE),
+}

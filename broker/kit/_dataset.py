@@ -1,26 +1,25 @@
 """How a provider package declares its datasets.
 
 A :class:`Provider` groups the :class:`Dataset` declarations of one data provider with its
-error catalogue and its upstream simulator. The broker core reads only these declarations:
-it never imports a provider by name (see :mod:`broker.registry`).
+error catalogue. The broker core reads only these declarations: it never imports a provider by
+name (see :mod:`broker.registry`). A provider's simulator lives apart, in its package's
+``simulator`` module, which only the simulation wing imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
+from ..errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
-    from .simulation import SimulatorContext
-    from .upstream import UpstreamCall
+    from ._endpoint import Endpoint
+    from ._upstream import UpstreamCall
 
 __all__ = [
     "Dataset",
@@ -90,9 +89,6 @@ def validate_params(model: type[Params], raw: Mapping[str, Any]) -> Params:
         raise ProblemError(spec, parameter=name) from None
 
 
-Fetch = Callable[["UpstreamCall", Any], Awaitable[dict[str, Any]]]
-
-
 @dataclass(frozen=True)
 class Dataset:
     """One dataset in one version: everything the broker, docs and tests need to serve it."""
@@ -107,9 +103,13 @@ class Dataset:
     data: type[BaseModel]
     scopes: Mapping[str, Sequence[str]]
     """Scope -> the fields of ``data`` it unmasks (top-level keys, or dotted paths)."""
-    fetch: Fetch
-    """Calls the upstream and returns ``data`` in API Particulier's shape (unmasked)."""
+    endpoint: Endpoint[Any]
+    """The upstream endpoint serving it: the worker's fetch and the simulator's answers."""
     example_params: Mapping[str, Any] = field(default_factory=dict)
+
+    async def fetch(self, call: UpstreamCall, params: Params) -> dict[str, Any]:
+        """Call the upstream; ``data`` in API Particulier's shape (unmasked)."""
+        return await self.endpoint.fetch(call, params)
 
     @property
     def provider_name(self) -> str:
@@ -162,7 +162,7 @@ def _apply(data: Mapping[str, Any], tree: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Provider:
-    """A data provider: its datasets, its error catalogue and its upstream simulator."""
+    """A data provider: its datasets and its error catalogue."""
 
     name: str
     """Short lower-case name used in queue names and dataset ids (``cnav``)."""
@@ -170,8 +170,6 @@ class Provider:
     """API Particulier's label, shown in ``meta.provider`` (``CNAV``)."""
     errors: ProviderErrors
     datasets: tuple[Dataset, ...]
-    simulator: Callable[[SimulatorContext], web.Application]
-    """Builds the aiohttp application that plays this provider's upstream."""
     upstream_timeout: float = 10.0
     """Longest wait for one upstream call, further bounded by the request's deadline."""
 

@@ -4,7 +4,7 @@
 answers 200 ``{"situationIr": {...}}`` in DGFIP's short field names (``rfr``, ``sitFam``,
 ``nbPart``, ``dec1``...), 404 ``{"code": "AVIS_INCONNU"}`` when no notice matches the pair, or
 400 with ``SPI_INVALIDE`` / ``REFERENCE_AVIS_INVALIDE`` when DGFIP rejects an identifier. The
-worker and the simulator both build the body with :func:`request_body`, so that cases are
+worker and the simulator both build the request with :func:`request_of`, so that cases are
 keyed on exactly what is sent.
 
 API Particulier's parameter codes for this dataset, ``00370`` (numéro fiscal) and ``00371``
@@ -17,9 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from broker.datasets import ErrorCode, Params
-from broker.dialect import Renaming, Shape
 from broker.errors import BROKER, ProviderErrors
+from broker.kit import Envelope, ErrorCode, Params, Shape, UpstreamRequest
 
 ERRORS = ProviderErrors(label="DGFIP", number=27)
 
@@ -29,6 +28,8 @@ TAX_NOTICE_INVALID = BROKER.TAX_NOTICE_INVALID
 NOTICE_UNKNOWN = "AVIS_INCONNU"
 SPI_REJECTED = "SPI_INVALIDE"
 REFERENCE_REJECTED = "REFERENCE_AVIS_INVALIDE"
+
+PATH = "impotparticulier/v1/situations-ir/recherche"
 
 
 def _compact(value: Any) -> Any:
@@ -52,9 +53,11 @@ class SituationFiscaleParams(Params):
     ]
 
 
-def request_body(params: SituationFiscaleParams) -> dict[str, str]:
+def request_of(params: SituationFiscaleParams) -> UpstreamRequest:
     """The upstream request for ``params`` (the simulator keys its cases on it too)."""
-    return {"spi": params.numeroFiscal, "referenceAvis": params.referenceAvis}
+    return UpstreamRequest(
+        "POST", PATH, body={"spi": params.numeroFiscal, "referenceAvis": params.referenceAvis}
+    )
 
 
 _DECLARANT: Shape = {
@@ -63,24 +66,22 @@ _DECLARANT: Shape = {
     "prenoms": "prnm",
     "date_naissance": "dateNais",
 }
-RENAMING = Renaming(
-    {
-        "declarant1": ("dec1", _DECLARANT),
-        "declarant2": ("dec2", _DECLARANT),
-        "date_recouvrement": "dtMiseRecouv",
-        "date_etablissement": "dtEtab",
-        "nombre_parts": "nbPart",
-        "situation_famille": "sitFam",
-        "nombre_personnes_a_charge": "nbPac",
-        "revenu_brut_global": "rbg",
-        "revenu_imposable": "revImp",
-        "impot_revenu_net_avant_corrections": "irNetAvCorr",
-        "montant_impot": "mntImpot",
-        "revenu_fiscal_reference": "rfr",
-        "annee_impots": "anImpo",
-        "annee_revenus": "anRev",
-        "situation_partielle": "sitPart",
-        "foyer_fiscal": ("foyer", {"annee": "anAdr", "adresse": "adrFisc"}),
-    }
-)
-ENVELOPE = "situationIr"
+SHAPE: Shape = {
+    "declarant1": ("dec1", _DECLARANT),
+    "declarant2": ("dec2", _DECLARANT),
+    "date_recouvrement": "dtMiseRecouv",
+    "date_etablissement": "dtEtab",
+    "nombre_parts": "nbPart",
+    "situation_famille": "sitFam",
+    "nombre_personnes_a_charge": "nbPac",
+    "revenu_brut_global": "rbg",
+    "revenu_imposable": "revImp",
+    "impot_revenu_net_avant_corrections": "irNetAvCorr",
+    "montant_impot": "mntImpot",
+    "revenu_fiscal_reference": "rfr",
+    "annee_impots": "anImpo",
+    "annee_revenus": "anRev",
+    "situation_partielle": "sitPart",
+    "foyer_fiscal": ("foyer", {"annee": "anAdr", "adresse": "adrFisc"}),
+}
+ENVELOPE = Envelope(record="situationIr")

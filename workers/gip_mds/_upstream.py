@@ -4,32 +4,23 @@
 answers 200 ``{"individus": [...]}``, one entry per person matching the identity, each with
 its current and previous civic-service contracts. No match means not found; several mean the
 identity is ambiguous (API Particulier's ``00391``). The worker and the simulator both build the
-body with :func:`request_body`, so that cases are keyed on exactly what is sent.
+body with :func:`request_of`, so that cases are keyed on exactly what is sent.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from broker.civility import Civility
-from broker.dialect import Renaming, Shape
-from broker.errors import ProviderErrors
+from broker.errors import BROKER, UNKNOWN_PARAMETERS_DETAIL, ProblemError, ProviderErrors
+from broker.kit import Answer, Civility, Endpoint, Envelope, Shape, UpstreamCall, UpstreamRequest
 
-_BASE = ProviderErrors(label="GIP-MDS", number=31)
+PATH = "rest/v2/volontaires/recherche"
+
 ERRORS = ProviderErrors(
     label="GIP-MDS",
     number=31,
-    overrides={
-        "not_found": replace(
-            _BASE.not_found,
-            detail=(
-                "Le ou les paramètre(s) d'entrée n'existent pas, ne sont pas connus, ou ne "
-                "comportent aucune information pour cet appel. Veuillez vérifier que votre "
-                "recherche est couverte par le périmètre de l'API."
-            ),
-        )
-    },
+    overrides={"not_found": {"detail": UNKNOWN_PARAMETERS_DETAIL}},
 )
 
 AMBIGUOUS_DETAIL = (
@@ -47,13 +38,30 @@ class GipMdsCivility(Civility):
     requires_birthplace_in_france: ClassVar[bool] = False
 
 
-def request_body(params: GipMdsCivility) -> dict[str, Any]:
+def request_of(params: GipMdsCivility) -> UpstreamRequest:
     """The upstream request for ``params`` (the simulator keys its cases on it too)."""
-    return {
+    body = {
         "nomFamille": params.nomNaissance,
         "prenoms": list(params.prenoms or []),
         "dateNaissance": params.birth_date_text(),
     }
+    return UpstreamRequest("POST", PATH, body=body)
+
+
+class MatchingIndividuals(Endpoint[GipMdsCivility]):
+    """GIP-MDS answers every individual matching the identity: the record is the only one."""
+
+    def decode(self, call: UpstreamCall, record: Any) -> dict[str, Any]:
+        if not isinstance(record, list):
+            raise call.invalid()
+        if not record:
+            raise ProblemError(ERRORS.not_found)
+        if len(record) > 1:
+            raise ProblemError(BROKER.AMBIGUOUS_IDENTITY, detail=AMBIGUOUS_DETAIL)
+        return super().decode(call, record[0])
+
+    def success(self, data: Mapping[str, Any]) -> Answer:
+        return 200, self.envelope.wrap([self.renaming.encode(data)])
 
 
 _CONTRAT: Shape = {
@@ -65,6 +73,8 @@ _CONTRAT: Shape = {
     "date_debut_contrat": "dateDebut",
     "date_fin_contrat": "dateFin",
 }
-RENAMING = Renaming(
-    {"statut_actuel": ("contratEnCours", _CONTRAT), "statut_passe": ("contratAnterieur", _CONTRAT)}
-)
+SHAPE: Shape = {
+    "statut_actuel": ("contratEnCours", _CONTRAT),
+    "statut_passe": ("contratAnterieur", _CONTRAT),
+}
+ENVELOPE = Envelope(record="individus", error="anomalie")

@@ -21,8 +21,9 @@ import yaml
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from .errors import ProviderErrors
-from .population import Population
+from ..errors import ProviderErrors
+from ..kit import Answer, Dataset
+from ._population import Population
 
 __all__ = [
     "Answer",
@@ -30,16 +31,14 @@ __all__ = [
     "Faults",
     "SimulatorContext",
     "build_app",
-    "canonical_key",
     "case_answers",
     "default_cases_dirs",
+    "endpoint_answers",
     "load_cases",
     "respond",
     "serve",
 ]
 
-Answer = tuple[int, dict[str, Any]]
-"""An upstream answer as a simulator gives it: HTTP status and JSON body."""
 
 _Params = TypeVar("_Params", bound=BaseModel)
 _Key = TypeVar("_Key", bound=Hashable)
@@ -117,11 +116,6 @@ class Case:
         return f"code:{code}"
 
 
-def canonical_key(value: Any) -> str:
-    """A stable text for an upstream request, to find the case it stands for."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def load_cases(dirs: Iterable[Path]) -> list[Case]:
     """Every case under ``dirs`` (searched recursively for case folders)."""
     found: list[Case] = []
@@ -173,7 +167,7 @@ def _cloned_from(checkout: Path) -> Path | None:
 def shared_dir() -> Path | None:
     """The design's ``shared/`` folder (staging cases, reference files): beside the checkout,
     beside the working directory, or beside the local checkout this one was cloned from."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]
     candidates = [here.parent, Path.cwd().parent]
     if (origin := _cloned_from(here)) is not None:
         candidates.append(origin.parent)
@@ -185,7 +179,7 @@ def shared_dir() -> Path | None:
 
 def default_cases_dirs() -> list[Path]:
     """The shared conformance folder, and the project's own cases."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]
     shared = shared_dir()
     candidates = [shared / "conformance"] if shared is not None else []
     return [c.resolve() for c in (*candidates, here / "tests" / "conformance") if c.is_dir()]
@@ -249,6 +243,29 @@ def case_answers(
         if answer is not None:
             known[key(case, valid)] = answer
     return known
+
+
+def endpoint_answers(
+    ctx: SimulatorContext,
+    dataset: Dataset,
+    failures: Mapping[str, Answer],
+    errors: ProviderErrors,
+    *,
+    otherwise: Answer | None = None,
+) -> dict[str, Answer]:
+    """:func:`case_answers` for one dataset, keyed on the request its endpoint sends for each
+    case and answered with the endpoint's own success: the simulator cannot drift from what
+    the worker sends and reads."""
+    endpoint = dataset.endpoint
+    return case_answers(
+        ctx.cases_for(dataset.provider_name, dataset.name, {dataset.version}),
+        dataset.params,
+        key=lambda _, params: endpoint.request(params).key(),
+        success=lambda case: endpoint.success(case.data)[1],
+        failures=failures,
+        errors=errors,
+        otherwise=otherwise,
+    )
 
 
 def respond(answer: Answer) -> web.Response:

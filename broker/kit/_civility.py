@@ -17,10 +17,18 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from .datasets import ErrorCode, Params, ParamsProblem
-from .errors import BROKER, ErrorSpec
+from ..errors import BROKER, ErrorSpec
+from ._dataset import ErrorCode, Params, ParamsProblem
 
-__all__ = ["INE_PATTERN", "Civility", "IneOrCivility", "ine_text", "normalise_name"]
+__all__ = [
+    "FRANCE",
+    "INE_PATTERN",
+    "Civility",
+    "IneOrCivility",
+    "identifier_text",
+    "ine_text",
+    "normalise_name",
+]
 
 FRANCE = "99100"
 _Civ = ErrorCode(BROKER.CIVILITY_INVALID)
@@ -158,7 +166,7 @@ class Civility(Params):
             return None
         if self.anneeDateNaissance is None:
             return None
-        from .identity.cog import resolve_birthplace
+        from ..identity.cog import resolve_birthplace
 
         return resolve_birthplace(
             self.nomCommuneNaissance, self.codeCogInseeDepartementNaissance, self.anneeDateNaissance
@@ -184,6 +192,13 @@ class Civility(Params):
             "lieu": self.codeCogInseeCommuneNaissance or self.codeCogInseePaysNaissance,
         }
         return {k: v for k, v in subject.items() if v not in (None, "", [])}
+
+
+def identifier_text(value: Any) -> Any:
+    """Identifiers are text: a number given as such is read as its digits; spaces around go."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else value
 
 
 def ine_text(value: Any) -> Any:

@@ -1,6 +1,6 @@
 """The client SDK for agency back-offices.
 
->>> async with Client() as client:
+>>> async with Client(url, jwks=jwks) as client:
 ...     reply = await client.request("cnav.quotient_familial", params, recipient=SIRET)
 ...     reply.raise_for_status()
 
@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import (
@@ -32,102 +32,41 @@ from aio_pika.abc import (
 )
 from yarl import URL
 
-from .certification import CertificationError, Verifier, request_hash
-from .config import settings
-from .contract import DEADLINE_HEADER, EXCHANGE, Lane, ReplyBody, reply_queue, routing_key
-
-if TYPE_CHECKING:
-    from .batch import BatchRow, BatchSession
+from ._batch import BatchSession
+from ._canonical import request_hash
+from ._reasons import CertificationError
+from ._reply import ParticulierError, ProofError, Reply, ReplyTimeout
+from ._rows import BatchRow
+from ._verify import Verifier
+from .contract import EXCHANGE, Lane, ReplyBody, RequestProperties, reply_queue, routing_key
 
 __all__ = [
+    "DEFAULT_URL",
     "Client",
-    "ParticulierError",
-    "ProofError",
-    "Reply",
-    "ReplyError",
-    "ReplyTimeout",
     "load_jwks",
 ]
 
 
 REPLY_QUEUE_EXPIRES_MS = 10 * 60 * 1000
-
-
-class ParticulierError(Exception):
-    """Base of the SDK's exceptions."""
-
-
-class ReplyTimeout(ParticulierError, TimeoutError):
-    """No reply came within the call's timeout."""
-
-
-class ProofError(ParticulierError):
-    """A reply's proof of origin did not verify: its content must not be used."""
-
-
-class ReplyError(ParticulierError):
-    """A reply carrying errors instead of data (raised by :meth:`Reply.raise_for_status`)."""
-
-    def __init__(self, reply: Reply) -> None:
-        codes = ",".join(e.code for e in reply.body.errors) or "none"
-        super().__init__(f"status {reply.status}, codes {codes}")
-        self.reply = reply
-
-    @property
-    def codes(self) -> list[str]:
-        return [e.code for e in self.reply.body.errors]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A verified reply: the body, and the exact bytes received (to archive or re-verify)."""
-
-    body: ReplyBody
-    raw: bytes
-    correlation_id: str
-    message_id: str
-
-    @property
-    def status(self) -> int:
-        return self.body.status
-
-    @property
-    def ok(self) -> bool:
-        return self.body.status == 200
-
-    @property
-    def data(self) -> dict[str, Any] | None:
-        return self.body.data
-
-    @property
-    def retry_in(self) -> int | None:
-        for error in self.body.errors:
-            wait = error.meta.get("retry_in")
-            if isinstance(wait, int | float):
-                return int(wait)
-        return None
-
-    def raise_for_status(self) -> Reply:
-        if not self.ok:
-            raise ReplyError(self)
-        return self
+DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def load_jwks(source: str | None = None) -> dict[str, Any]:
-    """The keys that sign replies: a file or ``http(s)`` URL (``PARTICULIER_JWKS``), or, in
-    development, the local key ring's public keys."""
+    """The keys that sign replies, from a file or an ``http(s)`` URL (default: the
+    ``PARTICULIER_JWKS`` environment variable); the broker's operator publishes them."""
     source = source or os.environ.get("PARTICULIER_JWKS")
-    if source and source.startswith(("http://", "https://")):
+    if not source:
+        raise ParticulierError(
+            "no JWKS to verify replies with: pass jwks=, or set PARTICULIER_JWKS to the file or "
+            "URL the broker's operator publishes (or verify=False)"
+        )
+    if source.startswith(("http://", "https://")):
         import httpx
 
         response = httpx.get(source, timeout=10)
         response.raise_for_status()
         return dict(response.json())
-    if source:
-        return dict(json.loads(Path(source).read_text(encoding="utf-8")))
-    from .certification import KeyRing
-
-    return KeyRing.load().jwks()
+    return dict(json.loads(Path(source).read_text(encoding="utf-8")))
 
 
 @dataclass
@@ -148,7 +87,7 @@ class Client:
         verify: bool = True,
         jwks: Mapping[str, Any] | None = None,
     ) -> None:
-        self.url = url or settings().amqp_url
+        self.url = url or os.environ.get("PARTICULIER_AMQP_URL") or DEFAULT_URL
         self.requester = URL(self.url).user or "guest"
         self.lane = lane
         self._verifier: Verifier | None = None
@@ -176,6 +115,12 @@ class Client:
     def reply_queue(self) -> str:
         assert self._queue is not None, "not connected"
         return self._queue.name
+
+    async def channel(self) -> AbstractChannel:
+        """A new channel on the client's connection (a batch session consumes on its own)."""
+        if self._connection is None:
+            raise RuntimeError("the client is not connected")
+        return await self._connection.channel()
 
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(
@@ -314,21 +259,20 @@ class Client:
         body: dict[str, Any] = {"dataset": dataset, "recipient": recipient, "params": dict(params)}
         if version is not None:
             body["version"] = version
-        headers: dict[str, Any] = {}
-        if deadline is not None:
-            headers[DEADLINE_HEADER] = int(deadline * 1000)
-
+        properties = RequestProperties(
+            message_id=message_id,
+            correlation_id=correlation_id,
+            reply_to=reply_to or self.reply_queue,
+            user_id=self.requester,
+            content_type="application/json",
+            type=dataset,
+            deadline=None if deadline is None else int(deadline * 1000),
+        )
         await self._exchange.publish(
             aio_pika.Message(
                 json.dumps(body, ensure_ascii=False).encode(),
-                content_type="application/json",
-                correlation_id=correlation_id,
-                message_id=message_id,
-                reply_to=reply_to or self.reply_queue,
-                user_id=self.requester,
-                type=dataset,
-                headers=headers,
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                **properties.message_fields(),
             ),
             routing_key=routing_key(lane or self.lane, dataset),
             mandatory=True,
@@ -347,9 +291,7 @@ class Client:
         **options: Any,
     ) -> BatchSession:
         """Ask for ``dataset`` about every row through the bulk lane; an async iterator of
-        results as they arrive, at most ``window`` in flight (see :mod:`broker.batch`)."""
-        from .batch import BatchSession
-
+        results as they arrive, at most ``window`` in flight (see :class:`BatchSession`)."""
         return BatchSession(
             self,
             dataset,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from .certification import CertificationError, canonical
+from ._canonical import canonical
+from ._reasons import CertificationError
 
 __all__ = [
     "DEADLINE_HEADER",
@@ -28,6 +29,7 @@ __all__ = [
     "ReplyBody",
     "ReplyMeta",
     "RequestBody",
+    "RequestProperties",
     "own_reply_queue",
     "reply_queue",
     "routing_key",
@@ -99,6 +101,41 @@ class Lane(StrEnum):
 def routing_key(lane: Lane | str, dataset: str) -> str:
     """``<lane>.<provider>.<dataset>``, e.g. ``interactive.cnav.quotient_familial``."""
     return f"{Lane(lane).value}.{dataset}"
+
+
+class RequestProperties(BaseModel):
+    """The AMQP properties of a request, and its deadline header: what the SDK sets and the
+    worker reads (the AsyncAPI message headers derive from this model)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, title="Request properties")
+
+    message_id: str = Field(description="Unique per request; idempotency key.")
+    correlation_id: str = Field(description="Copied onto the reply.")
+    reply_to: str = Field(
+        description="The requester's reply queue (an agency may only use queues named "
+        "reply.<its RabbitMQ user>.*)."
+    )
+    user_id: str = Field(
+        description="The publisher's RabbitMQ login; RabbitMQ rejects any other value."
+    )
+    content_type: Literal["application/json"] = Field(description="The body's media type.")
+    type: str = Field(description="The dataset id.")
+    deadline: Annotated[
+        int | None,
+        WithJsonSchema(
+            {
+                "type": "integer",
+                "description": "Header: deadline in milliseconds since the Unix epoch. A "
+                "request found past it is answered 504 00803 without calling the provider.",
+            }
+        ),
+    ] = Field(default=None, alias=DEADLINE_HEADER)
+
+    def message_fields(self) -> dict[str, Any]:
+        """The keyword arguments of an AMQP message carrying these properties."""
+        fields = self.model_dump(exclude={"deadline"})
+        fields["headers"] = {} if self.deadline is None else {DEADLINE_HEADER: self.deadline}
+        return fields
 
 
 IJSON_MAX_INT = 2**53 - 1
@@ -194,3 +231,17 @@ class ReplyBody(BaseModel):
         description="Proof of origin: a JWS (RFC 7515, EdDSA) with detached payload over the "
         "RFC 8785 canonical form of this reply without ``proof``. See docs/certification.md.",
     )
+
+    @property
+    def retry_in(self) -> float | None:
+        """The wait an error suggests before asking again (``meta.retry_in``), if any."""
+        for error in self.errors:
+            wait = error.meta.get("retry_in")
+            if isinstance(wait, int | float) and not isinstance(wait, bool):
+                return float(wait)
+        return None
+
+    @property
+    def retryable(self) -> bool:
+        """Worth asking again: rate limited, or a transient failure of the provider."""
+        return self.status in (429, 503, 504) or (self.retry_in is not None and self.status >= 500)

@@ -30,7 +30,7 @@ from typing import Any
 
 import rfc8785
 
-from ._errors import MALFORMED, CertificationError
+from ._reasons import MALFORMED, CertificationError
 
 _INT_MAX = 2**53 - 1
 _encode = json.JSONEncoder(

@@ -1,8 +1,10 @@
-"""The worker runtime: consume a provider's lanes, answer every request exactly once.
+"""The worker's AMQP edge: consume a provider's lanes, answer every request exactly once.
 
-The path of one request (see ARCHITECTURE.md): validate, authorise, call upstream, mask,
-sign, journal, publish the reply with a confirm, then ack. Every failure on the way becomes a
-coded reply or a dead letter; nothing stops the process.
+The path of one request (``docs/architecture.md``): the message is read once into a
+:class:`Request`; the :class:`Pipeline` answers it (validate, authorise, fetch, mask); the
+:class:`Sealer` signs the answer and makes its journal entry; here the entry is journaled,
+the reply published with a confirm, then the request acked. Every failure on the way becomes
+a coded reply or a dead letter; nothing stops the process.
 """
 
 from __future__ import annotations
@@ -11,14 +13,10 @@ import asyncio
 import contextlib
 import functools
 import gc
-import json
 import logging
-import math
 import signal
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -30,28 +28,15 @@ from aio_pika.abc import (
 )
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
 
-from . import topology
-from .certification import Certifier, KeyRing, reply_digest, request_hash, sealed_request_hash
-from .config import Settings
-from .config import settings as default_settings
-from .contract import (
-    DEAD_EXCHANGE,
-    DEADLINE_HEADER,
-    REASON_HEADER,
-    REQUESTER_HEADER,
-    DeadReason,
-    Lane,
-    RequestBody,
-    own_reply_queue,
-)
-from .datasets import Dataset, Provider, validate_params
-from .errors import BROKER, ProblemError
-from .habilitations import Grant, Habilitations, check_recipient
-from .journal import Journal, JournalEntry, JournalError, JournalUnavailable, pseudonym
-from .lanes import LaneGate, Permit
-from .metrics import (
+from .. import topology
+from ..certification import Certifier, KeyRing
+from ..config import Settings
+from ..config import settings as default_settings
+from ..habilitations import Habilitations
+from ..journal import Journal, JournalError, JournalUnavailable
+from ..kit import Provider, Upstream
+from ..metrics import (
     BULK_HELD_BACK,
     DEAD_LETTERS,
     IN_FLIGHT,
@@ -59,17 +44,24 @@ from .metrics import (
     PROCESSING_SECONDS,
     REQUESTS,
 )
-from .upstream import Upstream
+from ..sdk.contract import (
+    DEAD_EXCHANGE,
+    REASON_HEADER,
+    REQUESTER_HEADER,
+    DeadReason,
+    Lane,
+    own_reply_queue,
+)
+from ..sdk.proof import request_hash
+from ._lanes import LaneGate, Permit
+from ._pipeline import Answer, Pipeline
+from ._request import HashRequest, Request, read_request
+from ._sealing import Sealed, Sealer
 
 __all__ = ["Worker", "run"]
 
 log = logging.getLogger("particulier.worker")
 
-_check_recipient = functools.lru_cache(maxsize=4096)(check_recipient)
-"""Agencies send for a handful of recipients: the SIRET checksum is computed once each."""
-
-REPLY_MARGIN = 0.3
-"""Seconds kept before the deadline to sign, journal and deliver the reply."""
 HANDLING_GRACE = 2.0
 """Seconds past a request's deadline (or ``max_handling``) before the last resort ends it."""
 
@@ -78,29 +70,11 @@ class _BoundExceeded(Exception):
     """A request outlived its handling bound (see :meth:`Worker._handling_bound`)."""
 
 
-@dataclass
-class _Outcome:
-    """What one request leads to: a reply (always journaled first) or a dead letter."""
-
-    status: int = 200
-    data: dict[str, Any] | None = None
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    dataset: Dataset | None = None
-    grant: Grant | None = None
-    subject: str | None = None
-    upstream_seconds: float | None = None
-
-    @classmethod
-    def problem(cls, exc: ProblemError, **kw: Any) -> _Outcome:
-        return cls(status=exc.status, errors=[exc.error()], **kw)
-
-    @property
-    def code(self) -> str | None:
-        return str(self.errors[0]["code"]) if self.errors else None
-
-
 class Worker:
-    """Serves the datasets of ``providers`` on both lanes."""
+    """Serves the datasets of ``providers`` on both lanes.
+
+    The composition root: the pipeline, the sealer and the request hash are built from the
+    arguments unless given (tests and benchmark variants give their own)."""
 
     def __init__(
         self,
@@ -112,6 +86,9 @@ class Worker:
         keyring: KeyRing,
         config: Settings | None = None,
         lanes: Sequence[Lane] = tuple(Lane),
+        pipeline: Pipeline | None = None,
+        sealer: Sealer | None = None,
+        hash_request: HashRequest = request_hash,
     ) -> None:
         self.providers = {p.name: p for p in providers}
         self.lanes = tuple(lanes)
@@ -132,6 +109,9 @@ class Worker:
             )
             for p in providers
         }
+        self.pipeline = pipeline or Pipeline(self.providers, habilitations, self.upstreams)
+        self.sealer = sealer or Sealer(certifier)
+        self._hash_request = hash_request
         self._connection: AbstractRobustConnection | None = None
         self._channels: list[AbstractChannel] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -288,15 +268,26 @@ class Worker:
             await self._dead_letter(channel, message, DeadReason.REPLY_TO_REFUSED)
             return
         assert message.user_id is not None  # own_reply_queue needs a requester
-        key = (message.user_id, message.message_id) if message.message_id else None
-        if key is None:
-            await self._answer(lane, channel, message, permit, None)
+        request = read_request(
+            body=message.body,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            requester=message.user_id,
+            reply_queue=message.reply_to,
+            lane=lane,
+            headers=message.headers,
+            default_deadline=self.config.default_deadline,
+            hash_request=self._hash_request,
+        )
+        if not message.message_id:
+            await self._answer(request, channel, message, permit, None)
             return
+        key = (request.requester, request.message_id)
         while (first := self._in_flight.get(key)) is not None and not first.done():
             await asyncio.shield(first)  # done once its reply is journaled: replay that
         answered = self._in_flight[key] = asyncio.get_running_loop().create_future()
         try:
-            await self._answer(lane, channel, message, permit, answered)
+            await self._answer(request, channel, message, permit, answered)
         finally:
             if self._in_flight.get(key) is answered:
                 del self._in_flight[key]
@@ -305,237 +296,47 @@ class Worker:
 
     async def _answer(
         self,
-        lane: Lane,
+        request: Request,
         channel: AbstractChannel,
         message: AbstractIncomingMessage,
         permit: Permit,
         answered: asyncio.Future[None] | None,
     ) -> None:
         """Replay the journaled reply of this ``message_id``, or serve the request."""
-        body, problem = self._parse(message)
-        digest = self._request_hash(message, body)
         if answered is not None:
             saved = await self._journal_call(
-                self.journal.replay, message.user_id or "", message.message_id
+                self.journal.replay, request.requester, request.message_id
             )
             if saved is not None:
-                await self._replay(lane, channel, message, saved, body, digest)
+                await self._deliver(channel, message, self.sealer.replay(request, saved))
                 return
         try:
-            async with asyncio.timeout(self._handling_bound(message)) as bound:
-                if problem is not None:
-                    outcome = _Outcome.problem(problem)
-                else:
-                    assert body is not None
-                    outcome = await self._serve(lane, message, body, permit)
-                reply = self._reply(message, body, outcome, digest)
+            async with asyncio.timeout(self._handling_bound(request)) as bound:
+                answer = await self.pipeline.answer(request, permit)
+                sealed = self.sealer.seal(request, answer)
         except TimeoutError:
             if bound.expired():
                 raise _BoundExceeded from None
             raise
-        entry = self._entry(lane, message, body, outcome, reply)
-        await self._deliver(channel, message, entry, reply, answered)
+        await self._deliver(channel, message, sealed, answered)
+        self._count(request, answer)
+
+    def _count(self, request: Request, answer: Answer) -> None:
         self._requests(
-            outcome.dataset.id if outcome.dataset else "unknown",
-            lane.value,
-            str(outcome.status),
-            outcome.code or "",
+            answer.dataset.id if answer.dataset else "unknown",
+            request.lane.value,
+            str(answer.status),
+            answer.code or "",
         ).inc()
 
-    def _parse(
-        self, message: AbstractIncomingMessage
-    ) -> tuple[RequestBody | None, ProblemError | None]:
-        """The request body, or the coded problem that answers it instead."""
-        try:
-            body = RequestBody.model_validate_json(message.body)
-        except ValidationError as exc:
-            loc = exc.errors(include_url=False)[0].get("loc") or ()
-            return None, ProblemError(BROKER.UNREADABLE, parameter=str(loc[0]) if loc else None)
-        if not message.message_id:
-            return body, ProblemError(BROKER.UNREADABLE, parameter="message_id")
-        if not message.correlation_id:
-            return body, ProblemError(BROKER.UNREADABLE, parameter="correlation_id")
-        return body, None
-
-    @staticmethod
-    def _request_hash(message: AbstractIncomingMessage, body: RequestBody | None) -> str:
-        """What the reply's proof binds it to; ``RequestBody`` admits only hashable params."""
-        return request_hash(
-            dataset=body.dataset if body else "",
-            version=body.version if body else None,
-            params=body.params if body else {},
-            recipient=body.recipient if body else None,
-            message_id=message.message_id or "",
-            requester=message.user_id or "",
-        )
-
-    def _handling_bound(self, message: AbstractIncomingMessage) -> float:
+    def _handling_bound(self, request: Request) -> float:
         """Seconds this request may take before the last resort ends it.
 
         Every step is bounded on its own (the upstream call by the deadline); this catches
         the step nobody foresaw, so that no message holds a prefetch slot for good. Waiting
         out a journal outage is outside it: an outage waits, it does not lose requests."""
-        left = self._deadline(message) - time.monotonic()
+        left = request.deadline - time.monotonic()
         return max(0.0, min(left, self.config.max_handling)) + HANDLING_GRACE
-
-    async def _replay(
-        self,
-        lane: Lane,
-        channel: AbstractChannel,
-        message: AbstractIncomingMessage,
-        saved: bytes,
-        body: RequestBody | None,
-        digest: str,
-    ) -> None:
-        """A request already answered (redelivered or republished): the same reply, no second
-        upstream call. A copy asking something else under the same ``message_id`` is refused.
-
-        Publishing again is a new disclosure, so it gets a journal row of its own."""
-        if sealed_request_hash(saved) not in (digest, None):
-            outcome = _Outcome.problem(
-                ProblemError(BROKER.MESSAGE_ID_REUSED, parameter="message_id")
-            )
-            reply = self._reply(message, body, outcome, digest)
-            await self._deliver(
-                channel, message, self._entry(lane, message, body, outcome, reply), reply
-            )
-            return
-        reply = json.loads(saved)
-        meta = reply.get("meta") or {}
-        errors = reply.get("errors") or []
-        entry = JournalEntry(
-            at=datetime.now(UTC),
-            message_id=message.message_id or "",
-            correlation_id=message.correlation_id,
-            requester=message.user_id or "",
-            agency=None,
-            habilitation_id=None,
-            recipient=None,
-            dataset=meta.get("dataset"),
-            version=meta.get("version"),
-            lane=lane.value,
-            scopes=tuple(meta.get("scopes") or ()),
-            status=int(reply.get("status", 0)),
-            error_code=str(errors[0]["code"]) if errors else None,
-            upstream_latency_ms=None,
-            cached=True,
-            reply_digest=reply_digest(saved),
-            subject=None,
-        )
-        await self._deliver(channel, message, entry, saved)
-
-    async def _serve(
-        self, lane: Lane, message: AbstractIncomingMessage, body: RequestBody, permit: Permit
-    ) -> _Outcome:
-        provider = self.providers.get(body.dataset.split(".", 1)[0])
-        dataset = provider.dataset(body.dataset, body.version) if provider else None
-        if dataset is None:
-            known = provider is not None and provider.dataset(body.dataset) is not None
-            return _Outcome.problem(
-                ProblemError(BROKER.UNKNOWN_DATASET, parameter="version" if known else "dataset")
-            )
-        outcome = _Outcome(dataset=dataset)
-        try:
-            _check_recipient(body.recipient)
-            params = validate_params(dataset.params, body.params)
-            outcome.subject = pseudonym(params.subject())
-            outcome.grant = await self.habilitations.authorize(
-                requester=message.user_id or "",
-                dataset=dataset.id,
-                dataset_scopes=tuple(dataset.scopes),
-                lane=lane.value,
-            )
-            deadline = self._deadline(message)
-            if deadline <= time.monotonic():
-                raise ProblemError(BROKER.DEADLINE_EXPIRED)
-            call = self.upstreams[dataset.provider_name].call(deadline - REPLY_MARGIN)
-            try:
-                async with permit.released():
-                    data = await dataset.fetch(call, params)
-            finally:
-                outcome.upstream_seconds = call.elapsed
-            outcome.data = dataset.mask(data, outcome.grant.scopes)
-            return outcome
-        except ProblemError as exc:
-            outcome.status, outcome.errors = exc.status, [exc.error()]
-            return outcome
-        except Exception:
-            log.exception("unexpected failure serving %s", dataset.id)
-            outcome.status, outcome.errors = BROKER.INTERNAL.status, [BROKER.INTERNAL.error()]
-            return outcome
-
-    def _deadline(self, message: AbstractIncomingMessage) -> float:
-        """The requester's deadline as a ``time.monotonic()`` instant; the default deadline
-        when the header is absent or not a finite number of milliseconds."""
-        raw = (message.headers or {}).get(DEADLINE_HEADER)
-        now = time.monotonic()
-        try:
-            at = float(raw) / 1000  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
-            at = math.nan
-        if math.isfinite(at):
-            return now + at - time.time()
-        return now + self.config.default_deadline
-
-    def _reply(
-        self,
-        message: AbstractIncomingMessage,
-        body: RequestBody | None,
-        outcome: _Outcome,
-        digest: str,
-    ) -> bytes:
-        dataset = outcome.dataset
-        issued = datetime.now(UTC)
-        reply: dict[str, Any] = {
-            "status": outcome.status,
-            "data": outcome.data,
-            "errors": outcome.errors,
-            "meta": {
-                "request_id": message.message_id or "",
-                "dataset": dataset.id if dataset else (body.dataset if body else None),
-                "version": dataset.version if dataset else None,
-                "provider": self.providers[dataset.provider_name].label if dataset else None,
-                "issued_at": issued.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "scopes": sorted(outcome.grant.scopes) if outcome.grant and outcome.data else None,
-            },
-        }
-        return self.certifier.seal(
-            reply,
-            dataset=reply["meta"]["dataset"],
-            request_hash=digest,
-            issued_at=issued,
-        )
-
-    def _entry(
-        self,
-        lane: Lane,
-        message: AbstractIncomingMessage,
-        body: RequestBody | None,
-        outcome: _Outcome,
-        reply: bytes,
-    ) -> JournalEntry:
-        grant = outcome.grant
-        return JournalEntry(
-            at=datetime.now(UTC),
-            message_id=message.message_id or "",
-            correlation_id=message.correlation_id,
-            requester=message.user_id or "",
-            agency=grant.agency if grant else None,
-            habilitation_id=grant.habilitation_id if grant else None,
-            recipient=body.recipient if body else None,
-            dataset=outcome.dataset.id if outcome.dataset else None,
-            version=outcome.dataset.version if outcome.dataset else None,
-            lane=lane.value,
-            scopes=tuple(sorted(grant.scopes)) if grant and outcome.data is not None else (),
-            status=outcome.status,
-            error_code=outcome.code,
-            upstream_latency_ms=(
-                outcome.upstream_seconds * 1000 if outcome.upstream_seconds is not None else None
-            ),
-            cached=False,
-            reply_digest=reply_digest(reply),
-            subject=outcome.subject,
-        )
 
     async def _journal_call(self, method: Any, *args: Any) -> Any:
         """Call the journal, waiting out an outage: no reply leaves without its row."""
@@ -553,8 +354,7 @@ class Worker:
         self,
         channel: AbstractChannel,
         message: AbstractIncomingMessage,
-        entry: JournalEntry,
-        reply: bytes,
+        sealed: Sealed,
         answered: asyncio.Future[None] | None = None,
     ) -> None:
         """Journal the reply, then publish it: no reply leaves without its row (invariant 2).
@@ -562,14 +362,14 @@ class Worker:
         ``answered`` resolves once the row is committed, so that copies of the same request
         waiting in this process replay it even if this delivery's channel has died."""
         try:
-            await self._journal_call(self.journal.record, entry, reply)
+            await self._journal_call(self.journal.record, sealed.entry, sealed.reply)
         except JournalError:
             log.exception("journal refused a row; request dead-lettered")
             await self._dead_letter(channel, message, DeadReason.JOURNAL_REFUSED)
             return
         if answered is not None and not answered.done():
             answered.set_result(None)
-        await self._publish(channel, message, reply)
+        await self._publish(channel, message, sealed.reply)
 
     async def _publish(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reply: bytes
@@ -646,8 +446,8 @@ async def run(
     lanes: Sequence[Lane] = tuple(Lane),
 ) -> None:
     """Run a worker until SIGTERM or SIGINT, with its database pool, journal and keys."""
-    from . import registry
-    from .db import create_pool
+    from .. import registry
+    from ..db import create_pool
 
     config = default_settings()
     providers = [registry.provider(n) for n in provider_names]

@@ -7,7 +7,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .rows import LOCAL_MALFORMED_ROW, LOCAL_MISSING_COLUMN
+from ._rows import LOCAL_MALFORMED_ROW, LOCAL_MISSING_COLUMN
 
 if TYPE_CHECKING:
     from aio_pika.abc import AbstractIncomingMessage

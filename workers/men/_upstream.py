@@ -1,4 +1,4 @@
-"""The MEN upstream dialect (the pupils' register of the ministère de l'Éducation nationale).
+"""What the MEN pupils' register (ministère de l'Éducation nationale) speaks.
 
 One API version per dataset version (``v1`` for API Particulier v3, ``v2`` for v4), two ways to
 search a pupil for a school year:
@@ -16,28 +16,27 @@ requests with :func:`request_of`, so that cases are keyed on exactly what is sen
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from broker.civility import Civility
-from broker.datasets import ErrorCode, ParamsProblem
-from broker.dialect import Renaming, Shape
-from broker.errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
-from broker.simulation import canonical_key
-from broker.upstream import UpstreamCall
+from broker.errors import BROKER, ErrorSpec, ProviderErrors
+from broker.kit import (
+    Civility,
+    Envelope,
+    ErrorCode,
+    ParamsProblem,
+    Shape,
+    UpstreamRequest,
+)
 
-_BASE = ProviderErrors(label="MEN", number=30)
 ERRORS = ProviderErrors(
     label="MEN",
     number=30,
     overrides={
-        "not_found": replace(
-            _BASE.not_found,
-            detail="Aucun élève n'a pu être trouvé avec les critères de recherche fournis.",
-        )
+        "not_found": {
+            "detail": ("Aucun élève n'a pu être trouvé avec les critères de recherche fournis."),
+        }
     },
 )
 
@@ -122,20 +121,11 @@ class SchoolingParams(Civility):
         return None
 
 
-@dataclass(frozen=True)
-class Request:
-    """One upstream request, as sent and as the simulator reads it back."""
-
-    method: str
-    path: str
-    query: dict[str, str] | None = None
-    body: dict[str, Any] | None = None
-
-    def key(self) -> str:
-        return canonical_key([self.method, self.path, self.query, self.body])
+APIS: dict[int, str] = {3: "v1", 4: "v2"}
+"""Dataset version -> the register's API version serving it."""
 
 
-def request_of(api: str, params: SchoolingParams) -> Request:
+def request_of(api: str, params: SchoolingParams) -> UpstreamRequest:
     """The upstream request for ``params`` on API version ``api``: the register takes one
     first name and the sex as ``1`` or ``2``."""
     pupil = {
@@ -148,7 +138,8 @@ def request_of(api: str, params: SchoolingParams) -> Request:
     area = params.area()
     if area is None:
         query = {**pupil, "code-uai": params.codeEtablissement}
-        return Request("GET", f"{api}/eleves", {k: v for k, v in query.items() if v is not None})
+        given = {k: v for k, v in query.items() if v is not None}
+        return UpstreamRequest("GET", f"{api}/eleves", query=given)
     body = {
         **pupil,
         "degre-etablissement": params.degreEtablissement,
@@ -156,48 +147,34 @@ def request_of(api: str, params: SchoolingParams) -> Request:
         "valeurs-perimetre": area[1],
     }
     sent = {k: v for k, v in body.items() if v is not None}
-    return Request("POST", f"{api}/eleves/recherche-perimetre", body=sent)
+    return UpstreamRequest("POST", f"{api}/eleves/recherche-perimetre", body=sent)
 
 
-@dataclass(frozen=True)
-class Edition:
-    """One API version of the register and how its answer is renamed."""
+SHAPE: Shape = {
+    "identite": (
+        "eleve",
+        {"nom": "nom", "prenom": "prenom", "sexe": "sexe", "date_naissance": "dateNaissance"},
+    ),
+    "module_elementaire_formation": (
+        "mef",
+        {"code_mef_stat": "codeMefStat", "libelle": "libelleLong"},
+    ),
+    "etablissement": (
+        "etablissement",
+        {
+            "code_uai": "uai",
+            "nom": "denominationPrincipale",
+            "code_ministere_tutelle": "codeMinistere",
+        },
+    ),
+    "annee_scolaire": "anneeScolaire",
+    "est_scolarise": "scolarise",
+    "statut_eleve": ("statut", {"code": "code", "libelle": "libelle"}),
+    "est_boursier": "boursier",
+    "echelon_bourse": "echelonBourse",
+    "code_etablissement": "uaiScolarisation",
+}
+"""The register's schooling record, in both API versions."""
 
-    api: str
-    shape: Shape
-    data: type[BaseModel]
-    renaming: Renaming = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "renaming", Renaming(self.shape))
-
-    def fetcher(self) -> Callable[[UpstreamCall, SchoolingParams], Any]:
-        async def fetch(call: UpstreamCall, params: SchoolingParams) -> dict[str, Any]:
-            sent = request_of(self.api, params)
-            response = await call.request(
-                sent.method, sent.path, params=sent.query, json_body=sent.body
-            )
-            body = call.json(response)
-            if not isinstance(body, dict):
-                raise call.invalid()
-            if response.status_code == 200 and "erreurs" not in body:
-                return self.decode(call, body)
-            errors = body.get("erreurs")
-            first = errors[0] if isinstance(errors, list) and errors else None
-            code = first.get("code") if isinstance(first, dict) else None
-            spec = BY_ERROR.get(str(code))
-            if spec is None or response.status_code == 200:
-                raise call.invalid()
-            raise ProblemError(spec)
-
-        return fetch
-
-    def decode(self, call: UpstreamCall, record: dict[str, Any]) -> dict[str, Any]:
-        try:
-            data = self.renaming.decode(record)
-            self.data.model_validate(data)
-        except (TypeError, ValidationError):
-            raise call.invalid() from None
-        if not isinstance(data, dict):
-            raise call.invalid()
-        return data
+ENVELOPE = Envelope(error="erreurs.0.code", strict=True)

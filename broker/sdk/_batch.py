@@ -1,6 +1,6 @@
 """``Client.batch``: many requests through the ``bulk`` lane, results as they arrive.
 
->>> async with Client() as client:
+>>> async with Client(url, jwks=jwks) as client:
 ...     async for result in client.batch("cnav.quotient_familial", rows, recipient=SIRET):
 ...         print(result.row, result.status, result.code)
 
@@ -35,16 +35,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..certification import request_hash
-from ..client import Reply
-from ..contract import Lane, ReplyBody, reply_queue
-from .results import LOCAL_NO_REPLY, LOCAL_PROOF_INVALID, BatchResult, local_error
-from .rows import BatchRow
+from ._canonical import request_hash
+from ._reply import Reply
+from ._results import LOCAL_NO_REPLY, LOCAL_PROOF_INVALID, BatchResult, local_error
+from ._rows import BatchRow
+from .contract import Lane, ReplyBody, reply_queue
 
 if TYPE_CHECKING:
     from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-    from ..client import Client
+    from ._client import Client
 
 __all__ = [
     "BatchSession",
@@ -238,7 +238,7 @@ class _Pending:
 
 
 class BatchSession:
-    """One batch run over a connected :class:`~broker.client.Client`; an async iterator of
+    """One batch run over a connected :class:`~broker.sdk.Client`; an async iterator of
     :class:`BatchResult`, in the order replies arrive.
 
     ``rows`` yields :class:`BatchRow` (numbered, with an id) or plain params mappings (numbered
@@ -334,10 +334,7 @@ class BatchSession:
         if self._started:
             return
         self._started = True
-        connection = self.client._connection
-        if connection is None:
-            raise RuntimeError("the client is not connected")
-        channel = await connection.channel()
+        channel = await self.client.channel()
         self._channel = channel
         await channel.set_qos(prefetch_count=self._early_cap + 2 * self.window)
         queue = await channel.declare_queue(
@@ -641,8 +638,8 @@ class BatchSession:
             )
             return
         status = body.status
-        retry_in = _retry_in(body.errors)
-        if _retryable(body) and (status == 429 or pending.transient < self.retries):
+        retry_in = body.retry_in
+        if body.retryable and (status == 429 or pending.transient < self.retries):
             await _ack(message)
             if not current or pending.state != _SENT:
                 self.stats.ignored += 1  # a newer attempt is on its way
@@ -696,7 +693,7 @@ class BatchSession:
                     body = self.client.verify(message.body, self._hash(pending.params, mid))
                 except Exception:
                     body = None
-                if body is not None and not _retryable(body):
+                if body is not None and not body.retryable:
                     self.stats.early += 1
                     chosen = self._result(pending, body, message, mid)
                     continue
@@ -706,20 +703,6 @@ class BatchSession:
             self._deliver(chosen)
             return True
         return False
-
-
-def _retryable(body: ReplyBody) -> bool:
-    """A reply worth asking again for: 429, or a transient failure."""
-    retry_in = _retry_in(body.errors)
-    return body.status in (429, 503, 504) or (retry_in is not None and body.status >= 500)
-
-
-def _retry_in(errors: Iterable[Any]) -> float | None:
-    for error in errors:
-        wait = (getattr(error, "meta", None) or {}).get("retry_in")
-        if isinstance(wait, int | float) and not isinstance(wait, bool):
-            return float(wait)
-    return None
 
 
 async def _ack(message: AbstractIncomingMessage) -> None:

@@ -22,8 +22,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from .errors import ProblemError, ProviderErrors
-from .metrics import UPSTREAM_ERRORS, UPSTREAM_RETRIES, UPSTREAM_SECONDS
+from ..errors import ProblemError, ProviderErrors
+from ..metrics import UPSTREAM_ERRORS, UPSTREAM_RETRIES, UPSTREAM_SECONDS
 
 __all__ = ["Upstream", "UpstreamCall"]
 

@@ -1,0 +1,48 @@
+"""The provider kit: what a provider package declares its datasets with.
+
+A provider package declares, for each dataset, its parameters (:class:`Params`,
+:class:`Civility`), its data model, its scopes-to-fields mask and its upstream
+:class:`Endpoint`; the worker runtime and the simulators read only these declarations.
+See ``docs/architecture.md``, "Adding a dataset".
+"""
+
+from ._civility import (
+    FRANCE,
+    INE_PATTERN,
+    Civility,
+    IneOrCivility,
+    identifier_text,
+    ine_text,
+    normalise_name,
+)
+from ._dataset import Dataset, ErrorCode, Params, ParamsProblem, Provider, mask, validate_params
+from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest, canonical_key
+from ._renaming import Renaming, Shape
+from ._upstream import Upstream, UpstreamCall
+
+__all__ = [
+    "FRANCE",
+    "INE_PATTERN",
+    "Answer",
+    "Civility",
+    "Dataset",
+    "Endpoint",
+    "Envelope",
+    "ErrorCode",
+    "IneOrCivility",
+    "Params",
+    "ParamsProblem",
+    "Provider",
+    "Refusal",
+    "Renaming",
+    "Shape",
+    "Upstream",
+    "UpstreamCall",
+    "UpstreamRequest",
+    "canonical_key",
+    "identifier_text",
+    "ine_text",
+    "mask",
+    "normalise_name",
+    "validate_params",
+]

@@ -1,0 +1,169 @@
+"""A provider's upstream endpoint, declared once for the worker and for the simulator.
+
+A declaration says how parameters become one upstream request, where the upstream's answer
+keeps its record and its error code, how the record is renamed and validated, and which
+upstream codes answer which error. The worker's fetch and the simulator's answers both derive
+from it, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ErrorSpec, ProblemError
+from ._renaming import Renaming, Shape
+
+if TYPE_CHECKING:
+    from ._upstream import UpstreamCall
+
+__all__ = ["Answer", "Endpoint", "Envelope", "Refusal", "UpstreamRequest", "canonical_key"]
+
+P = TypeVar("P")
+
+Answer = tuple[int, dict[str, Any]]
+"""An upstream HTTP answer: status and JSON body."""
+
+Refusal = ErrorSpec | tuple[ErrorSpec, str]
+"""The error answered for an upstream's error code, with the parameter it names if any."""
+
+
+def canonical_key(value: Any) -> str:
+    """A stable text for an upstream request, to find the case it stands for."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class UpstreamRequest:
+    """One upstream request, as the worker sends it and as the simulator reads it back."""
+
+    method: str
+    path: str
+    query: Mapping[str, str] | None = None
+    body: Any = None
+
+    def key(self) -> str:
+        parts: list[Any] = [self.method, self.path]
+        if self.query is not None:
+            parts.append(dict(self.query))
+        if self.body is not None:
+            parts.append(self.body)
+        return canonical_key(parts)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Where an upstream answer keeps its record and its error code.
+
+    With ``ok``, the upstream always sends a code and the code decides: a 200 holding ``ok``
+    is a success, any other code is looked up whatever the status. Without it, the status
+    decides: a 200 is the record; with ``strict``, a 200 that carries an error is no answer at
+    all (the provider's unknown answer), never the error it names.
+    """
+
+    record: str | None = None
+    """The key holding the record in a success, or ``None`` when the record is the body."""
+    error: str = "code"
+    """Where the error code is: a key, or keys and list indices joined by dots
+    (``erreurs.0.code``); a body carries an error when the first key holds a value."""
+    ok: str | None = None
+    """The code that marks a success, for upstreams that always send one."""
+    strict: bool = False
+
+    def code_of(self, body: Mapping[str, Any]) -> str | None:
+        node: Any = body
+        for part in self.error.split("."):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, Mapping):
+                node = node.get(part)
+            else:
+                return None
+        return None if node is None else str(node)
+
+    def carries_error(self, body: Mapping[str, Any]) -> bool:
+        return body.get(self.error.split(".", 1)[0]) is not None
+
+    def record_of(self, body: Mapping[str, Any]) -> Any:
+        return body.get(self.record) if self.record else body
+
+    def wrap(self, record: Any) -> dict[str, Any]:
+        """A success's body holding ``record`` (the simulator's side)."""
+        body: dict[str, Any] = {self.record: record} if self.record else dict(record)
+        if self.ok is not None:
+            body.update(self.failure_body(self.ok))
+        return body
+
+    def failure_body(self, code: str) -> dict[str, Any]:
+        """The smallest body holding ``code`` where :meth:`code_of` reads it."""
+        value: Any = code
+        for part in reversed(self.error.split(".")):
+            value = [value] if part.isdigit() else {part: value}
+        return dict(value)
+
+
+@dataclass(frozen=True)
+class Endpoint(Generic[P]):
+    """One upstream endpoint serving one dataset (in one version)."""
+
+    request: Callable[[P], UpstreamRequest]
+    """Parameters -> the upstream request."""
+    shape: Shape
+    """API Particulier's names -> the upstream's (see :class:`Renaming`)."""
+    data: type[BaseModel]
+    """The dataset's data in API Particulier's shape, which a decoded record must fit."""
+    errors: Mapping[str, Refusal]
+    """Upstream error code -> the error answered; any other failure is the provider's unknown
+    answer (transport failures, 5xx and 429 are handled by :class:`UpstreamCall`)."""
+    envelope: Envelope = field(default_factory=Envelope)
+    renaming: Renaming = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "renaming", Renaming(self.shape))
+
+    async def fetch(self, call: UpstreamCall, params: P) -> dict[str, Any]:
+        """Call the upstream and return the data in API Particulier's shape (unmasked)."""
+        sent = self.request(params)
+        response = await call.request(
+            sent.method, sent.path, params=sent.query, json_body=sent.body
+        )
+        body = call.json(response)
+        if not isinstance(body, dict):
+            raise call.invalid()
+        envelope, status = self.envelope, response.status_code
+        code = envelope.code_of(body)
+        if envelope.ok is not None:
+            if status == 200 and code == envelope.ok:
+                return self.decode(call, envelope.record_of(body))
+        elif status == 200:
+            if envelope.strict and envelope.carries_error(body):
+                raise call.invalid()
+            return self.decode(call, envelope.record_of(body))
+        refusal = self.errors.get(code) if code is not None else None
+        if refusal is None:
+            raise call.invalid()
+        if isinstance(refusal, tuple):
+            raise ProblemError(refusal[0], parameter=refusal[1])
+        raise ProblemError(refusal)
+
+    def decode(self, call: UpstreamCall, record: Any) -> dict[str, Any]:
+        if not isinstance(record, dict):
+            raise call.invalid()
+        try:
+            data: dict[str, Any] = self.renaming.decode(record)
+            self.data.model_validate(data)
+        except (TypeError, ValidationError):
+            raise call.invalid() from None
+        return data
+
+    def success(self, data: Mapping[str, Any]) -> Answer:
+        """The upstream's 200 answer carrying ``data`` (API-shaped): the simulator's side."""
+        return 200, self.envelope.wrap(self.renaming.encode(data))
+
+    def failure(self, status: int, code: str, **extra: Any) -> Answer:
+        """An upstream error answer holding ``code`` where the envelope reads it."""
+        return status, {**self.envelope.failure_body(code), **extra}

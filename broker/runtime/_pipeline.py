@@ -1,0 +1,144 @@
+"""The worker's pipeline, ``request -> answer``: validate, authorise, fetch, mask.
+
+It never sees AMQP, signs nothing and writes nothing: the edge (:mod:`._edge`) feeds it
+:class:`Request` values and seals what it answers (:mod:`._sealing`). Its steps are
+injected, so that tests and benchmarks swap one without patching a module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..errors import BROKER, ProblemError
+from ..habilitations import Grant, check_recipient
+from ..journal import pseudonym
+from ..kit import Dataset, Provider, Upstream, validate_params
+from ._request import Request
+
+__all__ = ["REPLY_MARGIN", "Answer", "Authorizer", "Pipeline"]
+
+log = logging.getLogger("particulier.worker")
+
+REPLY_MARGIN = 0.3
+"""Seconds kept before the deadline to sign, journal and deliver the reply."""
+
+_check_recipient = functools.lru_cache(maxsize=4096)(check_recipient)
+"""Agencies send for a handful of recipients: the SIRET checksum is computed once each."""
+
+
+class Authorizer(Protocol):
+    """Who may ask what (:class:`broker.habilitations.Habilitations`)."""
+
+    async def authorize(
+        self, *, requester: str, dataset: str, dataset_scopes: Sequence[str], lane: str
+    ) -> Grant: ...
+
+
+class Slot(Protocol):
+    """The lane slot a request holds; released while the upstream answers."""
+
+    def released(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class _Held:
+    """The slot of a request served outside a lane gate (the in-memory harness)."""
+
+    @contextlib.asynccontextmanager
+    async def released(self) -> AsyncIterator[None]:
+        yield
+
+
+HELD = _Held()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the pipeline answers one request: data, or coded errors."""
+
+    status: int = 200
+    data: dict[str, Any] | None = None
+    errors: tuple[dict[str, Any], ...] = ()
+    dataset: Dataset | None = None
+    provider_label: str | None = None
+    grant: Grant | None = None
+    subject: str | None = None
+    """The pseudonym of the person asked about (journal)."""
+    upstream_seconds: float | None = None
+
+    @classmethod
+    def problem(cls, exc: ProblemError, **known: Any) -> Answer:
+        return cls(status=exc.status, errors=(exc.error(),), **known)
+
+    @property
+    def code(self) -> str | None:
+        return str(self.errors[0]["code"]) if self.errors else None
+
+    @property
+    def disclosed_scopes(self) -> tuple[str, ...]:
+        """The scopes whose data the answer carries (none when it carries no data)."""
+        if self.grant is None or self.data is None:
+            return ()
+        return tuple(sorted(self.grant.scopes))
+
+
+@dataclass
+class Pipeline:
+    """Serves the datasets of ``providers``; one per worker process."""
+
+    providers: Mapping[str, Provider]
+    authorizer: Authorizer
+    upstreams: Mapping[str, Upstream]
+    pseudonym: Callable[[Mapping[str, Any]], str] = field(default=pseudonym)
+
+    def dataset_of(self, request: Request) -> Dataset | None:
+        body = request.body
+        if body is None:
+            return None
+        provider = self.providers.get(body.dataset.split(".", 1)[0])
+        return provider.dataset(body.dataset, body.version) if provider else None
+
+    async def answer(self, request: Request, slot: Slot = HELD) -> Answer:
+        """The answer to ``request``; every failure is a coded answer, never an exception."""
+        if request.problem is not None:
+            return Answer.problem(request.problem)
+        body = request.body
+        assert body is not None  # a request without a body has a problem
+        dataset = self.dataset_of(request)
+        if dataset is None:
+            provider = self.providers.get(body.dataset.split(".", 1)[0])
+            exists = provider is not None and provider.dataset(body.dataset) is not None
+            return Answer.problem(
+                ProblemError(BROKER.UNKNOWN_DATASET, parameter="version" if exists else "dataset")
+            )
+        label = self.providers[dataset.provider_name].label
+        known: dict[str, Any] = {"dataset": dataset, "provider_label": label}
+        try:
+            _check_recipient(body.recipient)
+            params = validate_params(dataset.params, body.params)
+            known["subject"] = self.pseudonym(params.subject())
+            grant = known["grant"] = await self.authorizer.authorize(
+                requester=request.requester,
+                dataset=dataset.id,
+                dataset_scopes=tuple(dataset.scopes),
+                lane=request.lane.value,
+            )
+            if request.deadline <= time.monotonic():
+                raise ProblemError(BROKER.DEADLINE_EXPIRED)
+            call = self.upstreams[dataset.provider_name].call(request.deadline - REPLY_MARGIN)
+            try:
+                async with slot.released():
+                    data = await dataset.fetch(call, params)
+            finally:
+                known["upstream_seconds"] = call.elapsed
+            return Answer(data=dataset.mask(data, grant.scopes), **known)
+        except ProblemError as exc:
+            return Answer.problem(exc, **known)
+        except Exception:
+            log.exception("unexpected failure serving %s", dataset.id)
+            return Answer.problem(ProblemError(BROKER.INTERNAL), **known)

@@ -1,0 +1,41 @@
+"""The simulation wing: the upstream simulators' frame, the synthetic population and the
+providers' simulators. A worker process never imports it (a test checks ``sys.modules``).
+"""
+
+from ..kit import canonical_key
+from ._frame import (
+    Answer,
+    Case,
+    Faults,
+    SimulatorContext,
+    build_app,
+    case_answers,
+    default_cases_dirs,
+    endpoint_answers,
+    load_cases,
+    respond,
+    serve,
+    shared_dir,
+)
+from ._population import Person, Population
+from ._providers import SimulatorBuilder, simulators
+
+__all__ = [
+    "Answer",
+    "Case",
+    "Faults",
+    "Person",
+    "Population",
+    "SimulatorBuilder",
+    "SimulatorContext",
+    "build_app",
+    "canonical_key",
+    "case_answers",
+    "default_cases_dirs",
+    "endpoint_answers",
+    "load_cases",
+    "respond",
+    "serve",
+    "shared_dir",
+    "simulators",
+]

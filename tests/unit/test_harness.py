@@ -1,0 +1,37 @@
+"""The in-memory harness runs the worker's own pipeline and sealing without RabbitMQ or
+PostgreSQL: what a dataset's unit test and an integrator's own tests use."""
+
+from __future__ import annotations
+
+from broker.simulation import Population
+from broker.simulation.harness import Harness
+
+DATASET = "cnav.quotient_familial"
+PEOPLE = Population(1_000_000)
+
+
+def _person(found: bool) -> dict[str, object]:
+    return next(p for p in map(PEOPLE.person, range(200)) if p.found is found).params()
+
+
+async def test_a_granted_request_is_answered_signed_and_journaled() -> None:
+    async with Harness(providers=["cnav"]) as harness:
+        reply = await harness.request(DATASET, _person(found=True))
+    assert reply.status == 200, reply.errors
+    assert reply.data is not None and reply.data["quotient_familial"]["valeur"] > 0
+    assert reply.meta.provider == "CNAV" and reply.proof
+    [row] = harness.journal
+    assert (row.dataset, row.status, row.requester, row.cached) == (DATASET, 200, "agency", False)
+    assert row.subject and row.scopes == tuple(sorted(reply.meta.scopes or ()))
+
+
+async def test_scopes_mask_and_refusals_are_the_workers_own() -> None:
+    grants = {"town": {DATASET: ["cnaf_quotient_familial"]}}
+    async with Harness(grants, providers=["cnav"]) as harness:
+        masked = await harness.request(DATASET, _person(found=True), requester="town")
+        refused = await harness.request(DATASET, _person(found=True), requester="stranger")
+        unknown = await harness.request(DATASET, _person(found=False), requester="town")
+    assert masked.data is not None and set(masked.data) == {"quotient_familial"}
+    assert (refused.status, [e.code for e in refused.errors]) == (403, ["00100"])
+    assert (unknown.status, [e.code for e in unknown.errors]) == (404, ["37003"])
+    assert [row.status for row in harness.journal] == [200, 403, 404]
