@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .entry import ENTRY_COLUMNS
+
 __all__ = [
     "FIELDS",
     "GENESIS",
@@ -22,27 +24,7 @@ __all__ = [
     "utc",
 ]
 
-FIELDS = (
-    "seq",
-    "recorded_at",
-    "at",
-    "message_id",
-    "correlation_id",
-    "requester",
-    "agency",
-    "habilitation_id",
-    "recipient",
-    "dataset",
-    "version",
-    "lane",
-    "scopes",
-    "status",
-    "error_code",
-    "upstream_latency_ms",
-    "cached",
-    "reply_digest",
-    "subject",
-)
+FIELDS = ("seq", "recorded_at", *ENTRY_COLUMNS)
 """The hashed columns, in hashing order."""
 
 GENESIS = bytes(32)
@@ -68,7 +50,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _TIMESTAMPS = frozenset({"recorded_at", "at"})
 
 
-def canonical(row: Mapping[str, Any]) -> bytes:
+def hashed_form(row: Mapping[str, Any]) -> bytes:
+    """The bytes of a row that its hash covers (format ``j1``: a JSON array of ``FIELDS``)."""
     values: list[Any] = [_FORMAT]
     for name in FIELDS:
         value = row[name]
@@ -81,7 +64,7 @@ def canonical(row: Mapping[str, Any]) -> bytes:
 
 
 def row_hash(key: bytes, prev_hash: bytes, row: Mapping[str, Any]) -> bytes:
-    return hmac.digest(key, prev_hash + canonical(row), "sha256")
+    return hmac.digest(key, prev_hash + hashed_form(row), "sha256")
 
 
 def head_mac(key: bytes, seq: int, hash_: bytes) -> bytes:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from ..certification import reply_digest
 
-__all__ = ["JournalEntry", "reply_digest"]
+__all__ = ["ENTRY_COLUMNS", "ENTRY_TYPES", "JournalEntry", "reply_digest"]
 
 
 @dataclass(frozen=True)
@@ -15,23 +15,30 @@ class JournalEntry:
     """What was asked, by whom, under which habilitation, and what was answered.
 
     Never holds the person's identifiers: ``subject`` is their keyed pseudonym
-    (:func:`broker.journal.pseudonym`).
+    (:func:`broker.journal.pseudonym`). Each field is a column of table ``journal``, of the
+    SQL type it declares.
     """
 
-    at: datetime
-    message_id: str
-    correlation_id: str | None
-    requester: str
-    agency: str | None
-    habilitation_id: int | None
-    recipient: str | None
-    dataset: str | None
-    version: int | None
-    lane: str
-    scopes: tuple[str, ...]
-    status: int
-    error_code: str | None
-    upstream_latency_ms: float | None
-    cached: bool
-    reply_digest: str
-    subject: str | None
+    at: datetime = field(metadata={"sql": "timestamp with time zone"})
+    message_id: str = field(metadata={"sql": "text"})
+    correlation_id: str | None = field(metadata={"sql": "text"})
+    requester: str = field(metadata={"sql": "text"})
+    agency: str | None = field(metadata={"sql": "text"})
+    habilitation_id: int | None = field(metadata={"sql": "bigint"})
+    recipient: str | None = field(metadata={"sql": "text"})
+    dataset: str | None = field(metadata={"sql": "text"})
+    version: int | None = field(metadata={"sql": "integer"})
+    lane: str = field(metadata={"sql": "text"})
+    scopes: tuple[str, ...] = field(metadata={"sql": "text[]"})
+    status: int = field(metadata={"sql": "integer"})
+    error_code: str | None = field(metadata={"sql": "text"})
+    upstream_latency_ms: float | None = field(metadata={"sql": "double precision"})
+    cached: bool = field(metadata={"sql": "boolean"})
+    reply_digest: str = field(metadata={"sql": "text"})
+    subject: str | None = field(metadata={"sql": "text"})
+
+
+ENTRY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalEntry))
+ENTRY_TYPES: dict[str, str] = {f.name: f.metadata["sql"] for f in fields(JournalEntry)}
+"""The journal's columns a worker writes, in the entry's order: the writer inserts them, the
+chain hashes them after ``seq`` and ``recorded_at``, and a test holds the migration to them."""

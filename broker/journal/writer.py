@@ -21,7 +21,7 @@ import asyncpg
 
 from ..db.pool import ArgumentError, is_unavailable
 from .chain import head_mac, row_hash, utc
-from .entry import JournalEntry
+from .entry import ENTRY_COLUMNS, ENTRY_TYPES, JournalEntry
 from .settings import JournalSettings, journal_key
 
 __all__ = ["Journal", "JournalError", "JournalStats", "JournalUnavailable"]
@@ -64,31 +64,37 @@ FROM journal_head
 FOR UPDATE
 """
 
-_INSERT = """
+
+def _insert_statement() -> str:
+    """The batch INSERT, from the entry's columns: every column is one array parameter."""
+    unnested = ("seq", *ENTRY_COLUMNS, "prev_hash", "hash")
+    types = {"seq": "bigint", **ENTRY_TYPES, "prev_hash": "bytea", "hash": "bytea"}
+    types["scopes"] = "text"  # each row's scopes travel as a JSON array (arrays of arrays)
+    number = {name: n for n, name in enumerate(unnested, start=2)}
+    reply, head = len(unnested) + 2, len(unnested) + 3
+    selected = [
+        "ARRAY(SELECT jsonb_array_elements_text(u.scopes::jsonb))" if c == "scopes" else f"u.{c}"
+        for c in unnested
+    ]
+    selected.insert(1, "$1")
+    arrays = ", ".join(f"${number[c]}::{types[c]}[]" for c in unnested)
+    return f"""
 WITH j AS (
-    INSERT INTO journal (seq, recorded_at, at, message_id, correlation_id, requester, agency,
-                         habilitation_id, recipient, dataset, version, lane, scopes, status,
-                         error_code, upstream_latency_ms, cached, reply_digest, subject,
-                         prev_hash, hash)
-    SELECT u.seq, $1, u.at, u.message_id, u.correlation_id, u.requester, u.agency,
-           u.habilitation_id, u.recipient, u.dataset, u.version, u.lane,
-           ARRAY(SELECT jsonb_array_elements_text(u.scopes::jsonb)), u.status, u.error_code,
-           u.upstream_latency_ms, u.cached, u.reply_digest, u.subject, u.prev_hash, u.hash
-    FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::bigint[], $9::text[], $10::text[], $11::int[], $12::text[],
-                $13::text[], $14::int[], $15::text[], $16::float8[], $17::bool[],
-                $18::text[], $19::text[], $20::bytea[], $21::bytea[])
-         AS u(seq, at, message_id, correlation_id, requester, agency, habilitation_id,
-              recipient, dataset, version, lane, scopes, status, error_code,
-              upstream_latency_ms, cached, reply_digest, subject, prev_hash, hash)
+    INSERT INTO journal (seq, recorded_at, {", ".join(unnested[1:])})
+    SELECT {", ".join(selected)}
+    FROM unnest({arrays}) AS u({", ".join(unnested)})
 ), r AS (
     INSERT INTO replies (day, requester, message_id, created_at, reply)
     SELECT ($1 AT TIME ZONE 'UTC')::date, u.requester, u.message_id, $1, u.reply
-    FROM unnest($6::text[], $4::text[], $22::bytea[]) AS u(requester, message_id, reply)
+    FROM unnest(${number["requester"]}::text[], ${number["message_id"]}::text[], ${reply}::bytea[])
+         AS u(requester, message_id, reply)
     ON CONFLICT DO NOTHING
 )
-UPDATE journal_head SET seq = $23, hash = $24, mac = $25, recorded_at = $1
+UPDATE journal_head SET seq = ${head}, hash = ${head + 1}, mac = ${head + 2}, recorded_at = $1
 """
+
+
+_INSERT = _insert_statement()
 
 _REPLAY = """
 SELECT reply FROM replies
@@ -96,26 +102,6 @@ WHERE requester = $1 AND message_id = $2 AND day >= $3 AND created_at >= $4
 ORDER BY created_at
 LIMIT 1
 """
-
-_COLUMNS = (
-    "at",
-    "message_id",
-    "correlation_id",
-    "requester",
-    "agency",
-    "habilitation_id",
-    "recipient",
-    "dataset",
-    "version",
-    "lane",
-    "scopes",
-    "status",
-    "error_code",
-    "upstream_latency_ms",
-    "cached",
-    "reply_digest",
-    "subject",
-)
 
 
 def _text(value: str) -> str:
@@ -359,7 +345,7 @@ class Journal:
             ensured = day in self._partitions
             if not ensured:
                 await conn.execute("SELECT particulier_ensure_partitions($1)", now)
-            columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+            columns: dict[str, list[Any]] = {name: [] for name in ENTRY_COLUMNS}
             seqs: list[int] = []
             prevs: list[bytes] = []
             hashes: list[bytes] = []
@@ -372,14 +358,14 @@ class Journal:
                 seqs.append(seq)
                 prevs.append(prev)
                 hashes.append(digest)
-                for name in _COLUMNS:
+                for name in ENTRY_COLUMNS:
                     columns[name].append(row["_scopes_json"] if name == "scopes" else row[name])
                 prev = digest
             await conn.execute(
                 _INSERT,
                 now,
                 seqs,
-                *(columns[name] for name in _COLUMNS),
+                *(columns[name] for name in ENTRY_COLUMNS),
                 prevs,
                 hashes,
                 [item.reply for item in batch],

@@ -16,7 +16,7 @@ from ._civility import (
     normalise_name,
 )
 from ._dataset import Dataset, ErrorCode, Params, ParamsProblem, Provider, mask, validate_params
-from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest, canonical_key
+from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Renaming, Shape
 from ._upstream import Upstream, UpstreamCall
 
@@ -39,7 +39,6 @@ __all__ = [
     "Upstream",
     "UpstreamCall",
     "UpstreamRequest",
-    "canonical_key",
     "identifier_text",
     "ine_text",
     "mask",

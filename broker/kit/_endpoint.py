@@ -21,7 +21,7 @@ from ._renaming import Renaming, Shape
 if TYPE_CHECKING:
     from ._upstream import UpstreamCall
 
-__all__ = ["Answer", "Endpoint", "Envelope", "Refusal", "UpstreamRequest", "canonical_key"]
+__all__ = ["Answer", "Endpoint", "Envelope", "Refusal", "UpstreamRequest"]
 
 P = TypeVar("P")
 
@@ -30,11 +30,6 @@ Answer = tuple[int, dict[str, Any]]
 
 Refusal = ErrorSpec | tuple[ErrorSpec, str]
 """The error answered for an upstream's error code, with the parameter it names if any."""
-
-
-def canonical_key(value: Any) -> str:
-    """A stable text for an upstream request, to find the case it stands for."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -47,12 +42,13 @@ class UpstreamRequest:
     body: Any = None
 
     def key(self) -> str:
+        """A stable text of the request: the simulator finds the case it stands for by it."""
         parts: list[Any] = [self.method, self.path]
         if self.query is not None:
             parts.append(dict(self.query))
         if self.body is not None:
             parts.append(self.body)
-        return canonical_key(parts)
+        return json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

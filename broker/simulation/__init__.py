@@ -2,7 +2,6 @@
 providers' simulators. A worker process never imports it (a test checks ``sys.modules``).
 """
 
-from ..kit import canonical_key
 from ._frame import (
     Answer,
     Case,
@@ -29,7 +28,6 @@ __all__ = [
     "SimulatorBuilder",
     "SimulatorContext",
     "build_app",
-    "canonical_key",
     "case_answers",
     "default_cases_dirs",
     "endpoint_answers",

@@ -10,6 +10,7 @@ import pytest
 
 from broker.db import MigrationError, migrate
 from broker.db.migrate import migration_files
+from broker.journal.entry import ENTRY_TYPES
 
 from .support import Database, drop_database
 
@@ -68,3 +69,23 @@ async def test_edited_migration_is_refused(
         await conn.close()
     with pytest.raises(MigrationError):
         await migrate(db.admin_url, app_url=db.app_url)
+
+
+async def test_the_journal_table_has_the_entrys_columns_and_types(
+    database: Database, admin_pool: asyncpg.Pool
+) -> None:
+    """The migration is the one copy of the journal's columns that cannot derive from
+    :class:`JournalEntry`: this holds it to the entry (names, order and SQL types)."""
+    rows = await admin_pool.fetch(
+        "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+        "WHERE attrelid = 'journal'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+    )
+    table = [(r["attname"], r["type"]) for r in rows]
+    expected = [
+        ("seq", "bigint"),
+        ("recorded_at", "timestamp with time zone"),
+        *ENTRY_TYPES.items(),
+        ("prev_hash", "bytea"),
+        ("hash", "bytea"),
+    ]
+    assert table == expected

@@ -9,17 +9,17 @@ from typing import Any
 from aiohttp import web
 
 from broker.errors import BROKER
+from broker.kit import UpstreamRequest
 from broker.simulation import (
     Answer,
     Person,
     Population,
     SimulatorContext,
-    canonical_key,
-    case_answers,
+    endpoint_answers,
     respond,
 )
 
-from ._upstream import ERRORS, REJECTED_IDENTIFIER, UNKNOWN_ATHLETE, SdhParams, path_of
+from ._upstream import ERRORS, REJECTED_IDENTIFIER, UNKNOWN_ATHLETE, path_of
 from .statut_sportif import DATASET, ENDPOINT
 
 AS_OF = date(2025, 1, 1)
@@ -39,19 +39,11 @@ _FAILURES: dict[str, Answer] = {
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = case_answers(
-        ctx.cases_for("sdh", DATASET.name, {DATASET.version}),
-        SdhParams,
-        key=lambda _, params: canonical_key(path_of(params.identifiant)),
-        success=lambda case: ENDPOINT.success(case.data)[1],
-        failures=_FAILURES,
-        errors=ERRORS,
-        otherwise=_FAILURES["unknown"],
-    )
+    known = endpoint_answers(ctx, DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
 
     async def sportif(request: web.Request) -> web.Response:
         identifiant = request.match_info["identifiant"]
-        found = known.get(canonical_key(path_of(identifiant)))
+        found = known.get(UpstreamRequest("GET", path_of(identifiant)).key())
         return respond(found or _from_population(ctx, identifiant))
 
     app = web.Application()
