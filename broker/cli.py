@@ -113,33 +113,25 @@ def simulator_command(
     rate_limit_rate: float = 0.0,
 ) -> None:
     """Serve every provider's upstream simulator under /<provider>; faults at /_admin/faults."""
-    from .simulation import (
-        Faults,
-        Population,
-        SimulatorContext,
-        build_app,
-        default_cases_dirs,
-        load_cases,
-        serve,
-        simulators,
-    )
+    from . import registry
+    from .simulation import Faults, Population, context, serve_simulators
 
     _logging()
-    dirs = ([] if no_default_cases else default_cases_dirs()) + list(cases or [])
-    ctx = SimulatorContext(
-        population=Population(population, not_found_share=not_found_share),
-        cases=load_cases(dirs),
+    ctx = context(
+        Population(population, not_found_share=not_found_share),
+        cases=cases or [],
+        staging=not no_default_cases,
     )
     faults = Faults(latency_ms, jitter_ms, error_rate, timeout_rate, rate_limit_rate)
-    builders = simulators()
-    for name in builders:
+    names = list(registry.providers())
+    for name in names:
         ctx.faults[name] = Faults(**faults.__dict__)
 
     async def main() -> None:
-        runner = await serve(build_app(builders, ctx), host, port)
+        runner = await serve_simulators(ctx, host, port)
         logging.getLogger("particulier.simulator").info(
             "simulating %s on http://%s:%d (%d cases)",
-            ",".join(builders),
+            ",".join(names),
             host,
             port,
             len(ctx.cases),

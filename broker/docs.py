@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -12,15 +11,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from . import registry
 from .errors import BROKER, ErrorSpec, ProblemError, all_specs
 from .kit import Dataset, Provider, Upstream, validate_params
-from .simulation import (
-    Population,
-    SimulatorContext,
-    build_app,
-    default_cases_dirs,
-    load_cases,
-    serve,
-    simulators,
-)
+from .simulation import Population, context, serve_simulators
 
 __all__ = ["datasets_markdown"]
 
@@ -96,11 +87,8 @@ def _param_specs(dataset: Dataset) -> list[ErrorSpec]:
 async def _examples() -> dict[tuple[str, int], dict[str, Any]]:
     """Each dataset's example answered by its simulator, as the broker maps it."""
     providers = registry.providers()
-    ctx = SimulatorContext(population=Population(1000), cases=load_cases(default_cases_dirs()))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    runner = await serve(build_app(simulators(list(providers)), ctx), "127.0.0.1", port)
+    runner = await serve_simulators(context(Population(1000)))
+    port = runner.addresses[0][1]
     out: dict[tuple[str, int], dict[str, Any]] = {}
     try:
         for provider in providers.values():

@@ -141,22 +141,11 @@ def extra_case_dirs() -> list[Path]:
 @pytest_asyncio.fixture(scope="session")
 async def simulator(services: Services) -> AsyncIterator[Simulator]:
     from broker.config import settings
-    from broker.simulation import (
-        Population,
-        SimulatorContext,
-        build_app,
-        default_cases_dirs,
-        load_cases,
-        serve,
-        simulators,
-    )
+    from broker.simulation import Population, context, serve_simulators
 
-    ctx = SimulatorContext(
-        population=Population(1_000_000),
-        cases=load_cases([*default_cases_dirs(), *extra_case_dirs()]),
-    )
+    ctx = context(Population(1_000_000), cases=extra_case_dirs())
     port = free_port()
-    runner = await serve(build_app(simulators(), ctx), "127.0.0.1", port)
+    runner = await serve_simulators(ctx, port=port)
     url = f"http://127.0.0.1:{port}"
     os.environ["PARTICULIER_SIMULATOR_URL"] = url
     settings.cache_clear()

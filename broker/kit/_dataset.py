@@ -100,7 +100,6 @@ class Dataset:
     """The API Particulier route it mirrors, e.g. ``/v3/dss/quotient_familial/identite``."""
     title: str
     params: type[Params]
-    data: type[BaseModel]
     scopes: Mapping[str, Sequence[str]]
     """Scope -> the fields of ``data`` it unmasks (top-level keys, or dotted paths)."""
     endpoint: Endpoint[Any]
@@ -110,6 +109,11 @@ class Dataset:
     async def fetch(self, call: UpstreamCall, params: Params) -> dict[str, Any]:
         """Call the upstream; ``data`` in API Particulier's shape (unmasked)."""
         return await self.endpoint.fetch(call, params)
+
+    @property
+    def data(self) -> type[BaseModel]:
+        """The model of the dataset's data in API Particulier's shape (its endpoint's)."""
+        return self.endpoint.data
 
     @property
     def provider_name(self) -> str:
@@ -166,12 +170,15 @@ class Provider:
 
     name: str
     """Short lower-case name used in queue names and dataset ids (``cnav``)."""
-    label: str
-    """API Particulier's label, shown in ``meta.provider`` (``CNAV``)."""
     errors: ProviderErrors
     datasets: tuple[Dataset, ...]
     upstream_timeout: float = 10.0
     """Longest wait for one upstream call, further bounded by the request's deadline."""
+
+    @property
+    def label(self) -> str:
+        """API Particulier's label, shown in ``meta.provider`` (``CNAV``): its errors' own."""
+        return self.errors.label
 
     def dataset(self, dataset_id: str, version: int | None = None) -> Dataset | None:
         """The dataset in ``version``, or its newest version when ``version`` is None."""

@@ -17,7 +17,7 @@ from ._frame import (
     shared_dir,
 )
 from ._population import Person, Population
-from ._providers import SimulatorBuilder, simulators
+from ._providers import SimulatorBuilder, context, serve_simulators, simulators
 
 __all__ = [
     "Answer",
@@ -29,11 +29,13 @@ __all__ = [
     "SimulatorContext",
     "build_app",
     "case_answers",
+    "context",
     "default_cases_dirs",
     "endpoint_answers",
     "load_cases",
     "respond",
     "serve",
+    "serve_simulators",
     "shared_dir",
     "simulators",
 ]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from aiohttp import web
 
 from .. import registry
-from ._frame import SimulatorContext
+from ._frame import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+from ._population import Population
 
-__all__ = ["SimulatorBuilder", "simulators"]
+__all__ = ["SimulatorBuilder", "context", "serve_simulators", "simulators"]
 
 SimulatorBuilder = Callable[[SimulatorContext], web.Application]
 """Builds the aiohttp application that plays one provider's upstream."""
@@ -23,3 +25,20 @@ def simulators(names: list[str] | None = None) -> dict[str, SimulatorBuilder]:
         name: importlib.import_module(f"{registry.package(name)}.simulator").build_simulator
         for name in chosen
     }
+
+
+def context(
+    population: Population, *, cases: Iterable[Path] = (), staging: bool = True
+) -> SimulatorContext:
+    """The simulators' shared context: the population, and the staging cases (the shared
+    conformance folder and the project's own) with the folders ``cases``."""
+    dirs = [*(default_cases_dirs() if staging else []), *cases]
+    return SimulatorContext(population=population, cases=load_cases(dirs))
+
+
+async def serve_simulators(
+    ctx: SimulatorContext, host: str = "127.0.0.1", port: int = 0, names: list[str] | None = None
+) -> web.AppRunner:
+    """Every provider's simulator (or those ``names``) under ``/<provider>``, with the admin
+    API, started in the running loop; the caller cleans the runner up."""
+    return await serve(build_app(simulators(names), ctx), host, port)

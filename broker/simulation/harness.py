@@ -31,9 +31,8 @@ from ..kit import Upstream
 from ..runtime import Pipeline, Sealer, read_request
 from ..sdk.contract import DEADLINE_HEADER, Lane, ReplyBody
 from ..sdk.proof import Verifier
-from ._frame import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
 from ._population import Population
-from ._providers import simulators
+from ._providers import context, serve_simulators
 
 __all__ = ["GrantTable", "Harness"]
 
@@ -76,10 +75,7 @@ class Harness:
         names = list(providers) if providers is not None else list(registry.providers())
         self.providers = {n: registry.provider(n) for n in names}
         self.grants = GrantTable(grants if grants is not None else _everything(self.providers))
-        self.context = SimulatorContext(
-            population=population or Population(1_000_000),
-            cases=load_cases(default_cases_dirs()) if with_staging_cases else [],
-        )
+        self.context = context(population or Population(1_000_000), staging=with_staging_cases)
         keyring = KeyRing.generate()
         self.jwks = keyring.jwks()
         self._verifier = Verifier(self.jwks)
@@ -90,9 +86,7 @@ class Harness:
         self.pipeline: Pipeline | None = None
 
     async def __aenter__(self) -> Harness:
-        self._runner = await serve(
-            build_app(simulators(list(self.providers)), self.context), "127.0.0.1", 0
-        )
+        self._runner = await serve_simulators(self.context, names=list(self.providers))
         base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
         upstreams = {
             n: Upstream(n, f"{base}/{n}/", p.errors, timeout=p.upstream_timeout)

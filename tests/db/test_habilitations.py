@@ -293,7 +293,6 @@ def _dataset(dataset_id: str, scopes: list[str], version: int = 1) -> Dataset:
         route="/x",
         title="x",
         params=_P,
-        data=_D,
         scopes={s: [s] for s in scopes},
         endpoint=_NO_UPSTREAM,
     )

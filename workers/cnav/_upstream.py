@@ -107,7 +107,6 @@ def prestation(
         route=f"/v3/dss/{name}/identite",
         title=title,
         params=params,
-        data=data,
         scopes=scopes,
         endpoint=endpoint,
         example_params=example_params,

@@ -104,7 +104,6 @@ def _dataset(version: int, statut: str, example_params: dict[str, Any]) -> Datas
         route=f"/v{version}/cnous/etudiant_boursier/{{identite,ine}}",
         title="Statut étudiant boursier",
         params=EtudiantBoursierParams,
-        data=DATA[version],
         scopes=_scopes((statut,)),
         endpoint=ENDPOINTS[version],
         example_params=example_params,

@@ -6,11 +6,6 @@ from broker.kit import Provider
 from ._upstream import ERRORS
 from .situation_fiscale import DATASET
 
-PROVIDER = Provider(
-    name="dgfip",
-    label="DGFIP",
-    errors=ERRORS,
-    datasets=(DATASET,),
-)
+PROVIDER = Provider(name="dgfip", errors=ERRORS, datasets=(DATASET,))
 
 __all__ = ["PROVIDER"]

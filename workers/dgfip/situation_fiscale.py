@@ -94,7 +94,6 @@ DATASET = Dataset(
     route="/api/v2/avis-imposition",
     title="Situation fiscale (avis d'impôt sur le revenu)",
     params=SituationFiscaleParams,
-    data=SituationFiscaleData,
     scopes={
         **{
             f"dgfip_{declarant}_{field}": (f"{declarant}.{field}",)

@@ -5,11 +5,6 @@ from broker.kit import Provider
 from ._upstream import ERRORS
 from .service_national import DATASET
 
-PROVIDER = Provider(
-    name="dsnj",
-    label="DSNJ",
-    errors=ERRORS,
-    datasets=(DATASET,),
-)
+PROVIDER = Provider(name="dsnj", errors=ERRORS, datasets=(DATASET,))
 
 __all__ = ["PROVIDER"]

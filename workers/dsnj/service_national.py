@@ -41,7 +41,6 @@ DATASET = Dataset(
     route="/v3/dsnj/service_national/identite",
     title="Statut service national",
     params=DsnjCivility,
-    data=ServiceNationalData,
     scopes={"dsnj_statut_service_national": ("statut_service_national", "commentaires")},
     endpoint=ENDPOINT,
     example_params={

@@ -6,11 +6,6 @@ from broker.kit import Provider
 from ._upstream import ERRORS
 from .datasets import DATASETS
 
-PROVIDER = Provider(
-    name="france_travail",
-    label="France Travail",
-    errors=ERRORS,
-    datasets=tuple(DATASETS.values()),
-)
+PROVIDER = Provider(name="france_travail", errors=ERRORS, datasets=tuple(DATASETS.values()))
 
 __all__ = ["PROVIDER"]

@@ -44,7 +44,6 @@ DATASET = Dataset(
     route="/v3/france_travail/indemnites/identifiant",
     title="Paiements versés par France Travail",
     params=IdentifiantParams,
-    data=IndemnitesData,
     scopes={"pole_emploi_paiements": ("identifiant", "paiements")},
     endpoint=ENDPOINT,
     example_params={"identifiant": "default"},

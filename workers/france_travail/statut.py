@@ -108,7 +108,6 @@ DATASET = Dataset(
     route="/v3/france_travail/statut/identifiant",
     title="Statut demandeur d'emploi",
     params=IdentifiantParams,
-    data=StatutData,
     scopes={
         "pole_emploi_identifiant": ("identifiant",),
         "pole_emploi_identite": ("identite",),

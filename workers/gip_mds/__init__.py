@@ -6,11 +6,6 @@ from broker.kit import Provider
 from ._upstream import ERRORS
 from .service_civique import DATASET
 
-PROVIDER = Provider(
-    name="gip_mds",
-    label="GIP-MDS",
-    errors=ERRORS,
-    datasets=(DATASET,),
-)
+PROVIDER = Provider(name="gip_mds", errors=ERRORS, datasets=(DATASET,))
 
 __all__ = ["PROVIDER"]

@@ -38,7 +38,6 @@ DATASET = Dataset(
     route="/v3/gip_mds/service_civique/identite",
     title="Service civique",
     params=GipMdsCivility,
-    data=ServiceCiviqueData,
     scopes={
         "gip_mds_service_civique_statut_actuel": ("statut_actuel.contrat_trouve",),
         "gip_mds_service_civique_statut_passe": ("statut_passe.contrat_trouve",),

@@ -5,11 +5,6 @@ from broker.kit import Provider
 from ._upstream import ERRORS
 from .datasets import DATASETS
 
-PROVIDER = Provider(
-    name="men",
-    label="MEN",
-    errors=ERRORS,
-    datasets=DATASETS,
-)
+PROVIDER = Provider(name="men", errors=ERRORS, datasets=DATASETS)
 
 __all__ = ["PROVIDER"]

@@ -96,7 +96,6 @@ def _dataset(version: int, example_params: dict[str, Any]) -> Dataset:
         route=f"/v{version}/men/scolarites/identite",
         title="Statut élève scolarisé et boursier",
         params=ScolaritesParams,
-        data=ScolaritesData,
         scopes=SCOPES,
         endpoint=ENDPOINTS[version],
         example_params=example_params,

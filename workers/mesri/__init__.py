@@ -6,11 +6,6 @@ from broker.kit import Provider
 from ._upstream import ERRORS
 from .datasets import DATASETS
 
-PROVIDER = Provider(
-    name="mesri",
-    label="MESRI",
-    errors=ERRORS,
-    datasets=DATASETS,
-)
+PROVIDER = Provider(name="mesri", errors=ERRORS, datasets=DATASETS)
 
 __all__ = ["PROVIDER"]

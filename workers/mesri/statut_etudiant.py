@@ -59,7 +59,6 @@ DATASET = Dataset(
     route="/v3/mesri/statut_etudiant/{identite,ine}",
     title="Statut étudiant",
     params=StatutEtudiantParams,
-    data=StatutEtudiantData,
     scopes={
         "mesri_identite": ("identite",),
         "mesri_admissions": ("admissions.date_debut", "admissions.date_fin"),

@@ -5,11 +5,6 @@ from broker.kit import Provider
 from ._upstream import ERRORS
 from .statut_sportif import DATASET
 
-PROVIDER = Provider(
-    name="sdh",
-    label="SDH",
-    errors=ERRORS,
-    datasets=(DATASET,),
-)
+PROVIDER = Provider(name="sdh", errors=ERRORS, datasets=(DATASET,))
 
 __all__ = ["PROVIDER"]

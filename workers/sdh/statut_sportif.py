@@ -83,7 +83,6 @@ DATASET = Dataset(
     route="/v3/sdh/statut_sportif/identifiant",
     title="Statut sportif de haut niveau",
     params=SdhParams,
-    data=StatutSportifData,
     scopes={
         "sdh_statut_sportif_identite": ("identite",),
         "sdh_statut_sportif_est_sportif_de_haut_niveau": ("est_sportif_de_haut_niveau",),
