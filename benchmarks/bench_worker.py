@@ -26,19 +26,14 @@ import argparse
 import asyncio
 import json
 import logging
-import signal
 import sys
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from broker import registry
-from broker.certification import Certifier, KeyRing, request_hash
-from broker.config import settings
-from broker.db import create_pool
-from broker.habilitations import Habilitations
+from broker.certification import Certifier, request_hash
 from broker.journal import Journal, JournalEntry
-from broker.runtime import Sealer, Worker
+from broker.runtime import Sealer, serving, until_signalled
 
 __all__ = ["VARIANTS", "NoopCertifier", "NoopJournal", "main"]
 
@@ -51,24 +46,10 @@ _NO_HASH = "0" * 64
 class NoopCertifier(Certifier):
     """Serialises replies without signing them."""
 
-    def sign(
-        self,
-        reply: Mapping[str, Any],
-        *,
-        dataset: str | None,
-        request_hash: str,
-        issued_at: datetime,
-    ) -> str:
+    def sign(self, reply: Mapping[str, Any], **_: Any) -> str:
         return ""
 
-    def seal(
-        self,
-        reply: Mapping[str, Any],
-        *,
-        dataset: str | None,
-        request_hash: str,
-        issued_at: datetime,
-    ) -> bytes:
+    def seal(self, reply: Mapping[str, Any], **_: Any) -> bytes:
         return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -94,41 +75,22 @@ async def run(
     metrics_port: int | None,
 ) -> None:
     """What :func:`broker.runtime.run` does, with the variant's no-ops injected."""
-    config = settings()
     providers = [registry.provider(n) for n in provider_names]
-    pool = await create_pool(config.database_url)
-    habilitations = Habilitations(pool)
-    keyring = KeyRing.load()
     no_journal = variant in ("nojournal", "bare")
     no_sign = variant in ("nosign", "bare")
-    journal = NoopJournal(pool) if no_journal else Journal(pool)
-    certifier = NoopCertifier(keyring) if no_sign else Certifier(keyring)
-    await habilitations.start()
-    await journal.start()
-    worker = Worker(
+    async with serving(
         providers,
-        habilitations=habilitations,
-        journal=journal,
-        certifier=certifier,
-        keyring=keyring,
-        config=config,
-        sealer=Sealer(certifier, digest=lambda _reply: _NO_HASH) if no_journal else None,
+        journal_of=NoopJournal if no_journal else Journal,
+        certifier_of=NoopCertifier if no_sign else Certifier,
         hash_request=(lambda **_: _NO_HASH) if no_sign else request_hash,
-    )
-    if no_journal:
-        worker.pipeline.pseudonym = lambda _subject: _NO_HASH
-    await worker.start()
-    await worker.serve_metrics(metrics_port)
-    log.info("benchmark worker started: variant=%s", variant)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await worker.stop()
-    await journal.close()
-    await habilitations.close()
-    await pool.close()
+    ) as worker:
+        if no_journal:
+            worker.sealer = Sealer(worker.certifier, digest=lambda _reply: _NO_HASH)
+            worker.pipeline.pseudonym = lambda _subject: _NO_HASH
+        await worker.start()
+        await worker.serve_metrics(metrics_port)
+        log.info("benchmark worker started: variant=%s", variant)
+        await until_signalled()
 
 
 def main() -> None:

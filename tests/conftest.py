@@ -157,34 +157,11 @@ async def simulator(services: Services) -> AsyncIterator[Simulator]:
 async def worker(services: Services, simulator: Simulator) -> AsyncIterator[object]:
     """A worker for every provider, in the test process (real AMQP, HTTP and SQL)."""
     from broker import registry
-    from broker.certification import Certifier, KeyRing
-    from broker.config import settings
-    from broker.db import create_pool
-    from broker.habilitations import Habilitations
-    from broker.journal import Journal
-    from broker.runtime import Worker
+    from broker.runtime import serving
 
-    config = settings()
-    pool = await create_pool(config.database_url)
-    habilitations = Habilitations(pool)
-    journal = Journal(pool)
-    await habilitations.start()
-    await journal.start()
-    keyring = KeyRing.load()
-    instance = Worker(
-        list(registry.providers().values()),
-        habilitations=habilitations,
-        journal=journal,
-        certifier=Certifier(keyring),
-        keyring=keyring,
-        config=config,
-    )
-    await instance.start()
-    yield instance
-    await instance.stop()
-    await journal.close()
-    await habilitations.close()
-    await pool.close()
+    async with serving(list(registry.providers().values())) as instance:
+        await instance.start()
+        yield instance
 
 
 @pytest_asyncio.fixture

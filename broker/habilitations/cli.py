@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -13,10 +12,10 @@ from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .. import registry
+from .._cli import console, instant, json_default
 from ..db.settings import DatabaseSettings
 from .admin import (
     DEFAULT_INTERACTIVE_RATE,
@@ -90,24 +89,7 @@ def _rate(value: str) -> float | None:
 
 
 def _when(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("an ISO 8601 date or date-time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-
-
-def _console() -> Console:
-    """Wide enough for the tables when the output is piped (rich assumes 80 columns)."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+    return None if value is None else instant(value)
 
 
 def _stamp(value: datetime | None) -> str:
@@ -189,7 +171,7 @@ def list_agencies_command(as_json: AsJson = False, admin_url: AdminUrl = None) -
     agencies = _with_admin(admin_url, list_agencies)
     if as_json:
         for agency in agencies:
-            typer.echo(json.dumps(asdict(agency), default=_json_default, ensure_ascii=False))
+            typer.echo(json.dumps(asdict(agency), default=json_default, ensure_ascii=False))
         return
     table = Table("id", "name", "SIRET", "RabbitMQ user", "created")
     for agency in agencies:
@@ -200,7 +182,7 @@ def list_agencies_command(as_json: AsJson = False, admin_url: AdminUrl = None) -
             agency.rabbitmq_user,
             _stamp(agency.created_at),
         )
-    _console().print(table)
+    console().print(table)
 
 
 @habilitations_app.command("grant")
@@ -315,7 +297,7 @@ def list_habilitations_command(
     )
     if as_json:
         for h in found:
-            typer.echo(json.dumps(asdict(h), default=_json_default, ensure_ascii=False))
+            typer.echo(json.dumps(asdict(h), default=json_default, ensure_ascii=False))
         return
     table = Table(
         "id",
@@ -341,7 +323,7 @@ def list_habilitations_command(
             "unlimited" if h.rate_interactive is None else f"{h.rate_interactive:g}",
             "unlimited" if h.rate_bulk is None else f"{h.rate_bulk:g}",
         )
-    _console().print(table)
+    console().print(table)
 
 
 @habilitations_app.command("seed-demo")

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import typing
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .. import registry
+from .._cli import console, instant, json_default
 from ..db.settings import DatabaseSettings
 from ..errors import ProblemError
 from ..kit import validate_params
@@ -64,29 +63,10 @@ def _app_url(url: str | None) -> str:
     return url or DatabaseSettings().database_url
 
 
-def _since(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("an ISO 8601 date or date-time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-
-
-def _console() -> Console:
-    """Wide enough for the tables when the output is piped (rich assumes 80 columns)."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
 def _print_accesses(accesses: Sequence[Access], as_json: bool) -> None:
     if as_json:
         for access in accesses:
-            typer.echo(json.dumps(asdict(access), default=_json_default, ensure_ascii=False))
+            typer.echo(json.dumps(asdict(access), default=json_default, ensure_ascii=False))
         return
     table = Table("when (UTC)", "agency", "recipient", "dataset", "scopes", "status", "legal basis")
     for a in accesses:
@@ -101,7 +81,7 @@ def _print_accesses(accesses: Sequence[Access], as_json: bool) -> None:
             status,
             basis,
         )
-    _console().print(table)
+    console().print(table)
     typer.echo(f"{len(accesses)} access(es)")
 
 
@@ -235,7 +215,7 @@ def subject_command(
         where = f" ({exc.parameter})" if exc.parameter else ""
         raise typer.BadParameter(f"invalid params{where}: {exc.spec.code}") from None
     key = pseudonym(subject)
-    start = _since(since) if since else None
+    start = instant(since) if since else None
     accesses = _with_conn(
         _app_url(database_url), lambda c: accesses_to_subject(c, key, since=start)
     )
@@ -256,7 +236,7 @@ def agency_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """An agency's accesses since a date, for its data protection officer."""
-    start, end = _since(since), (_since(until) if until else None)
+    start, end = instant(since), (instant(until) if until else None)
     accesses = _with_conn(
         _app_url(database_url),
         lambda c: accesses_by_agency(c, name, since=start, until=end, limit=limit),
@@ -275,7 +255,7 @@ def stats_command(
 ) -> None:
     """Requests by dataset and day (UTC): total, answered with data, refused."""
     start = (
-        _since(since)
+        instant(since)
         if since
         else (
             datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -285,7 +265,7 @@ def stats_command(
     counts = _with_conn(_app_url(database_url), lambda c: daily_counts(c, since=start))
     if as_json:
         for count in counts:
-            typer.echo(json.dumps(asdict(count), default=_json_default))
+            typer.echo(json.dumps(asdict(count), default=json_default))
         return
     table = Table("day", "dataset", "requests", "answered", "refused")
     for c in counts:
@@ -296,4 +276,4 @@ def stats_command(
             str(c.answered),
             str(c.refused),
         )
-    _console().print(table)
+    console().print(table)

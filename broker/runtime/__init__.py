@@ -10,7 +10,7 @@
 It never imports the simulation wing. See ``docs/architecture.md``.
 """
 
-from ._edge import HANDLING_GRACE, Worker, run
+from ._edge import HANDLING_GRACE, Worker, run, serving, until_signalled
 from ._lanes import LaneGate, Permit
 from ._pipeline import REPLY_MARGIN, Answer, Authorizer, Pipeline
 from ._request import HashRequest, Request, deadline_of, read_request
@@ -32,4 +32,6 @@ __all__ = [
     "deadline_of",
     "read_request",
     "run",
+    "serving",
+    "until_signalled",
 ]

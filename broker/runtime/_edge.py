@@ -16,10 +16,11 @@ import gc
 import logging
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import aio_pika
+import asyncpg
 from aio_pika.abc import (
     AbstractChannel,
     AbstractIncomingMessage,
@@ -58,7 +59,7 @@ from ._pipeline import Answer, Pipeline
 from ._request import HashRequest, Request, read_request
 from ._sealing import Sealed, Sealer
 
-__all__ = ["Worker", "run"]
+__all__ = ["Worker", "run", "serving", "until_signalled"]
 
 log = logging.getLogger("particulier.worker")
 
@@ -439,45 +440,69 @@ class Worker:
                 await message.nack(requeue=True)
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    providers: Sequence[Provider],
+    *,
+    config: Settings | None = None,
+    journal_of: Callable[[asyncpg.Pool], Journal] = Journal,
+    certifier_of: Callable[[KeyRing], Certifier] = Certifier,
+    **options: Any,
+) -> AsyncIterator[Worker]:
+    """A worker with its database pool, habilitations, journal and keys, not yet started;
+    everything is closed on exit. ``journal_of``, ``certifier_of`` and the :class:`Worker`
+    ``options`` are the composition's seams (tests, benchmark variants)."""
+    from ..db import create_pool
+
+    config = config or default_settings()
+    pool = await create_pool(config.database_url)
+    habilitations = Habilitations(pool)
+    journal = journal_of(pool)
+    keyring = KeyRing.load()
+    worker = Worker(
+        providers,
+        habilitations=habilitations,
+        journal=journal,
+        certifier=certifier_of(keyring),
+        keyring=keyring,
+        config=config,
+        **options,
+    )
+    try:
+        await habilitations.start()
+        await journal.start()
+        yield worker
+    finally:
+        await worker.stop()
+        await journal.close()
+        await habilitations.close()
+        await pool.close()
+
+
+async def until_signalled() -> None:
+    """Wait for SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
 async def run(
     provider_names: Sequence[str],
     *,
     metrics_port: int | None = None,
     lanes: Sequence[Lane] = tuple(Lane),
 ) -> None:
-    """Run a worker until SIGTERM or SIGINT, with its database pool, journal and keys."""
+    """Run a worker until SIGTERM or SIGINT (``particulier worker``)."""
     from .. import registry
-    from ..db import create_pool
 
-    config = default_settings()
     providers = [registry.provider(n) for n in provider_names]
-    pool = await create_pool(config.database_url)
-    habilitations = Habilitations(pool)
-    journal = Journal(pool)
-    await habilitations.start()
-    await journal.start()
-    keyring = KeyRing.load()
-    worker = Worker(
-        providers,
-        habilitations=habilitations,
-        journal=journal,
-        certifier=Certifier(keyring),
-        keyring=keyring,
-        config=config,
-        lanes=lanes,
-    )
-    await worker.serve_metrics(metrics_port)  # /healthz says 503 until the worker consumes
-    await worker.start()
-    # Everything allocated so far lives as long as the process: out of the collector's sight,
-    # a full collection under load takes a few milliseconds instead of 40 to 80, which were
-    # the interactive lane's worst latencies (docs/benchmarks.md, case 6).
-    gc.freeze()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await worker.stop()
-    await journal.close()
-    await habilitations.close()
-    await pool.close()
+    async with serving(providers, lanes=lanes) as worker:
+        await worker.serve_metrics(metrics_port)  # /healthz says 503 until the worker consumes
+        await worker.start()
+        # Everything allocated so far lives as long as the process: out of the collector's
+        # sight, a full collection under load takes a few milliseconds instead of 40 to 80,
+        # which were the interactive lane's worst latencies (docs/benchmarks.md, case 6).
+        gc.freeze()
+        await until_signalled()

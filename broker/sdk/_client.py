@@ -284,25 +284,11 @@ class Client:
         rows: Iterable[BatchRow | Mapping[str, Any]] | AsyncIterable[BatchRow | Mapping[str, Any]],
         *,
         recipient: str,
-        window: int = 256,
-        run_id: str | None = None,
-        version: int | None = None,
-        rate: float | None = None,
         **options: Any,
     ) -> BatchSession:
         """Ask for ``dataset`` about every row through the bulk lane; an async iterator of
-        results as they arrive, at most ``window`` in flight (see :class:`BatchSession`)."""
-        return BatchSession(
-            self,
-            dataset,
-            rows,
-            recipient=recipient,
-            window=window,
-            run_id=run_id,
-            version=version,
-            rate=rate,
-            **options,
-        )
+        results as they arrive (``options``: those of :class:`BatchSession`)."""
+        return BatchSession(self, dataset, rows, recipient=recipient, **options)
 
     def verify(self, raw: bytes, expected_hash: str | None) -> ReplyBody:
         """Parse and check a reply; raises :class:`ProofError` when the proof fails."""
