@@ -45,7 +45,15 @@ async def online(rows: int, window: int, workers: int, latency_ms: float) -> dic
         sim = env.simulator_url.rsplit(":", 1)[1]
         await env.spawn(
             "simulator",
-            ["-m", "broker.cli", "simulator", "--port", sim, "--latency-ms", str(latency_ms)],
+            [
+                "-m",
+                "broker.tooling.cli",
+                "simulator",
+                "--port",
+                sim,
+                "--latency-ms",
+                str(latency_ms),
+            ],
             ready_url=f"{env.simulator_url}/_admin/health",
         )
         for n in range(workers):
@@ -54,7 +62,7 @@ async def online(rows: int, window: int, workers: int, latency_ms: float) -> dic
         env._cli("population", "export", "--size", str(rows), "--out", str(people))
         out = env.workdir / "out.csv"
         args = [
-            sys.executable, "-m", "broker.cli", "batch", "run", str(people),
+            sys.executable, "-m", "broker.tooling.cli", "batch", "run", str(people),
             "--dataset", DATASET, "--recipient", RECIPIENT, "--out", str(out),
             "--run-id", f"bench-{env.label}", "--window", str(window),
         ]  # fmt: skip
@@ -90,16 +98,16 @@ def _offline_child(rows: int, workdir: Path) -> None:
     import random
 
     from broker import registry
-    from broker.batch.checkpoint import Checkpoint, RunSpec
-    from broker.batch.outputs import data_columns, open_writer
-    from broker.batch.report import build_report, render_html
     from broker.sdk import BatchResult, InputFormat, RowMapping, param_kinds, read_rows
+    from broker.tooling.batch.checkpoint import Checkpoint, RunSpec
+    from broker.tooling.batch.outputs import data_columns, open_writer
+    from broker.tooling.batch.report import build_report, render_html
 
     declared = registry.dataset(DATASET)
     assert declared is not None
     people = workdir / "people.csv"
     subprocess.run(
-        [sys.executable, "-m", "broker.cli", "population", "export", "--size", str(rows),
+        [sys.executable, "-m", "broker.tooling.cli", "population", "export", "--size", str(rows),
          "--out", str(people)],
         check=True, capture_output=True,
     )  # fmt: skip

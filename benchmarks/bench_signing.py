@@ -22,6 +22,7 @@ from joserfc import jws
 from joserfc.jwk import OKPKey
 
 from broker.certification import Certifier, KeyRing, Verifier, canonical, request_hash
+from broker.certification._example import EXAMPLE_REPLY
 from broker.certification._jws import ed25519_sign
 from broker.sdk.proof import ed25519_verify
 
@@ -29,7 +30,7 @@ BUDGET_US = 50.0
 
 _PERSON = {"nom_naissance": "MARTIN", "nom_usage": None, "sexe": "M"}
 REPLY: dict[str, Any] = {
-    "status": 200,
+    **EXAMPLE_REPLY,
     "data": {
         "allocataires": [
             {**_PERSON, "prenoms": "PIERRE ALEXIS FRANÇOIS", "date_naissance": "1978-06-27"},
@@ -55,25 +56,15 @@ REPLY: dict[str, Any] = {
             "code_postal_ville": "51000 CHÂLONS-EN-CHAMPAGNE",
             "pays": "FRANCE",
         },
-        "quotient_familial": {
-            "fournisseur": "MSA",
-            "valeur": 200,
-            "annee": 2024,
-            "mois": 9,
-            "annee_calcul": 2024,
-            "mois_calcul": 12,
-        },
+        "quotient_familial": EXAMPLE_REPLY["data"]["quotient_familial"],
     },
-    "errors": [],
     "meta": {
-        "request_id": "0b7f6f3e-5d1a-4c53-9a44-2f1e8c6b9d10",
-        "dataset": "cnav.quotient_familial",
-        "version": None,
-        "provider": "CNAV",
-        "issued_at": "2025-03-14T09:26:53Z",
+        **EXAMPLE_REPLY["meta"],
         "scopes": ["allocataires", "enfants", "adresse", "quotient_familial"],
     },
 }
+"""The specification's example reply with every group of the dataset unmasked: a reply of
+the size the worker signs for a family."""
 
 
 def per_call_us(fn: Callable[[], object], number: int) -> float:

@@ -287,7 +287,7 @@ class BenchEnv:
 
     def _cli(self, *args: str, env: Mapping[str, str] | None = None) -> str:
         done = subprocess.run(
-            [sys.executable, "-m", "broker.cli", *args],
+            [sys.executable, "-m", "broker.tooling.cli", *args],
             capture_output=True,
             text=True,
             env=dict(env or self.env),
@@ -410,7 +410,7 @@ class BenchEnv:
         port = self.simulator_url.rsplit(":", 1)[1]
         return await self.spawn(
             "simulator",
-            ["-m", "broker.cli", "simulator", "--port", port],
+            ["-m", "broker.tooling.cli", "simulator", "--port", port],
             ready_url=f"{self.simulator_url}/_admin/health",
         )
 
@@ -429,7 +429,7 @@ class BenchEnv:
         benchmark-only variant (``options``: more arguments of ``benchmarks.bench_worker``)."""
         port = free_port()
         if variant == "production" and not options:
-            args = ["-m", "broker.cli", "worker", provider, "--metrics-port", str(port)]
+            args = ["-m", "broker.tooling.cli", "worker", provider, "--metrics-port", str(port)]
             if lane is not None:
                 args += ["--lane", lane]
         else:

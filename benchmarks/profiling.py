@@ -249,7 +249,7 @@ class Attribution:
 
 
 def _own_code(frame: Frame) -> bool:
-    if frame.file.endswith("broker/cli.py") or frame.func in ("run", "main"):
+    if frame.file.endswith("broker/tooling/cli.py") or frame.func in ("run", "main"):
         return False
     return frame.file.startswith(("broker/", "workers/")) or "/broker/" in frame.file
 

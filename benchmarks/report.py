@@ -87,6 +87,14 @@ def render(results: dict[str, Any]) -> str:
     ) -> None:
         rows.append([label, *_spread(s, digits, scale), goal, met])
 
+    def judged(
+        label: str, s: dict[str, Any] | None, bound: float, *, higher: bool, digits: int = 1
+    ) -> None:
+        """A figure with its goal (at least ``bound`` when ``higher``, else at most) and
+        whether the median of its runs meets it."""
+        goal = f"{'≥' if higher else '≤'} {bound:g}"
+        add(label, s, goal, _met(s.get("median") if s else None, bound, higher), digits=digits)
+
     base = summary.get("baseline", {})
     path = summary.get("path", {})
     lat = summary.get("latency", {})
@@ -98,40 +106,19 @@ def render(results: dict[str, Any]) -> str:
     if path:
         add("2 path throughput (req/s)", path.get("throughput_rps"), digits=0)
         ratio = path.get("ratio_to_baseline")
-        add(
-            "2 path / baseline (paired runs)",
-            ratio,
-            "≥ 0.5",
-            _met(ratio.get("median") if ratio else None, 0.5, True),
-            digits=2,
-        )
+        judged("2 path / baseline (paired runs)", ratio, 0.5, higher=True, digits=2)
         add("2 worker CPU per request (ms)", path.get("cpu_ms_per_request.worker"), digits=2)
     if lat:
         add("3 rate (req/s, half of case 2)", lat.get("target_rate_rps"), digits=0)
         p50 = lat.get("latency_less_upstream_ms.p50")
         p99 = lat.get("latency_less_upstream_ms.p99")
-        add(
-            "3 p50 less upstream (ms)",
-            p50,
-            "≤ 5",
-            _met(p50.get("median") if p50 else None, 5, False),
-        )
+        judged("3 p50 less upstream (ms)", p50, 5, higher=False)
         add("3 p95 less upstream (ms)", lat.get("latency_less_upstream_ms.p95"))
-        add(
-            "3 p99 less upstream (ms)",
-            p99,
-            "≤ 25",
-            _met(p99.get("median") if p99 else None, 25, False),
-        )
+        judged("3 p99 less upstream (ms)", p99, 25, higher=False)
         e50, e99 = lat.get("latency_ms.p50"), lat.get("latency_ms.p99")
-        add("3 p50 end to end (ms)", e50, "≤ 5", _met(e50.get("median") if e50 else None, 5, False))
+        judged("3 p50 end to end (ms)", e50, 5, higher=False)
         add("3 p95 end to end (ms)", lat.get("latency_ms.p95"))
-        add(
-            "3 p99 end to end (ms)",
-            e99,
-            "≤ 25",
-            _met(e99.get("median") if e99 else None, 25, False),
-        )
+        judged("3 p99 end to end (ms)", e99, 25, higher=False)
         add(
             "3 upstream exchange p50 (ms, timed by the worker)",
             lat.get("upstream_ms.p50"),
@@ -142,13 +129,7 @@ def render(results: dict[str, Any]) -> str:
     if hid:
         add("4 throughput at 200±50 ms (req/s)", hid.get("throughput_rps"), digits=0)
         ratio = hid.get("ratio_to_path")
-        add(
-            "4 / case 2's median",
-            ratio,
-            "≥ 0.9",
-            _met(ratio.get("median") if ratio else None, 0.9, True),
-            digits=2,
-        )
+        judged("4 / case 2's median", ratio, 0.9, higher=True, digits=2)
         paired = hid.get("paired_ratio")
         if paired and paired.get("median") is not None:
             add(

@@ -96,7 +96,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     from broker.config import settings
 
     settings.cache_clear()
-    cli = [sys.executable, "-m", "broker.cli"]
+    cli = [sys.executable, "-m", "broker.tooling.cli"]
     subprocess.run([*cli, "keys", "generate", "--dir", str(keys)], check=True, capture_output=True)
     jwks = tmp_path_factory.mktemp("jwks") / "jwks.json"
     subprocess.run([*cli, "keys", "jwks", "--dir", str(keys), "--out", str(jwks)], check=True)

@@ -10,9 +10,6 @@ from typing import Any
 
 import pytest
 
-from broker.batch.checkpoint import Answered, Checkpoint, CheckpointError, RunSpec
-from broker.batch.outputs import data_columns, flatten, open_writer
-from broker.batch.report import LatencyHistogram, build_report, render_html
 from broker.sdk import (
     LOCAL_MALFORMED_ROW,
     LOCAL_MISSING_COLUMN,
@@ -29,6 +26,9 @@ from broker.sdk import (
     parse_message_id,
     read_rows,
 )
+from broker.tooling.batch.checkpoint import Answered, Checkpoint, CheckpointError, RunSpec
+from broker.tooling.batch.outputs import data_columns, flatten, open_writer
+from broker.tooling.batch.report import LatencyHistogram, build_report, render_html
 from workers.cnav.quotient_familial import QuotientFamilialData, QuotientFamilialParams
 
 KINDS = param_kinds(QuotientFamilialParams)
@@ -278,8 +278,8 @@ async def test_pacer_with_a_limit_spaces_publications() -> None:
 def test_progress_lines_carry_counts_only(caplog: pytest.LogCaptureFixture) -> None:
     from collections import Counter
 
-    from broker.batch.progress import LogProgress, describe
     from broker.sdk import BatchStats
+    from broker.tooling.batch.progress import LogProgress, describe
 
     counts: Counter[str] = Counter({"ok": 9_500, "not_found": 480})
     stats = BatchStats(waiting=3, throttled=12, rate=19.0)

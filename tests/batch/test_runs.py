@@ -25,19 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 
 from broker import registry, topology
 from broker.sdk import Client, batch_queue_name
 from broker.simulation import Population
+from broker.tooling.demo import started
 
 from ..conftest import Services, Simulator, free_port
 
 DATASET = "cnav.quotient_familial"
 SIRET = "13002526500013"
 POPULATION = Population(1_000_000)
-CLI = [sys.executable, "-m", "broker.cli"]
+CLI = [sys.executable, "-m", "broker.tooling.cli"]
 
 csv.field_size_limit(1 << 24)
 
@@ -134,29 +134,9 @@ async def queue_exists(amqp_url: str, name: str) -> bool:
 async def worker_process(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
     """``particulier worker cnav`` as a process of its own, until the block ends."""
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        *CLI, "worker", "cnav", "--metrics-port", str(port),
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(300):
-                try:
-                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.returncode is None, "worker exited"
-                await asyncio.sleep(0.1)
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+    args = ["worker", "cnav", "--metrics-port", str(port)]
+    async with started(args, f"http://127.0.0.1:{port}/healthz", env=env, quiet=True) as worker:
+        yield worker
 
 
 # -- complete and correct ---------------------------------------------------------------------

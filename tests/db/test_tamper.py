@@ -40,78 +40,58 @@ async def chain(new_database: Factory) -> AsyncIterator[tuple[Database, asyncpg.
         await conn.close()
 
 
-async def _problem(conn: asyncpg.Connection) -> tuple[str, int]:
+_FORGED_AT_THE_END = """INSERT INTO journal SELECT 31, recorded_at, at, 'forged', correlation_id,
+    requester, agency, habilitation_id, recipient, dataset, version, lane, scopes, status,
+    error_code, upstream_latency_ms, cached, reply_digest, subject, hash, sha256(hash)
+    FROM journal WHERE seq = 30"""
+
+TAMPERINGS = {
+    "updated row": (["UPDATE journal SET status = 404 WHERE seq = 17"], ("altered", 17)),
+    "updated row, its hash recomputed without the key": (
+        ["UPDATE journal SET agency = 'Autre', hash = sha256(hash) WHERE seq = 9"],
+        ("altered", 9),
+    ),
+    "deleted row": (["DELETE FROM journal WHERE seq = 12"], ("deleted", 12)),
+    "deleted tail": (["DELETE FROM journal WHERE seq >= 28"], ("deleted", 28)),
+    "deleted tail, head moved back": (
+        [
+            "DELETE FROM journal WHERE seq >= 28",
+            "UPDATE journal_head SET seq = 27, hash = (SELECT hash FROM journal WHERE seq = 27)",
+        ],
+        ("altered", 27),
+    ),
+    # both copies lie in the same partition, where ctid tells them apart
+    "inserted copy": (
+        [
+            "INSERT INTO journal SELECT * FROM journal WHERE seq = 5",
+            "UPDATE journal SET status = 500 "
+            "WHERE ctid = (SELECT max(ctid) FROM journal WHERE seq = 5)",
+        ],
+        ("inserted", 5),
+    ),
+    "inserted row at the end": ([_FORGED_AT_THE_END], ("inserted", 31)),
+    "inserted row before the start": (
+        [
+            "INSERT INTO journal SELECT * FROM journal WHERE seq = 1",
+            "UPDATE journal SET seq = 0 WHERE ctid = (SELECT max(ctid) FROM journal WHERE seq = 1)",
+        ],
+        ("inserted", 0),
+    ),
+}
+"""Each tampering with the chain, and the first problem verify must report: (kind, seq)."""
+
+
+@pytest.mark.parametrize("tampering", list(TAMPERINGS))
+async def test_verify_reports_the_first_row_tampered_with(
+    chain: tuple[Database, asyncpg.Connection], tampering: str
+) -> None:
+    statements, problem = TAMPERINGS[tampering]
+    _, conn = chain
+    for statement in statements:
+        await conn.execute(statement)
     result = await verify(conn, key=JOURNAL_KEY)
     assert result.problem is not None
-    return result.problem.kind, result.problem.seq
-
-
-async def test_updated_row(chain: tuple[Database, asyncpg.Connection]) -> None:
-    _, conn = chain
-    await conn.execute("UPDATE journal SET status = 404 WHERE seq = 17")
-    assert await _problem(conn) == ("altered", 17)
-
-
-async def test_updated_row_with_its_hash_recomputed_without_the_key(
-    chain: tuple[Database, asyncpg.Connection],
-) -> None:
-    _, conn = chain
-    await conn.execute("UPDATE journal SET agency = 'Autre', hash = sha256(hash) WHERE seq = 9")
-    assert await _problem(conn) == ("altered", 9)
-
-
-async def test_deleted_row(chain: tuple[Database, asyncpg.Connection]) -> None:
-    _, conn = chain
-    await conn.execute("DELETE FROM journal WHERE seq = 12")
-    assert await _problem(conn) == ("deleted", 12)
-
-
-async def test_deleted_tail(chain: tuple[Database, asyncpg.Connection]) -> None:
-    _, conn = chain
-    await conn.execute("DELETE FROM journal WHERE seq >= 28")
-    assert await _problem(conn) == ("deleted", 28)
-
-
-async def test_deleted_tail_with_head_moved_back(
-    chain: tuple[Database, asyncpg.Connection],
-) -> None:
-    _, conn = chain
-    await conn.execute("DELETE FROM journal WHERE seq >= 28")
-    await conn.execute(
-        "UPDATE journal_head SET seq = 27, hash = (SELECT hash FROM journal WHERE seq = 27)"
-    )
-    assert await _problem(conn) == ("altered", 27)
-
-
-async def test_inserted_copy(chain: tuple[Database, asyncpg.Connection]) -> None:
-    _, conn = chain
-    await conn.execute("INSERT INTO journal SELECT * FROM journal WHERE seq = 5")
-    # both copies lie in the same partition, where ctid tells them apart
-    await conn.execute(
-        "UPDATE journal SET status = 500 WHERE ctid = (SELECT max(ctid) FROM journal WHERE seq = 5)"
-    )
-    assert await _problem(conn) == ("inserted", 5)
-
-
-async def test_inserted_row_at_the_end(chain: tuple[Database, asyncpg.Connection]) -> None:
-    _, conn = chain
-    await conn.execute(
-        """INSERT INTO journal SELECT 31, recorded_at, at, 'forged', correlation_id, requester,
-                  agency, habilitation_id, recipient, dataset, version, lane, scopes, status,
-                  error_code, upstream_latency_ms, cached, reply_digest, subject, hash,
-                  sha256(hash)
-           FROM journal WHERE seq = 30"""
-    )
-    assert await _problem(conn) == ("inserted", 31)
-
-
-async def test_inserted_row_before_the_start(chain: tuple[Database, asyncpg.Connection]) -> None:
-    _, conn = chain
-    await conn.execute("INSERT INTO journal SELECT * FROM journal WHERE seq = 1")
-    await conn.execute(
-        "UPDATE journal SET seq = 0 WHERE ctid = (SELECT max(ctid) FROM journal WHERE seq = 1)"
-    )
-    assert await _problem(conn) == ("inserted", 0)
+    assert (result.problem.kind, result.problem.seq) == problem
 
 
 async def test_wrong_key_is_reported(chain: tuple[Database, asyncpg.Connection]) -> None:

@@ -163,7 +163,7 @@ def test_dockerfile() -> None:
 
 def test_image_contains_what_the_compose_commands_run() -> None:
     """Compose runs `particulier <command>`: each must be a CLI command."""
-    cli = Path(ROOT / "broker" / "cli.py").read_text(encoding="utf-8")
+    cli = Path(ROOT / "broker" / "tooling" / "cli.py").read_text(encoding="utf-8")
     for name in ("worker", "simulator"):
         assert re.search(rf'@app\.command\("{name}"\)', cli), name
     assert 'add_typer(topology_app, name="topology")' in cli

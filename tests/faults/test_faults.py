@@ -59,7 +59,7 @@ async def worker_process(
         "PARTICULIER_SIMULATOR_URL": simulator.url,
     }
     process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; killed with SIGKILL below)
-        [sys.executable, "-m", "broker.cli", "worker", "cnav", "--metrics-port", str(port)],
+        [sys.executable, "-m", "broker.tooling.cli", "worker", "cnav", "--metrics-port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -37,7 +37,7 @@ def agency(services: Services) -> Agency:
         [
             sys.executable,
             "-m",
-            "broker.cli",
+            "broker.tooling.cli",
             "agencies",
             "create",
             name,

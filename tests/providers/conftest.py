@@ -171,11 +171,17 @@ def leaf_paths(value: Any, prefix: str = "") -> set[str]:
 
 
 def assert_scopes_partition(dataset: Dataset, data: Mapping[str, Any]) -> None:
-    """Each scope unmasks a non-empty group; groups are disjoint and together give ``data``."""
+    """Each scope unmasks a non-empty group; groups are disjoint and together give ``data``.
+
+    A scope declaring no field (kept for API Particulier's list) unmasks nothing.
+    """
     assert dataset.mask(data, frozenset(dataset.scopes)) == data
     seen: dict[str, str] = {}
-    for scope in dataset.scopes:
+    for scope, paths in dataset.scopes.items():
         leaves = leaf_paths(dataset.mask(data, frozenset({scope})))
+        if not paths:
+            assert leaves == {""}, f"{scope} declares nothing but unmasks {leaves}"
+            continue
         assert leaves and leaves != {""}, f"{scope} unmasks nothing"
         for leaf in leaves:
             assert leaf not in seen, f"{leaf} is unmasked by {seen.get(leaf)} and {scope}"

@@ -122,7 +122,7 @@ def test_provider_errors_use_the_provider_number() -> None:
 
 
 def test_cli_params_parse_numbers_lists_and_codes() -> None:
-    from broker.cli import parse_params
+    from broker.tooling.cli import parse_params
 
     parsed = parse_params(
         [

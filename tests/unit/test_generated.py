@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from broker.docs import datasets_markdown
-from broker.schemas import documents, render
+from broker.tooling.docs import datasets_markdown
+from broker.tooling.schemas import documents, render
 
 ROOT = Path(__file__).resolve().parents[2]
 

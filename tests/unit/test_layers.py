@@ -18,7 +18,8 @@ def _loaded(code: str) -> list[str]:
 
 def test_a_worker_process_imports_no_simulator_population_or_yaml() -> None:
     loaded = _loaded(
-        "from broker import registry, runtime, cli\n"
+        "from broker import registry, runtime\n"
+        "from broker.tooling import cli\n"
         "providers = registry.providers()\n"
         "assert providers and all(p.datasets for p in providers.values())"
     )

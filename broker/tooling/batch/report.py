@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..sdk import LOCAL_CODES, OUTCOMES, outcome_of
+from ...sdk import LOCAL_CODES, OUTCOMES, outcome_of
 from .checkpoint import Checkpoint
 
 __all__ = ["LatencyHistogram", "Report", "build_report", "code_title", "render_html"]
@@ -90,8 +90,8 @@ def code_title(code: str | None) -> str:
     if code in LOCAL_CODES:
         return LOCAL_CODES[code]
     try:
-        from ..errors import BROKER
-        from ..registry import providers
+        from ...errors import BROKER
+        from ...registry import providers
 
         for spec in BROKER:
             if spec.code == code:

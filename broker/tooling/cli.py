@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
+from ..certification.cli import keys_app, verify_command
+from ..db.cli import db_app
+from ..habilitations.cli import agencies_app, habilitations_app
+from ..journal.cli import audit_app, stats_command
+from ..sdk.contract import Lane
 from .batch.cli import batch_app, population_app
-from .certification.cli import keys_app, verify_command
-from .db.cli import db_app
-from .habilitations.cli import agencies_app, habilitations_app
-from .journal.cli import audit_app, stats_command
-from .sdk.contract import Lane
 
 app = typer.Typer(
     name="particulier",
@@ -56,8 +56,8 @@ def topology_apply() -> None:
     """Declare exchanges, queues and dead-lettering (idempotent)."""
     import aio_pika
 
-    from . import registry, topology
-    from .config import settings
+    from .. import registry, topology
+    from ..config import settings
 
     async def main() -> None:
         connection = await aio_pika.connect(settings().amqp_url)
@@ -81,8 +81,8 @@ def worker_command(
     verbose: bool = False,
 ) -> None:
     """Run a worker for some providers (or --all) until SIGTERM."""
-    from . import registry
-    from .runtime import run
+    from .. import registry
+    from ..runtime import run
 
     _logging(verbose)
     names = list(registry.providers()) if all_providers else list(providers or [])
@@ -113,8 +113,8 @@ def simulator_command(
     rate_limit_rate: float = 0.0,
 ) -> None:
     """Serve every provider's upstream simulator under /<provider>; faults at /_admin/faults."""
-    from . import registry
-    from .simulation import Faults, Population, context, serve_simulators
+    from .. import registry
+    from ..simulation import Faults, Population, context, serve_simulators
 
     _logging()
     ctx = context(
@@ -174,9 +174,9 @@ def request_command(
     verify: Annotated[bool, typer.Option(help="Check the proof of origin.")] = True,
 ) -> None:
     """Send one request and print the reply as JSON."""
-    from .certification import local_jwks
-    from .config import settings
-    from .sdk import Client
+    from ..certification import local_jwks
+    from ..config import settings
+    from ..sdk import Client
 
     params = parse_params(param or [])
 

@@ -22,9 +22,9 @@ from rich.console import Console
 from rich.table import Table
 from yarl import URL
 
-from ..certification import local_jwks
-from ..config import settings
-from ..sdk import (
+from ...certification import local_jwks
+from ...config import settings
+from ...sdk import (
     DEFAULT_QUEUE_EXPIRES_MS,
     BatchResult,
     BatchSession,
@@ -43,7 +43,7 @@ from ..sdk import (
     param_kinds,
     read_rows,
 )
-from ..sdk.contract import Lane
+from ...sdk.contract import Lane
 from .checkpoint import Checkpoint, CheckpointError, RunSpec, run_path, state_dir
 from .outputs import data_columns, open_writer, output_format
 from .progress import make_progress
@@ -86,7 +86,7 @@ class RunOptions:
 
 
 def _dataset(dataset: str, version: int | None) -> Any:
-    from .. import registry
+    from ... import registry
 
     found = registry.dataset(dataset, version)
     if found is None:

@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..._cli import console as wide_console
+
 __all__ = ["batch_app", "population_app"]
 
 batch_app = typer.Typer(
@@ -29,11 +31,6 @@ StateDir = Annotated[
         "~/.local/state/particulier/batch)."
     ),
 ]
-
-
-def _console() -> Console:
-    """Wide enough for the report's table when the output is a file or a pipe."""
-    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def _logging(console: Console) -> None:
@@ -106,10 +103,10 @@ def run_command(
     state_dir: StateDir = None,
 ) -> None:
     """Check every row of INPUT against DATASET; write one result per row to OUT."""
-    from ..sdk import parse_map
+    from ...sdk import parse_map
     from .runner import BatchError, RunOptions, start_run
 
-    console = _console()
+    console = wide_console()
     _logging(console)
     try:
         mapping = parse_map(map or [])
@@ -152,7 +149,7 @@ def resume_command(
     """Go on with RUN after a crash or Ctrl-C: answered rows are not asked again."""
     from .runner import BatchError, resume_run
 
-    console = _console()
+    console = wide_console()
     _logging(console)
     try:
         code = resume_run(run, console, directory=state_dir, window=window, rate=rate, force=force)
@@ -188,7 +185,7 @@ def export_command(
     delimiter: Annotated[str, typer.Option(help="CSV delimiter.")] = ",",
 ) -> None:
     """Write SIZE synthetic identities (API Particulier parameter names as columns)."""
-    from ..simulation import Population
+    from ...simulation import Population
 
     population = Population(max(1_000_000, start + size))
     columns = [

@@ -16,10 +16,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from .certification import local_jwks
-from .config import settings
-from .sdk import Client, ReplyTimeout
-from .simulation import Population
+from ..certification import local_jwks
+from ..config import settings
+from ..sdk import Client, ReplyTimeout
+from ..simulation import Population
 
 __all__ = ["run_demo", "started"]
 
@@ -28,10 +28,25 @@ RECIPIENT = "13002526500013"
 
 
 @asynccontextmanager
-async def started(args: list[str], ready_url: str, *, timeout: float = 30.0) -> AsyncIterator[None]:
-    """Run ``particulier ARGS`` until the block ends; wait until ``ready_url`` answers 200."""
+async def started(
+    args: list[str],
+    ready_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    quiet: bool = False,
+    timeout: float = 30.0,
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run ``particulier ARGS`` until the block ends, once ``ready_url`` answers 200; then
+    SIGTERM (SIGKILL after 30 s). ``quiet`` drops its output."""
+    output = asyncio.subprocess.DEVNULL if quiet else None
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "broker.cli", *args, env=os.environ.copy()
+        sys.executable,
+        "-m",
+        "broker.tooling.cli",
+        *args,
+        env=env if env is not None else os.environ.copy(),
+        stdout=output,
+        stderr=output,
     )
     try:
         ends = time.monotonic() + timeout
@@ -47,7 +62,7 @@ async def started(args: list[str], ready_url: str, *, timeout: float = 30.0) -> 
                 if time.monotonic() > ends:
                     raise RuntimeError(f"particulier {args[0]} not ready after {timeout:.0f}s")
                 await asyncio.sleep(0.2)
-        yield
+        yield process
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..sdk import BatchResult
+from ...sdk import BatchResult
 
 __all__ = [
     "BASE_COLUMNS",

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ..sdk import OUTCOMES, BatchStats
+from ...sdk import OUTCOMES, BatchStats
 
 __all__ = ["BatchProgress", "LogProgress", "RichProgress", "describe", "make_progress"]
 

@@ -8,10 +8,10 @@ import time
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from . import registry
-from .errors import BROKER, ErrorSpec, ProblemError, all_specs
-from .kit import Dataset, Provider, Upstream, validate_params
-from .simulation import Population, context, serve_simulators
+from .. import registry
+from ..errors import BROKER, ErrorSpec, ProblemError, all_specs
+from ..kit import Dataset, Provider, Upstream, validate_params
+from ..simulation import Population, context, serve_simulators
 
 __all__ = ["datasets_markdown"]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from . import registry
-from .kit import Dataset
-from .sdk.contract import (
+from .. import registry
+from ..kit import Dataset
+from ..sdk.contract import (
     DEAD_EXCHANGE,
     DEAD_QUEUE,
     DEADLINE_HEADER,

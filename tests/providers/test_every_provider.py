@@ -1,0 +1,1532 @@
+"""Every provider of the registry at provider level, through its simulator over real HTTP.
+
+One suite for all: the staging cases, params validation, scope masking, upstream faults,
+unknown and refused upstream answers, and the synthetic population. Whatever can be derived
+from a provider's declarations (its errors, its endpoint, its example params) is; what cannot
+(a provider's example identities, its broken answers, its known-quirk expectations) is in the
+tables below, keyed by provider name (or by dataset id where one dataset differs). A provider's
+real quirks are tested in its own ``test_<provider>.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from broker import registry
+from broker.errors import BROKER, ErrorSpec, ProblemError
+from broker.kit import Dataset, Provider, Upstream, validate_params
+from broker.simulation import Person, Population, load_cases
+from workers.cnav._benefits import NOT_FOUND_DETAIL
+from workers.dgfip.simulator import reference_avis_of
+from workers.sdh.simulator import identifiant_of
+
+from ._data import BASE, SAMPLE_RECORDS
+from .conftest import (
+    Outcome,
+    RunningProvider,
+    assert_scopes_partition,
+    case_dirs,
+    leaf_paths,
+    outcome_matches,
+    reference_scopes,
+)
+
+DATASETS = registry.datasets()
+PROVIDERS = sorted(registry.providers())
+
+
+def _key(dataset: Dataset) -> str:
+    return f"{dataset.id}.v{dataset.version}"
+
+
+def _provider(dataset: Dataset) -> Provider:
+    return registry.provider(dataset.provider_name)
+
+
+def _pick(table: Mapping[str, Any], dataset: Dataset, default: Any = None) -> Any:
+    """A table's entry for ``dataset``: by dataset id (``id.vN`` or ``id``), else by provider."""
+    for key in (_key(dataset), dataset.id, dataset.provider_name):
+        if key in table:
+            return table[key]
+    return default
+
+
+def _dataset_ids(datasets: Sequence[Dataset]) -> list[str]:
+    return [_key(d) for d in datasets]
+
+
+each_dataset = pytest.mark.parametrize("dataset", DATASETS, ids=_dataset_ids(DATASETS))
+each_provider = pytest.mark.parametrize("name", PROVIDERS)
+
+
+def _clean(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def _with(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes``; a change to ``None`` removes the parameter."""
+    return _clean({**base, **changes})
+
+
+def _without(raw: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k not in names}
+
+
+def _at(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+# Provider data the declarations cannot give
+
+
+PUPIL = BASE["men"]
+AREA = {"degreEtablissement": "2D", "codesBcnDepartements": ["013"]}
+PUPIL_IN_AREA = {**_without(PUPIL, "codeEtablissement"), **AREA}
+
+
+def _pupil(person: Person, **search: Any) -> dict[str, Any]:
+    where = search or {"codeEtablissement": "0750652B"}
+    return {**person.params(), "anneeScolaire": "2025", **where}
+
+
+LOOKUPS: dict[str, Callable[[Person], list[dict[str, Any]]]] = {
+    "cnav": lambda p: [p.params()],
+    "cnous": lambda p: [{"ine": p.ine}, p.params()],
+    "dgfip": lambda p: [{"numeroFiscal": p.numero_fiscal, "referenceAvis": reference_avis_of(p)}],
+    "dsnj": lambda p: [p.params()],
+    "france_travail": lambda p: [{"identifiant": p.identifiant}],
+    "gip_mds": lambda p: [p.params()],
+    "men": lambda p: [
+        _pupil(p),
+        _pupil(p, degreEtablissement="1D", codesBcnRegions=["11"]),
+        _pupil(p, **AREA),
+    ],
+    "mesri": lambda p: [{"ine": p.ine}, p.params()],
+    "sdh": lambda p: [{"identifiant": identifiant_of(p)}],
+}
+"""The params designating a synthetic person, in each way the provider is asked."""
+
+SAME_RECORD_BY_EVERY_LOOKUP = {"cnous", "mesri"}
+"""Providers answering the same record whichever way the person is designated."""
+
+NOBODY: dict[str, Callable[[Person], list[dict[str, Any]]]] = {
+    "cnav": lambda p: [
+        _with(BASE["cnav"], {"nomNaissance": "INCONNU"}),
+        {**p.params(), "anneeDateNaissance": p.date_naissance.year - 1},
+    ],
+    "cnous": lambda p: [
+        {"nomNaissance": "INCONNU"},
+        {**p.params(), "anneeDateNaissance": p.date_naissance.year - 1},
+    ],
+    "dgfip": lambda p: [
+        {**LOOKUPS["dgfip"](p)[0], "referenceAvis": "2400000000000"},
+        {**BASE["dgfip"], "numeroFiscal": "3900000000000"},
+    ],
+    "dsnj": lambda p: [{**p.params(), "jourDateNaissance": p.date_naissance.day % 28 + 1}],
+    "france_travail": lambda p: [{"identifiant": "personne.inconnue"}],
+    "gip_mds": lambda p: [],
+    "men": lambda p: [{**PUPIL, "nomNaissance": "INCONNU"}, {**_pupil(p), "prenoms": ["ZOE"]}],
+    "mesri": lambda p: [
+        {**BASE["mesri"], "nomNaissance": "INCONNU"},
+        {**p.params(), "sexeEtatCivil": "F" if p.sexe == "M" else "M"},
+    ],
+    "sdh": lambda p: [{"identifiant": "7"}, {"identifiant": "99999999"}],
+}
+"""Params designating nobody the provider knows, some close to a known person ``p``."""
+
+NOT_FOUND_DETAIL_OF = {
+    d.id: NOT_FOUND_DETAIL
+    for d in registry.provider("cnav").datasets
+    if d.name != "quotient_familial"
+}
+"""A not-found detail other than the provider's own."""
+
+ECHOES: dict[str, Callable[[Person], dict[str, Any]]] = {
+    "cnous": lambda p: {
+        "identite.nom": p.nom_naissance,
+        "identite.date_naissance": p.date_naissance.isoformat(),
+    },
+    "dgfip": lambda p: {"declarant1.nom_naissance": p.nom_naissance},
+    "france_travail.statut": lambda p: {
+        "identifiant": p.identifiant,
+        "identite.nom_naissance": p.nom_naissance,
+        "identite.date_naissance": p.date_naissance.isoformat(),
+        "identite.civilite": "MME" if p.sexe == "F" else "M.",
+    },
+    "france_travail.indemnites": lambda p: {"identifiant": p.identifiant},
+    "men": lambda p: {"identite.nom": p.nom_naissance, "annee_scolaire": "2025-2026"},
+    "mesri": lambda p: {"identite.nom_naissance": p.nom_naissance},
+    "sdh": lambda p: {"identite.nom_naissance": p.nom_naissance},
+}
+"""What a synthetic person's record says of that person."""
+
+PARTIAL_RECORDS = {"men"}
+"""Providers whose records leave out the fields they do not know."""
+
+EXAMPLE_IS_A_STAGING_CASE = {"cnous", "men", "mesri"}
+EXAMPLE_ANSWERS: dict[str, dict[str, Any]] = {
+    "dsnj": {"statut_service_national": "en_regle"},
+    "france_travail": {"identifiant": "default"},
+    "gip_mds": {"statut_actuel.contrat_trouve": True},
+}
+MIN_STAGING_CASES = {"dgfip": 8, "dsnj": 8, "gip_mds": 6}
+STAGING_ERRORS_VERBATIM = {"dgfip"}
+"""Providers whose failing cases are answered with the case's very error objects."""
+
+UNLISTED_SCOPES = {"cnous/etudiant_boursier_with_ine": {"cnous_ine"}}
+"""Scopes that api-particulier-scopes.yml leaves out of one pivot's listing."""
+
+
+def _codes(number: str, *tails: str) -> set[str]:
+    return {number + tail for tail in tails or ("001", "002", "003", "008", "999")}
+
+
+DECLARED: dict[str, tuple[str, set[str], list[tuple[str, int]]]] = {
+    "cnav": ("CNAV", _codes("37"), [(f"cnav.{n}", 3) for n in sorted(
+        ["allocation_adulte_handicape", "allocation_enfant_handicape",
+         "allocation_soutien_familial", "complementaire_sante_solidaire",
+         "participation_familiale_eaje", "prime_activite", "quotient_familial",
+         "revenu_solidarite_active"])]),
+    "cnous": ("CNOUS", _codes("26"), [("cnous.etudiant_boursier", v) for v in (3, 4)]),
+    "dgfip": ("DGFIP", _codes("27"), [("dgfip.situation_fiscale", 3)]),
+    "dsnj": ("DSNJ", _codes("39", "001", "002", "003", "004", "005", "999"),
+             [("dsnj.service_national", 3)]),
+    "france_travail": ("France Travail", _codes("24"),
+                       [("france_travail.indemnites", 3), ("france_travail.statut", 3)]),
+    "gip_mds": ("GIP-MDS", _codes("31"), [("gip_mds.service_civique", 3)]),
+    "men": ("MEN", _codes("30"), [("men.scolarites", v) for v in (3, 4)]),
+    "mesri": ("MESRI", _codes("25"), [("mesri.statut_etudiant", 3)]),
+    "sdh": ("SDH", _codes("37", "002", "003", "999") | _codes("41", "001", "008"),
+            [("sdh.statut_sportif", 3)]),
+}  # fmt: skip
+"""Label, error codes and datasets (id, version) of each provider."""
+
+
+# Params tables
+
+
+@dataclass(frozen=True)
+class Refused:
+    label: str
+    raw: dict[str, Any]
+    code: str | ErrorSpec
+    """The code answered, or the very error spec."""
+    parameter: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    label: str
+    raw: dict[str, Any]
+    dump: dict[str, Any] | None = None
+    """The validated params, in full, when the test says what they are."""
+    like: dict[str, Any] | None = None
+    """Other params these validate equal to."""
+
+
+def _refused(
+    base: Mapping[str, Any], rows: list[tuple[str, dict[str, Any], Any, str]]
+) -> list[Refused]:
+    return [
+        Refused(label, _with(base, changes), code, parameter)
+        for label, changes, code, parameter in rows
+    ]
+
+
+CNAV = BASE["cnav"]
+CNOUS = BASE["cnous"]
+DGFIP = BASE["dgfip"]
+DSNJ = BASE["dsnj"]
+GIP = BASE["gip_mds"]
+MESRI = BASE["mesri"]
+
+CNAV_REFUSED = _refused(
+    CNAV,
+    [
+        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+        ("birth name with a digit", {"nomNaissance": "DUP0NT"}, "00366", "nomNaissance"),
+        ("use name with a dot", {"nomUsage": "ST.MARTIN"}, "00366", "nomUsage"),
+        ("first name with a digit", {"prenoms": ["J3AN"]}, "00366", "prenoms"),
+        ("empty first name", {"prenoms": [""]}, "00366", "prenoms"),
+        ("sex missing", {"sexeEtatCivil": None}, "00366", "sexeEtatCivil"),
+        ("sex unknown", {"sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
+        ("month out of range", {"moisDateNaissance": 13}, "00366", "moisDateNaissance"),
+        ("day out of range", {"jourDateNaissance": 32}, "00366", "jourDateNaissance"),
+        (
+            "impossible date",
+            {"moisDateNaissance": 2, "jourDateNaissance": 30},
+            "00366",
+            "jourDateNaissance",
+        ),
+        ("birth in the future", {"anneeDateNaissance": 2090}, "00366", "anneeDateNaissance"),
+        ("year not a number", {"anneeDateNaissance": "mil"}, "00366", "anneeDateNaissance"),
+        (
+            "malformed orphan month",
+            {"anneeDateNaissance": None, "moisDateNaissance": 14},
+            "00366",
+            "moisDateNaissance",
+        ),
+        (
+            "country not a COG code",
+            {"codeCogInseePaysNaissance": "FR"},
+            "00366",
+            "codeCogInseePaysNaissance",
+        ),
+        (
+            "commune malformed",
+            {"codeCogInseeCommuneNaissance": "8480"},
+            "00366",
+            "codeCogInseeCommuneNaissance",
+        ),
+        (
+            "born in France without commune",
+            {"codeCogInseeCommuneNaissance": None},
+            "00366",
+            "codeCogInseeCommuneNaissance",
+        ),
+    ],
+)
+CNAV_ACCEPTED = [
+    Accepted(label, _with(CNAV, changes))
+    for label, changes in [
+        ("unknown parameters", {"foo": "bar", "anneeNateNaissance": 1950}),
+        ("no first name", {"prenoms": None}),
+        (
+            "no birth date",
+            {"anneeDateNaissance": None, "moisDateNaissance": None, "jourDateNaissance": None},
+        ),
+        ("month and day without year", {"anneeDateNaissance": None}),
+        ("day without month", {"moisDateNaissance": None}),
+        ("no birth country", {"codeCogInseePaysNaissance": None}),
+        (
+            "born abroad without commune",
+            {"codeCogInseePaysNaissance": "99131", "codeCogInseeCommuneNaissance": None},
+        ),
+        (
+            "accents, hyphens and apostrophes",
+            {"nomNaissance": "D'ÉTANG-MARTIN", "nomUsage": "D’ARTAGNAN", "prenoms": ["René"]},
+        ),
+        ("one first name as text", {"prenoms": "JEAN"}),
+        ("lower-case sex", {"sexeEtatCivil": "m"}),
+    ]
+]
+
+QUOTIENT_REFUSED = _refused(
+    CNAV,
+    [
+        ("year of the quotient", {"annee": 1999}, "00366", "annee"),
+        ("month of the quotient", {"mois": 13}, "00366", "mois"),
+        (
+            "no birth country",
+            {"codeCogInseePaysNaissance": None},
+            "00366",
+            "codeCogInseePaysNaissance",
+        ),
+        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+    ],
+)
+
+CNOUS_REFUSED = [
+    Refused("INE too short", {"ine": "123456789"}, "00360", "ine"),
+    Refused("INE too long", {"ine": "123456789012"}, "00360", "ine"),
+    Refused("INE with a dash", {"ine": "1234567890-"}, "00360", "ine"),
+    Refused("INE empty", {"ine": ""}, "00360", "ine"),
+    Refused("neither INE nor birth name", {"prenoms": ["JEAN"]}, "00366", "nomNaissance"),
+    Refused("nothing at all", {}, "00366", "nomNaissance"),
+    Refused(
+        "birth name with a digit", {**CNOUS, "nomNaissance": "DUR4ND"}, "00366", "nomNaissance"
+    ),
+    Refused("first name with a comma", {**CNOUS, "prenoms": ["A,B"]}, "00366", "prenoms"),
+    Refused("sex unknown", {**CNOUS, "sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
+    Refused("month out of range", {**CNOUS, "moisDateNaissance": 13}, "00366", "moisDateNaissance"),
+    Refused(
+        "impossible date",
+        {**CNOUS, "moisDateNaissance": 2, "jourDateNaissance": 30},
+        "00366",
+        "jourDateNaissance",
+    ),
+    Refused(
+        "month without year",
+        {"nomNaissance": "DURAND", "moisDateNaissance": 3},
+        "00366",
+        "anneeDateNaissance",
+    ),
+    Refused(
+        "commune malformed",
+        {**CNOUS, "codeCogInseeCommuneNaissance": "6912"},
+        "00366",
+        "codeCogInseeCommuneNaissance",
+    ),
+    Refused(
+        "commune name without département",
+        {"nomNaissance": "DURAND", "nomCommuneNaissance": "Lyon", "anneeDateNaissance": 2000},
+        "00366",
+        "nomCommuneNaissance",
+    ),
+]
+CNOUS_ACCEPTED = [
+    Accepted("INE alone", {"ine": "1234567890A"}),
+    Accepted("INE in lower case", {"ine": " 1234567890a "}),
+    Accepted("INE with an identity it does not use", {"ine": "1234567890A", "prenoms": ["A,B"]}),
+    Accepted("birth name alone", {"nomNaissance": "NOEL"}),
+    Accepted("full identity", CNOUS),
+    Accepted("unknown parameters", {**CNOUS, "foo": "bar", "codeInsee": 1}),
+    Accepted("no birthplace", _without(CNOUS, "codeCogInseeCommuneNaissance")),
+    Accepted("accents and hyphens", {"nomNaissance": "D'ÉTANG-MARTIN", "prenoms": ["René"]}),
+]
+
+DGFIP_REFUSED = _refused(
+    DGFIP,
+    [
+        ("tax number missing", {"numeroFiscal": None}, "00370", "numeroFiscal"),
+        ("tax number too short", {"numeroFiscal": "145678901234"}, "00370", "numeroFiscal"),
+        ("tax number too long", {"numeroFiscal": "14567890123456"}, "00370", "numeroFiscal"),
+        ("tax number with a letter", {"numeroFiscal": "145678901234A"}, "00370", "numeroFiscal"),
+        ("tax number in a list", {"numeroFiscal": ["1456789012345"]}, "00370", "numeroFiscal"),
+        ("notice missing", {"referenceAvis": None}, "00371", "referenceAvis"),
+        ("notice too short", {"referenceAvis": "2423A5678901"}, "00371", "referenceAvis"),
+        ("notice too long", {"referenceAvis": "2423A5678901234"}, "00371", "referenceAvis"),
+        ("notice with a dash", {"referenceAvis": "2423-56789012"}, "00371", "referenceAvis"),
+    ],
+)
+DGFIP_ACCEPTED = [
+    Accepted(
+        "spaced, lower case and unknown parameters",
+        {"numeroFiscal": "14 56 789 012 345", "referenceAvis": "24 23 a56 789 012", "x": 1},
+        dump=DGFIP,
+    ),
+    Accepted(
+        "14-character notice",
+        {**DGFIP, "referenceAvis": "2423D12345678X"},
+        dump={**DGFIP, "referenceAvis": "2423D12345678X"},
+    ),
+    Accepted(
+        "tax number with a leading zero",
+        {**DGFIP, "numeroFiscal": "0123456789012"},
+        dump={**DGFIP, "numeroFiscal": "0123456789012"},
+    ),
+]
+
+DSNJ_REFUSED = _refused(
+    DSNJ,
+    [
+        ("sex missing", {"sexeEtatCivil": None}, BROKER.SEX_MISSING, "sexeEtatCivil"),
+        ("sex unknown", {"sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
+        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+        ("birth name empty", {"nomNaissance": ""}, "00366", "nomNaissance"),
+        ("first names missing", {"prenoms": None}, "00366", "prenoms"),
+        ("first names empty", {"prenoms": []}, "00366", "prenoms"),
+        ("year missing", {"anneeDateNaissance": None}, "00366", "anneeDateNaissance"),
+        ("month missing", {"moisDateNaissance": None}, "00366", "moisDateNaissance"),
+        ("day missing", {"jourDateNaissance": None}, "00366", "jourDateNaissance"),
+        ("month out of range", {"moisDateNaissance": 13}, "00366", "moisDateNaissance"),
+        (
+            "impossible date",
+            {"jourDateNaissance": 30, "moisDateNaissance": 2},
+            "00366",
+            "jourDateNaissance",
+        ),
+        (
+            "country missing",
+            {"codeCogInseePaysNaissance": None},
+            "00366",
+            "codeCogInseePaysNaissance",
+        ),
+        (
+            "country not a COG code",
+            {"codeCogInseePaysNaissance": "FR"},
+            "00366",
+            "codeCogInseePaysNaissance",
+        ),
+        (
+            "commune missing",
+            {"codeCogInseeCommuneNaissance": None},
+            "00366",
+            "codeCogInseeCommuneNaissance",
+        ),
+        (
+            "commune malformed",
+            {"codeCogInseeCommuneNaissance": "7505"},
+            "00366",
+            "codeCogInseeCommuneNaissance",
+        ),
+    ],
+)
+DSNJ_ACCEPTED = [
+    Accepted(
+        "born abroad without commune",
+        {**_without(DSNJ, "codeCogInseeCommuneNaissance"), "codeCogInseePaysNaissance": "99134"},
+    ),
+    Accepted(
+        "first names in query style, unknown parameters",
+        {**_without(DSNJ, "prenoms"), "prenoms[]": DSNJ["prenoms"], "recipient": "13002526500013"},
+        like=DSNJ,
+    ),
+    Accepted("lower-case sex", {**DSNJ, "sexeEtatCivil": "m"}, like=DSNJ),
+]
+
+IDENTIFIER_REFUSED = [
+    Refused(label, raw, BROKER.IDENTIFIER_MISSING, "identifiant")
+    for label, raw in [
+        ("no identifier", {}),
+        ("empty identifier", {"identifiant": ""}),
+        ("blank identifier", {"identifiant": "   "}),
+        ("identifier too long", {"identifiant": "x" * 101}),
+        ("identifier in a list", {"identifiant": ["a"]}),
+    ]
+]
+FRANCE_TRAVAIL_ACCEPTED = [
+    Accepted(
+        "trimmed, unknown parameters",
+        {"identifiant": " jean.dupont33 ", "recipient": "1", "x": 2},
+        dump={"identifiant": "jean.dupont33"},
+    ),
+    Accepted("a number", {"identifiant": 123456}, dump={"identifiant": "123456"}),
+]
+
+GIP_REFUSED = _refused(
+    GIP,
+    [
+        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+        ("first names missing", {"prenoms": None}, "00366", "prenoms"),
+        ("eleven first names", {"prenoms": ["A"] * 11}, "00366", "prenoms"),
+        ("year missing", {"anneeDateNaissance": None}, "00366", "anneeDateNaissance"),
+        ("month missing", {"moisDateNaissance": None}, "00366", "moisDateNaissance"),
+        ("day missing", {"jourDateNaissance": None}, "00366", "jourDateNaissance"),
+        ("day out of range", {"jourDateNaissance": 32}, "00366", "jourDateNaissance"),
+        (
+            "no 29 February",
+            {"anneeDateNaissance": 2001, "moisDateNaissance": 2, "jourDateNaissance": 29},
+            "00366",
+            "jourDateNaissance",
+        ),
+        ("year not a number", {"anneeDateNaissance": "deux mille"}, "00366", "anneeDateNaissance"),
+    ],
+)
+GIP_ACCEPTED = [
+    Accepted("no sex nor birthplace", GIP),
+    Accepted("a birth country", {**GIP, "codeCogInseePaysNaissance": "99100"}),
+    Accepted(
+        "first names in query style",
+        {**_without(GIP, "prenoms"), "prenoms[]": GIP["prenoms"]},
+        like=GIP,
+    ),
+]
+
+MEN_REFUSED = [
+    Refused("school and area", {**PUPIL, **AREA}, "00419", "codeEtablissement"),
+    Refused(
+        "school and regions",
+        {**PUPIL, "codesBcnRegions": ["11"], "degreEtablissement": "1D"},
+        "00419",
+        "codeEtablissement",
+    ),
+    Refused(
+        "neither school nor area",
+        _without(PUPIL, "codeEtablissement"),
+        "00366",
+        "codeEtablissement",
+    ),
+    Refused(
+        "area without degree",
+        {**_without(PUPIL, "codeEtablissement"), "codesBcnRegions": ["11"]},
+        "00366",
+        "degreEtablissement",
+    ),
+    Refused(
+        "degree unknown",
+        {**PUPIL_IN_AREA, "degreEtablissement": "3D"},
+        "00366",
+        "degreEtablissement",
+    ),
+    Refused(
+        "départements and regions",
+        {**PUPIL_IN_AREA, "codesBcnRegions": ["11"]},
+        "00366",
+        "codesBcnRegions",
+    ),
+    Refused(
+        "département malformed",
+        {**PUPIL_IN_AREA, "codesBcnDepartements": ["13"]},
+        "00366",
+        "codesBcnDepartements",
+    ),
+    Refused(
+        "region malformed",
+        {
+            **_without(PUPIL, "codeEtablissement"),
+            "degreEtablissement": "1D",
+            "codesBcnRegions": ["ILE"],
+        },
+        "00366",
+        "codesBcnRegions",
+    ),
+    Refused(
+        "school code malformed",
+        {**PUPIL, "codeEtablissement": "013003X"},
+        "00366",
+        "codeEtablissement",
+    ),
+    Refused("school year missing", _without(PUPIL, "anneeScolaire"), "00366", "anneeScolaire"),
+    Refused("school year malformed", {**PUPIL, "anneeScolaire": "25-26"}, "00366", "anneeScolaire"),
+    Refused("birth name missing", _without(PUPIL, "nomNaissance"), "00366", "nomNaissance"),
+    Refused("first names missing", _without(PUPIL, "prenoms"), "00366", "prenoms"),
+    Refused(
+        "birth day missing", _without(PUPIL, "jourDateNaissance"), "00366", "jourDateNaissance"
+    ),
+    Refused(
+        "impossible date",
+        {**PUPIL, "moisDateNaissance": 2, "jourDateNaissance": 31},
+        "00366",
+        "jourDateNaissance",
+    ),
+    Refused("sex unknown", {**PUPIL, "sexeEtatCivil": "Z"}, "00366", "sexeEtatCivil"),
+    Refused("first name with a digit", {**PUPIL, "prenoms": ["CL4RA"]}, "00366", "prenoms"),
+]
+MEN_ACCEPTED = [
+    Accepted("in one school", PUPIL),
+    Accepted("in départements", PUPIL_IN_AREA),
+    Accepted(
+        "in regions",
+        {
+            **_without(PUPIL, "codeEtablissement"),
+            "degreEtablissement": "1d",
+            "codesBcnRegions": ["11", "28"],
+        },
+    ),
+    Accepted(
+        "one département as text",
+        {
+            **_without(PUPIL, "codeEtablissement"),
+            "degreEtablissement": "2D",
+            "codesBcnDepartements": "02A",
+        },
+    ),
+    Accepted("degree with a school", {**PUPIL, "degreEtablissement": "2D"}),
+    Accepted("empty area with a school", {**PUPIL, "codesBcnRegions": []}),
+    Accepted("school year as a span", {**PUPIL, "anneeScolaire": "2024-2025"}),
+    Accepted("school year as a number", {**PUPIL, "anneeScolaire": 2025}),
+    Accepted("school code in lower case", {**PUPIL, "codeEtablissement": "0130039x"}),
+    Accepted("no sex", _without(PUPIL, "sexeEtatCivil")),
+    Accepted("unknown parameters", {**PUPIL, "sexe": "F", "foo": 1}),
+]
+
+MESRI_REFUSED = [
+    Refused("INE too short", {"ine": "123456789"}, "00360", "ine"),
+    Refused("INE with a space inside", {"ine": "12345 67890"}, "00360", "ine"),
+    Refused("INE not text", {"ine": ["1234567890A"]}, "00360", "ine"),
+    Refused("nothing at all", {}, "00366", "nomNaissance"),
+    *_refused(
+        MESRI,
+        [
+            ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+            ("sex missing", {"sexeEtatCivil": None}, "00366", "sexeEtatCivil"),
+            ("day missing", {"jourDateNaissance": None}, "00366", "jourDateNaissance"),
+            ("year missing", {"anneeDateNaissance": None}, "00366", "anneeDateNaissance"),
+            ("sex unknown", {"sexeEtatCivil": "H"}, "00366", "sexeEtatCivil"),
+            (
+                "impossible date",
+                {"moisDateNaissance": 4, "jourDateNaissance": 31},
+                "00366",
+                "jourDateNaissance",
+            ),
+            ("birth in the future", {"anneeDateNaissance": 2090}, "00366", "anneeDateNaissance"),
+            ("birth name with brackets", {"nomNaissance": "MARTIN (DIT)"}, "00366", "nomNaissance"),
+            (
+                "commune malformed",
+                {"codeCogInseeCommuneNaissance": "ABCDE"},
+                "00366",
+                "codeCogInseeCommuneNaissance",
+            ),
+        ],
+    ),
+]
+MESRI_ACCEPTED = [
+    Accepted("INE alone", {"ine": "655888578AE"}),
+    Accepted("INE with a malformed identity", {"ine": "655888578AE", "jourDateNaissance": 40}),
+    Accepted("full identity", MESRI),
+    Accepted("no first name", _with(MESRI, {"prenoms": None, "prenom": "Lola"})),
+    Accepted("no birthplace", _with(MESRI, {"codeCogInseeCommuneNaissance": None})),
+    Accepted(
+        "born abroad, country code as commune", {**MESRI, "codeCogInseeCommuneNaissance": "99424"}
+    ),
+    Accepted("unknown parameters", {**MESRI, "foo": "bar"}),
+]
+
+SDH_REFUSED = [
+    Refused(
+        f"identifier {value!r}",
+        {} if value is None else {"identifiant": value},
+        BROKER.IDENTIFIER_MISSING,
+        "identifiant",
+    )
+    for value in [None, "", "  ", "12A45", "-12", "1" * 21, ["1"], 1.5]
+]
+SDH_ACCEPTED = [
+    Accepted("trimmed", {"identifiant": " 0123 "}, dump={"identifiant": "0123"}),
+    Accepted(
+        "a number, unknown parameters",
+        {"identifiant": 12345, "recipient": "x"},
+        dump={"identifiant": "12345"},
+    ),
+]
+
+REFUSED: dict[str, list[Refused]] = {
+    "cnav": CNAV_REFUSED,
+    "cnav.quotient_familial": QUOTIENT_REFUSED,
+    "cnous": CNOUS_REFUSED,
+    "dgfip": DGFIP_REFUSED,
+    "dsnj": DSNJ_REFUSED,
+    "france_travail": IDENTIFIER_REFUSED,
+    "gip_mds": GIP_REFUSED,
+    "men": MEN_REFUSED,
+    "mesri": MESRI_REFUSED,
+    "sdh": SDH_REFUSED,
+}
+ACCEPTED: dict[str, list[Accepted]] = {
+    "cnav": CNAV_ACCEPTED,
+    "cnav.quotient_familial": [Accepted("unknown parameters", _with(CNAV, {"foo": 1}))],
+    "cnous": CNOUS_ACCEPTED,
+    "dgfip": DGFIP_ACCEPTED,
+    "dsnj": DSNJ_ACCEPTED,
+    "france_travail": FRANCE_TRAVAIL_ACCEPTED,
+    "gip_mds": GIP_ACCEPTED,
+    "men": MEN_ACCEPTED,
+    "mesri": MESRI_ACCEPTED,
+    "sdh": SDH_ACCEPTED,
+}
+
+
+def _rows(table: Mapping[str, Sequence[Any]]) -> list[Any]:
+    return [
+        pytest.param(dataset, row, id=f"{_key(dataset)}-{row.label}")
+        for dataset in DATASETS
+        for row in _pick(table, dataset, ())
+    ]
+
+
+# Upstream answers tables
+
+BROKEN_ANSWERS: dict[str, list[tuple[str, httpx.Response]]] = {
+    "cnav": [
+        ("not json", httpx.Response(200, content=b"<html>maintenance</html>")),
+        ("no resultat", httpx.Response(200, json={"codeRetour": "00"})),
+        ("resultat not an object", httpx.Response(200, json={"codeRetour": "00", "resultat": [1]})),
+        (
+            "wrong type",
+            httpx.Response(
+                200,
+                json={
+                    "codeRetour": "00",
+                    "resultat": {"droitOuvert": "peut-etre", "dateOuvertureDroit": None},
+                },
+            ),
+        ),
+        ("unknown return code", httpx.Response(400, json={"codeRetour": "AUTRE"})),
+    ],
+    "cnous": [
+        ("not json", httpx.Response(200, content=b"<html>maintenance</html>")),
+        ("not an object", httpx.Response(200, json=[1, 2])),
+        ("no student", httpx.Response(200, json={"boursier": True})),
+        (
+            "wrong type",
+            httpx.Response(200, json={"etudiant": {"nomFamille": "A", "civilite": "X"}}),
+        ),
+        ("error body with 200", httpx.Response(200, json={"erreur": "ETUDIANT_NON_TROUVE"})),
+        ("unknown error code", httpx.Response(400, json={"erreur": "AUTRE"})),
+    ],
+    "dgfip": [
+        ("not json", httpx.Response(200, text="<html/>")),
+        ("situation not an object", httpx.Response(200, json={"situationIr": "ILLISIBLE"})),
+        ("wrong type", httpx.Response(200, json={"situationIr": {"nbPart": "deux"}})),
+        ("no situation", httpx.Response(200, json={"autre": {}})),
+        ("unknown error code", httpx.Response(403, json={"code": "HABILITATION"})),
+    ],
+    "dsnj": [
+        ("not json", httpx.Response(200, text="maintenance")),
+        (
+            "unknown status",
+            httpx.Response(200, json={"situationServiceNational": {"statut": "EXEMPTE"}}),
+        ),
+        ("no situation", httpx.Response(200, json={"autre": {}})),
+        ("unknown error code", httpx.Response(403, json={"erreur": {"code": "AUTRE"}})),
+        ("error not an object", httpx.Response(400, json=["erreur"])),
+    ],
+    "france_travail": [
+        ("not json", httpx.Response(200, text="<html>maintenance</html>")),
+        (
+            "job seeker not an object",
+            httpx.Response(200, json={"demandeur": "illisible", "versements": 3}),
+        ),
+        (
+            "wrong type",
+            httpx.Response(200, json={"demandeur": {"loginUsager": 1}, "loginUsager": None}),
+        ),
+        ("unknown error code", httpx.Response(403, json={"codeErreur": "ACCES_REFUSE"})),
+    ],
+    "gip_mds": [
+        ("not json", httpx.Response(200, text="<html/>")),
+        ("anomaly with 200", httpx.Response(200, json={"anomalie": "ERREUR_TECHNIQUE"})),
+        ("individual not an object", httpx.Response(200, json={"individus": ["x"]})),
+        (
+            "wrong type",
+            httpx.Response(200, json={"individus": [{"contratEnCours": {"trouve": "peut-etre"}}]}),
+        ),
+        ("no individual with 404", httpx.Response(404, json={"individus": []})),
+    ],
+    "men": [
+        ("not json", httpx.Response(200, content=b"<html/>")),
+        ("no pupil", httpx.Response(200, json={"scolarise": True})),
+        ("echelon out of range", httpx.Response(200, json={"eleve": {}, "echelonBourse": 9})),
+        ("malformed school year", httpx.Response(200, json={"eleve": {}, "anneeScolaire": "25"})),
+        ("errors with 200", httpx.Response(200, json={"erreurs": [{"code": "ELEVE_NON_TROUVE"}]})),
+        ("unknown error code", httpx.Response(400, json={"erreurs": [{"code": "AUTRE"}]})),
+        ("empty errors", httpx.Response(404, json={"erreurs": []})),
+    ],
+    "mesri": [
+        ("not json", httpx.Response(200, content=b"maintenance")),
+        ("no admissions", httpx.Response(200, json={"etudiant": {"nomNaissance": "A"}})),
+        ("admissions not a list", httpx.Response(200, json={"etudiant": {}, "inscriptions": {}})),
+        (
+            "malformed UAI",
+            httpx.Response(
+                200, json={"etudiant": {}, "inscriptions": [{"etablissement": {"uai": "PARIS"}}]}
+            ),
+        ),
+        ("anomaly with 200", httpx.Response(200, json={"anomalie": {"code": "ETUDIANT_INCONNU"}})),
+        ("unknown anomaly", httpx.Response(409, json={"anomalie": {"code": "AUTRE"}})),
+    ],
+    "sdh": [
+        ("not json", httpx.Response(200, text="<html/>")),
+        ("not an object", httpx.Response(200, json=["sportif"])),
+        ("wrong type", httpx.Response(200, json={"sportif": {"genre": "X"}})),
+        ("unknown error code", httpx.Response(409, json={"code": "ETAT_INCOHERENT"})),
+    ],
+}
+"""Upstream answers that are no answer: each is the provider's unknown error."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    label: str
+    answer: httpx.Response
+    status: int
+    code: str
+    parameter: str | None = None
+    meta: dict[str, Any] | None = None
+
+
+REFUSALS: dict[str, list[Refusal]] = {
+    "dgfip": [
+        Refusal(
+            "tax number",
+            httpx.Response(400, json={"code": "SPI_INVALIDE"}),
+            422,
+            "00370",
+            "numeroFiscal",
+        ),
+        Refusal(
+            "notice",
+            httpx.Response(400, json={"code": "REFERENCE_AVIS_INVALIDE"}),
+            422,
+            "00371",
+            "referenceAvis",
+        ),
+    ],
+    "dsnj": [
+        Refusal(
+            "partner not authorised",
+            httpx.Response(403, json={"erreur": {"code": "PARTENAIRE_NON_HABILITE"}}),
+            403,
+            "39001",
+            meta={"provider": "DSNJ"},
+        ),
+    ],
+    "gip_mds": [
+        Refusal(
+            "several individuals", httpx.Response(200, json={"individus": [{}, {}]}), 422, "00391"
+        ),
+    ],
+    "sdh": [
+        Refusal(
+            "identifier", httpx.Response(400, json={"code": "IDENTIFIANT_INVALIDE"}), 422, "00366"
+        ),
+    ],
+}
+"""Upstream refusals answered with a broker code, as the provider's upstream sends them."""
+
+DECODED: dict[str, list[tuple[str, httpx.Response, dict[str, Any]]]] = {
+    "cnav.revenu_solidarite_active": [
+        (
+            "missing optional fields",
+            httpx.Response(200, json={"codeRetour": "00", "resultat": {"droitOuvert": False}}),
+            {"est_beneficiaire": False},
+        )
+    ],
+    "cnous.etudiant_boursier.v4": [
+        (
+            "missing optional fields",
+            httpx.Response(
+                200, json={"statut": {"boursier": True}, "etudiant": {"nomFamille": "A"}}
+            ),
+            {"statut_boursier": {"est_boursier": True}, "identite": {"nom": "A"}},
+        )
+    ],
+    "men.scolarites.v4": [
+        (
+            "nulls and absent fields",
+            httpx.Response(
+                200,
+                json={"eleve": {"nom": "A"}, "boursier": False, "echelonBourse": None, "mef": None},
+            ),
+            {
+                "identite": {"nom": "A"},
+                "est_boursier": False,
+                "echelon_bourse": None,
+                "module_elementaire_formation": None,
+            },
+        )
+    ],
+}
+"""Upstream records and the data they decode to."""
+
+
+async def _fetch(
+    dataset: Dataset, answer: httpx.Response, raw: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Fetch ``dataset`` from an upstream answering ``answer``, with the provider's base params."""
+    name = dataset.provider_name
+    upstream = Upstream(
+        name,
+        f"http://{name}.invalid/",
+        _provider(dataset).errors,
+        transport=httpx.MockTransport(lambda _r: answer),
+    )
+    params = validate_params(dataset.params, BASE[name] if raw is None else raw)
+    try:
+        return await dataset.fetch(upstream.call(None), params)
+    finally:
+        await upstream.aclose()
+
+
+async def _refused_upstream(dataset: Dataset, answer: httpx.Response) -> ProblemError:
+    with pytest.raises(ProblemError) as caught:
+        await _fetch(dataset, answer)
+    return caught.value
+
+
+# Case files written by the tests
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    params: dict[str, Any]
+    status: int
+    payload: dict[str, Any]
+    version: int = 3
+    pivot: str = "civility"
+    ask: dict[str, Any] | None = None
+    """The params asked, when not the case's own."""
+    first_error: dict[str, Any] = field(default_factory=dict)
+    """Entries the answer's first error must hold."""
+    detail_contains: str | None = None
+
+
+def _errors(code: str, label: str) -> dict[str, Any]:
+    return {"errors": [{"code": code, "title": label, "detail": label, "source": None}]}
+
+
+def _sdh_error(code: str) -> dict[str, Any]:
+    return {
+        "errors": [
+            {"code": code, "title": "t", "detail": "d", "source": None, "meta": {"provider": "SDH"}}
+        ]
+    }
+
+
+CNOUS_INE = {"ine": "2222222222Z"}
+SAME_INE_RECORDS: dict[int, dict[str, Any]] = {
+    3: {"est_boursier": True, "email": "a@b.fr", "identite": {"nom": "A"}},
+    4: {
+        "statut_boursier": {"est_boursier": False, "est_radie": True, "date_radiation": None},
+        "identite": {"nom": "B"},
+    },
+}
+UNKNOWN, REFUSED_IDENTITY = ("unknown answer", 502), ("identity refused by the provider", 422)
+FAILURE_CASES: list[tuple[str, int, str, dict[str, Any], list[tuple[str, int, str]]]] = [
+    ("cnous.etudiant_boursier", 4, "ine", CNOUS_INE, [
+        (*UNKNOWN, "26999"), ("provider timeout", 504, "26002"), (*REFUSED_IDENTITY, "00366"),
+        ("INE refused by the provider", 422, "00360")]),
+    ("men.scolarites", 4, "civility", PUPIL_IN_AREA, [
+        (*UNKNOWN, "30999"), ("rate limited by the provider", 429, "30008"),
+        (*REFUSED_IDENTITY, "00366")]),
+    ("mesri.statut_etudiant", 3, "civility", MESRI, [
+        (*UNKNOWN, "25999"), ("provider unavailable", 504, "25001"), (*REFUSED_IDENTITY, "00366")]),
+]  # fmt: skip
+"""Failing cases written for a dataset: (label, status, code) under one version and pivot."""
+
+CASE_FILES: list[tuple[str, str, list[CaseFile]]] = [
+    *[
+        (dataset_id, label, [CaseFile(params, status, _errors(code, label), version, pivot)])
+        for dataset_id, version, pivot, params, failures in FAILURE_CASES
+        for label, status, code in failures
+    ],
+    (
+        "cnous.etudiant_boursier",
+        "same INE, each version its own shape",
+        [
+            CaseFile({"ine": "1111111111X"}, 200, {"data": data}, v, "ine", {"ine": "1111111111x"})
+            for v, data in SAME_INE_RECORDS.items()
+        ],
+    ),
+    (
+        "men.scolarites",
+        "a search without sex reaches the provider",
+        [
+            CaseFile(
+                {**_without(PUPIL, "sexeEtatCivil"), "sexe": "M"},
+                504,
+                {"errors": [{"code": "30002", "title": "Intermédiaire hors-délai"}]},
+            )
+        ],
+    ),
+    (
+        "mesri.statut_etudiant",
+        "a case file without data envelope",
+        [
+            CaseFile(
+                {"ine": "1234567890A"},
+                200,
+                {
+                    "identite": {"nom_naissance": "Dupont"},
+                    "admissions": [{"date_fin": "2021-06-31"}],
+                },
+                pivot="ine",
+            )
+        ],
+    ),
+    (
+        "cnav.allocation_adulte_handicape",
+        "a case file without data envelope",
+        [CaseFile(CNAV, 200, {"est_beneficiaire": True, "date_debut_droit": "2022-11-29"})],
+    ),
+    (
+        "gip_mds.service_civique",
+        "an ambiguous identity",
+        [
+            CaseFile(
+                {**GIP, "nomNaissance": "HOMONYME"},
+                422,
+                {"errors": [BROKER.AMBIGUOUS_IDENTITY.error()]},
+                first_error={"meta": {}},
+                detail_contains="service civique",
+            )
+        ],
+    ),
+    (
+        "sdh.statut_sportif",
+        "cases of every kind",
+        [
+            CaseFile(
+                {"identifiant": "777"},
+                200,
+                {"data": SAMPLE_RECORDS["sdh"][0], "links": {}, "meta": {}},
+                pivot="identifiant",
+            ),
+            CaseFile({"identifiant": "54321"}, 404, _sdh_error("37003"), pivot="identifiant"),
+            CaseFile(
+                {"identifiant": "43210"},
+                422,
+                {"errors": [BROKER.PARAMS_INVALID.error()]},
+                pivot="identifiant",
+                first_error={"source": None},
+            ),
+            CaseFile({"identifiant": "24680"}, 502, _sdh_error("37999"), pivot="identifiant"),
+            CaseFile({"identifiant": "13579"}, 504, _sdh_error("37002"), pivot="identifiant"),
+        ],
+    ),
+]
+"""Cases the tests write themselves: each set is served alone and answered as written."""
+
+
+# Helpers over a running provider
+
+
+def _found(population: Population, count: int = 10) -> list[Person]:
+    """The first known people of the population (among the first 40)."""
+    return [p for p in (population.person(i) for i in range(40)) if p.found][:count]
+
+
+def _person(population: Population, *, found: bool) -> Person:
+    return next(p for p in population if p.found is found)
+
+
+def _params(dataset: Dataset, population: Population) -> dict[str, Any]:
+    """A known synthetic person's params, as the provider is first asked."""
+    return LOOKUPS[dataset.provider_name](_person(population, found=True))[0]
+
+
+@pytest.fixture
+async def running(serve_provider: Any, dataset: Dataset) -> RunningProvider:
+    started: RunningProvider = await serve_provider(dataset.provider_name)
+    return started
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds (``X``, ``X | None``, ``list[X]``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for arg in typing.get_args(annotation):
+            found = _model_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _model_paths(model: type[BaseModel], prefix: str = "") -> tuple[set[str], set[str]]:
+    """The dotted paths of ``model``'s fields: (every node, the leaves)."""
+    nodes: set[str] = set()
+    leaves: set[str] = set()
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        nodes.add(path)
+        inner = _model_of(info.annotation)
+        if inner is None:
+            leaves.add(path)
+        else:
+            more_nodes, more_leaves = _model_paths(inner, f"{path}.")
+            nodes |= more_nodes
+            leaves |= more_leaves
+    return nodes, leaves
+
+
+def _under(path: str, declared: str) -> bool:
+    return path == declared or path.startswith(declared + ".")
+
+
+FOREIGN_SCOPES = {s for d in DATASETS for s in d.scopes} | {"cnaf_quotient_familial_inconnu"}
+
+
+def _assert_each_scope_unmasks_its_fields(dataset: Dataset, data: Mapping[str, Any]) -> None:
+    """Each scope unmasks exactly the fields it declares that ``data`` holds; no other scope
+    (nor none) unmasks anything, and all of them together unmask the whole of ``data``."""
+    assert dataset.mask(data, frozenset(dataset.scopes)) == data
+    assert dataset.mask(data, frozenset()) == {}
+    for foreign in FOREIGN_SCOPES - set(dataset.scopes):
+        assert dataset.mask(data, frozenset({foreign})) == {}, foreign
+    for scope, paths in dataset.scopes.items():
+        masked = dataset.mask(data, frozenset({scope}))
+        assert set(masked) == {p.split(".", 1)[0] for p in paths} & set(data), scope
+        for leaf in leaf_paths(masked) - {""}:
+            leaf = leaf.replace("[]", "")
+            # a null parent of a declared field is unmasked as null
+            assert any(_under(leaf, p) or _under(p, leaf) for p in paths), (scope, leaf)
+        for path in paths:
+            top, _, rest = path.partition(".")
+            if top not in data:
+                continue
+            if not rest or not isinstance(data[top], list):
+                assert _carried(data, masked, path), (scope, path)
+            else:
+                for kept, whole in zip(masked[top], data[top], strict=True):
+                    assert _carried(whole, kept, rest), (scope, path)
+    declared = [p for paths in dataset.scopes.values() for p in paths]
+    nulls = {leaf for leaf in leaf_paths(data) if any(p.startswith(leaf + ".") for p in declared)}
+    if not nulls:  # a null parent is unmasked by each scope declaring a field under it
+        assert_scopes_partition(dataset, data)
+
+
+def _carried(data: Any, masked: Any, path: str) -> bool:
+    """Whether ``masked`` holds ``data``'s value at ``path`` (a missing or null parent aside)."""
+    for part in path.split("."):
+        if not isinstance(data, Mapping) or part not in data:
+            return True
+        if not isinstance(masked, Mapping) or part not in masked:
+            return False
+        data, masked = data[part], masked[part]
+        if data is None:
+            return masked is None
+    return bool(data == masked)
+
+
+# Declarations
+
+
+@each_provider
+def test_the_registry_declares_each_provider_s_datasets_and_codes(name: str) -> None:
+    label, codes, datasets = DECLARED[name]
+    provider = registry.provider(name)
+    assert provider.label == label
+    assert sorted((d.id, d.version) for d in provider.datasets) == sorted(datasets)
+    assert {spec.code for spec in provider.errors} == codes
+    assert len({spec.code for spec in provider.errors}) == len(list(provider.errors))
+
+
+@each_dataset
+def test_a_dataset_without_version_is_its_newest(dataset: Dataset) -> None:
+    provider = _provider(dataset)
+    newest = max(d.version for d in provider.datasets if d.id == dataset.id)
+    assert provider.dataset(dataset.id) is provider.dataset(dataset.id, newest)
+    assert provider.dataset(dataset.id, dataset.version) is dataset
+
+
+@each_dataset
+def test_each_data_field_belongs_to_exactly_one_scope(dataset: Dataset) -> None:
+    paths = [p for group in dataset.scopes.values() for p in group]
+    assert len(paths) == len(set(paths))
+    nodes, leaves = _model_paths(dataset.data)
+    assert set(paths) <= nodes
+    for path in paths:
+        assert not any(other != path and _under(other, path) for other in paths), path
+    for leaf in leaves:
+        assert sum(_under(leaf, p) for p in paths) == 1, leaf
+
+
+REFERENCE_LISTINGS = [
+    pytest.param(dataset, endpoint, id=f"{_key(dataset)}-{endpoint}")
+    for dataset in DATASETS
+    for endpoint in sorted(
+        {
+            f"{dataset.provider_name}/{dataset.name}_with_{c.pivot}"
+            for c in load_cases(case_dirs())
+            if c.is_provider(dataset.provider_name)
+            and c.dataset_name(dataset.provider_name) == dataset.name
+        }
+    )
+    if reference_scopes(endpoint) is not None
+]
+
+
+@pytest.mark.parametrize(("dataset", "endpoint"), REFERENCE_LISTINGS)
+def test_scopes_match_api_particulier(dataset: Dataset, endpoint: str) -> None:
+    listed = reference_scopes(endpoint)
+    assert listed is not None
+    assert set(dataset.scopes) - UNLISTED_SCOPES.get(endpoint, set()) == listed
+
+
+# Staging cases
+
+
+@each_dataset
+async def test_every_staging_case_passes(running: RunningProvider, dataset: Dataset) -> None:
+    cases = running.cases(dataset)
+    assert len(cases) >= _pick(MIN_STAGING_CASES, dataset, 1), "too few staging cases loaded"
+    failures = []
+    for case in cases:
+        got = await running.ask(dataset, case.params)
+        if not outcome_matches(case, got):
+            failures.append((case.path.parent.name, case.path.name, got.status, got.codes))
+        elif case.status != 200 and dataset.provider_name in STAGING_ERRORS_VERBATIM:
+            assert got.errors == case.payload["errors"], case.path.name
+    assert failures == []
+
+
+@each_dataset
+async def test_a_staging_failure_is_the_provider_s_own_error(
+    running: RunningProvider, dataset: Dataset
+) -> None:
+    errors = _provider(dataset).errors
+    for case in running.cases(dataset):
+        kind = case.failure(errors) if case.status != 200 else "ok"
+        if kind in ("not_found", "timeout", "unavailable", "rate_limited", "unknown"):
+            spec: ErrorSpec = getattr(errors, kind)
+            got = await running.ask(dataset, case.params)
+            assert (got.status, got.codes) == (spec.status, [spec.code]), case.path.name
+            assert got.errors[0]["meta"]["provider"] == _provider(dataset).label
+
+
+@each_dataset
+async def test_example_params_answer_200(running: RunningProvider, dataset: Dataset) -> None:
+    """A staging case's params where the sample holds one answering 200, else a synthetic
+    person's."""
+    validate_params(dataset.params, dataset.example_params)
+    got = await running.ask(dataset, dataset.example_params)
+    assert got.status == 200
+    matching = [c for c in running.cases(dataset) if c.params == dict(dataset.example_params)]
+    if dataset.provider_name in EXAMPLE_IS_A_STAGING_CASE:
+        assert matching, "example_params are not a staging case's"
+    assert all(got.data == case.data for case in matching)
+    for path, value in _pick(EXAMPLE_ANSWERS, dataset, {}).items():
+        assert _at(got.data, path) == value, path
+
+
+@pytest.mark.parametrize(
+    ("dataset_id", "label", "files"), CASE_FILES, ids=[f"{c[0]}-{c[1]}" for c in CASE_FILES]
+)
+async def test_a_case_file_is_answered_as_written(
+    serve_provider: Any, tmp_path: Path, dataset_id: str, label: str, files: list[CaseFile]
+) -> None:
+    provider, name = dataset_id.split(".", 1)
+    for index, written in enumerate(files):
+        folder = (
+            tmp_path / f"api_particulier_v{written.version}_{provider}_{name}_with_{written.pivot}"
+        )
+        folder.mkdir(exist_ok=True)
+        (folder / f"{index}.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "params": written.params,
+                    "status": written.status,
+                    "payload": json.dumps(written.payload),
+                }
+            ),
+            encoding="utf-8",
+        )
+    cases = load_cases([tmp_path])
+    assert len(cases) == len(files)
+    started: RunningProvider = await serve_provider(provider, cases=cases)
+    for case, written in zip(sorted(cases, key=lambda c: c.path.name), files, strict=True):
+        dataset = started.dataset(dataset_id, written.version)
+        got = await started.ask(dataset, written.ask or written.params, budget=3.0)
+        assert outcome_matches(case, got), (case.path.name, got)
+        for key, value in written.first_error.items():
+            assert got.errors[0][key] == value, key
+        if written.detail_contains is not None:
+            assert written.detail_contains in got.errors[0]["detail"]
+
+
+# Params validation
+
+
+@pytest.mark.parametrize(("dataset", "row"), _rows(REFUSED))
+def test_invalid_params_are_refused_with_their_code_and_parameter(
+    dataset: Dataset, row: Refused
+) -> None:
+    with pytest.raises(ProblemError) as caught:
+        validate_params(dataset.params, row.raw)
+    if isinstance(row.code, ErrorSpec):
+        assert caught.value.spec == row.code
+    else:
+        assert caught.value.spec.code == row.code
+    assert caught.value.status == 422
+    assert caught.value.parameter == row.parameter
+    assert caught.value.error()["source"] == {"parameter": row.parameter}
+    assert caught.value.error()["meta"] == {}
+
+
+@pytest.mark.parametrize(("dataset", "row"), _rows(ACCEPTED))
+def test_lenient_params_are_accepted(dataset: Dataset, row: Accepted) -> None:
+    params = validate_params(dataset.params, row.raw)
+    if row.dump is not None:
+        assert params.model_dump() == row.dump
+    if row.like is not None:
+        assert params == validate_params(dataset.params, row.like)
+
+
+# Scope masking
+
+
+@each_dataset
+async def test_each_scope_unmasks_exactly_the_fields_it_declares(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    records = [c.data for c in running.cases(dataset) if c.status == 200]
+    records += _pick(SAMPLE_RECORDS, dataset, [])
+    for params in (
+        dataset.example_params,
+        *LOOKUPS[dataset.provider_name](_person(population, found=True)),
+    ):
+        got = await running.ask(dataset, params)
+        assert got.status == 200
+        records.append(got.data)
+    for data in records:
+        _assert_each_scope_unmasks_its_fields(dataset, data)
+
+
+# Synthetic population
+
+
+@each_dataset
+async def test_known_people_are_found_the_same_each_time(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    name = dataset.provider_name
+    echoes = _pick(ECHOES, dataset)
+    for person in _found(population):
+        answers = []
+        for params in LOOKUPS[name](person):
+            first = await running.ask(dataset, params)
+            assert first.status == 200, (person.index, params)
+            dataset.data.model_validate(first.data)
+            if name in PARTIAL_RECORDS:
+                assert set(first.data) <= set(dataset.data.model_fields)
+            else:
+                assert set(first.data) == set(dataset.data.model_fields)
+            assert (await running.ask(dataset, params)).data == first.data
+            for path, value in (echoes(person) if echoes else {}).items():
+                assert _at(first.data, path) == value, path
+            answers.append(first.data)
+        if name in SAME_RECORD_BY_EVERY_LOOKUP:
+            assert all(data == answers[0] for data in answers)
+
+
+@each_dataset
+async def test_unknown_people_are_not_found(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    name = dataset.provider_name
+    errors = _provider(dataset).errors
+    unknown = _person(population, found=False)
+    nobody = [*LOOKUPS[name](unknown), *NOBODY[name](_person(population, found=True))]
+    for params in nobody:
+        got = await running.ask(dataset, params)
+        assert (got.status, got.codes) == (404, [errors.not_found.code]), params
+        assert got.errors[0]["meta"] == {"provider": _provider(dataset).label}
+        assert got.errors[0]["detail"] == _pick(
+            NOT_FOUND_DETAIL_OF, dataset, errors.not_found.detail
+        )
+
+
+# Upstream faults
+
+
+@each_dataset
+async def test_provider_down_then_back(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    spec = _provider(dataset).errors.unavailable
+    for params in (_params(dataset, population), dataset.example_params):
+        await running.faults(down=True)
+        try:
+            got = await running.ask(dataset, params)
+        finally:
+            await running.faults(reset=True)
+        assert (got.status, got.codes) == (spec.status, [spec.code])
+        assert got.errors[0]["title"] == spec.title
+        assert got.errors[0]["meta"]["provider"] == _provider(dataset).label
+        assert got.errors[0]["meta"]["retry_in"] > 0
+        assert (await running.ask(dataset, params)).status == 200
+
+
+@each_dataset
+async def test_timeout(running: RunningProvider, population: Population, dataset: Dataset) -> None:
+    spec = _provider(dataset).errors.timeout
+    await running.faults(timeout_rate=1.0, hang_s=1.5)
+    try:
+        started = time.monotonic()
+        got = await running.ask(dataset, _params(dataset, population), budget=0.5)
+        spent = time.monotonic() - started
+    finally:
+        await running.faults(reset=True)
+    assert (got.status, got.codes) == (spec.status, [spec.code])
+    assert spent < 1.5
+
+
+RATE_LIMITED_ON = {"cnav": "cnav.prime_activite"}
+"""The dataset a provider's rate limit is tried on (else its first)."""
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    [
+        next(d for d in registry.provider(n).datasets if d.id == RATE_LIMITED_ON.get(n, d.id))
+        for n in PROVIDERS
+    ],
+    ids=PROVIDERS,
+)
+async def test_rate_limited(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    spec = _provider(dataset).errors.rate_limited
+    await running.faults(rate_limit_rate=1.0)
+    try:
+        got = await running.ask(dataset, _params(dataset, population), budget=3.0)
+    finally:
+        await running.faults(reset=True)
+    assert (got.status, got.codes) == (spec.status, [spec.code])
+    assert got.errors[0]["title"] == spec.title
+    assert got.errors[0]["meta"]["retry_in"] > 0
+
+
+@each_dataset
+async def test_latency_is_tolerated(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    await running.faults(latency_ms=150)
+    try:
+        started = time.monotonic()
+        got = await running.ask(dataset, _params(dataset, population))
+    finally:
+        await running.faults(reset=True)
+    assert got.status == 200
+    assert time.monotonic() - started >= 0.15
+
+
+@each_dataset
+async def test_transient_outage_is_retried(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    await running.faults(fail_next=1)
+    try:
+        got: Outcome = await running.ask(dataset, _params(dataset, population))
+    finally:
+        await running.faults(reset=True)
+    assert got.status == 200
+
+
+# Upstream answers
+
+
+@pytest.mark.parametrize(
+    ("dataset", "answer"),
+    [
+        pytest.param(d, answer, id=f"{_key(d)}-{label}")
+        for d in DATASETS
+        for label, answer in BROKEN_ANSWERS[d.provider_name]
+    ],
+)
+async def test_a_malformed_answer_is_the_unknown_error(
+    dataset: Dataset, answer: httpx.Response
+) -> None:
+    error = await _refused_upstream(dataset, answer)
+    spec = _provider(dataset).errors.unknown
+    assert (error.status, error.spec.code) == (502, spec.code)
+
+
+@pytest.mark.parametrize(("dataset", "row"), _rows(REFUSALS))
+async def test_an_upstream_refusal_is_answered_with_its_code(
+    dataset: Dataset, row: Refusal
+) -> None:
+    error = await _refused_upstream(dataset, row.answer)
+    assert (error.status, error.spec.code, error.parameter) == (row.status, row.code, row.parameter)
+    if row.meta is not None:
+        assert error.error()["meta"] == row.meta
+
+
+@each_dataset
+async def test_every_declared_upstream_code_answers_its_refusal(dataset: Dataset) -> None:
+    endpoint = dataset.endpoint
+    for code, refusal in endpoint.errors.items():
+        spec, parameter = refusal if isinstance(refusal, tuple) else (refusal, None)
+        status, body = endpoint.failure(400, code)
+        error = await _refused_upstream(dataset, httpx.Response(status, json=body))
+        assert (error.spec, error.parameter) == (spec, parameter), code
+
+
+@pytest.mark.parametrize(
+    ("dataset", "answer", "expected"),
+    [
+        pytest.param(d, answer, expected, id=f"{_key(d)}-{label}")
+        for d in DATASETS
+        for label, answer, expected in _pick(DECODED, d, [])
+    ],
+)
+async def test_an_upstream_record_is_decoded(
+    dataset: Dataset, answer: httpx.Response, expected: dict[str, Any]
+) -> None:
+    assert await _fetch(dataset, answer) == expected
