@@ -242,6 +242,8 @@ class ProviderErrors(_Catalogue):
     unknown: ErrorSpec = field(init=False)
     overrides: Mapping[str, ErrorSpec | Mapping[str, Any]] = field(default_factory=dict)
     """A standard failure replaced whole, or only the fields given (``{"detail": ...}``)."""
+    not_found_detail: str | None = None
+    """API Particulier's ``detail`` when this provider finds nobody, where it has its own."""
     extra: tuple[ErrorSpec, ...] = ()
 
     def __post_init__(self) -> None:
@@ -289,6 +291,8 @@ class ProviderErrors(_Catalogue):
             chosen = self.overrides.get(name, spec)
             if not isinstance(chosen, ErrorSpec):
                 chosen = replace(spec, **chosen)
+            if name == "not_found" and self.not_found_detail is not None:
+                chosen = replace(chosen, detail=self.not_found_detail)
             object.__setattr__(self, name, replace(chosen, provider=self.label))
         object.__setattr__(
             self, "extra", tuple(replace(s, provider=s.provider or self.label) for s in self.extra)

@@ -1,7 +1,7 @@
 """One inbound request, read once from its AMQP message into a frozen value.
 
 Everything after the edge (the pipeline, the sealing) reads this value and never the message:
-the pipeline runs the same without RabbitMQ (``tests/harness.py``).
+the pipeline runs the same without RabbitMQ (:mod:`broker.simulation.harness`).
 """
 
 from __future__ import annotations

@@ -22,13 +22,9 @@ from broker.kit import Envelope, IneOrCivility, Shape, UpstreamRequest
 ERRORS = ProviderErrors(
     label="CNOUS",
     number=26,
-    overrides={
-        "not_found": {
-            "detail": (
-                "Aucun étudiant boursier n'a pu être trouvé avec les critères de recherche fournis."
-            )
-        }
-    },
+    not_found_detail=(
+        "Aucun étudiant boursier n'a pu être trouvé avec les critères de recherche fournis."
+    ),
 )
 
 NOT_FOUND = "ETUDIANT_NON_TROUVE"

@@ -26,14 +26,10 @@ from broker.kit import (
 ERRORS = ProviderErrors(
     label="France Travail",
     number=24,
-    overrides={
-        "not_found": {
-            "detail": (
-                "Aucune situation France Travail n'a pu être trouvée avec les critères de "
-                "recherche fournis."
-            ),
-        }
-    },
+    not_found_detail=(
+        "Aucune situation France Travail n'a pu être trouvée avec les critères de "
+        "recherche fournis."
+    ),
 )
 
 UNKNOWN_SEEKER = "DEMANDEUR_INCONNU"

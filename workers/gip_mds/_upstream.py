@@ -20,7 +20,7 @@ PATH = "rest/v2/volontaires/recherche"
 ERRORS = ProviderErrors(
     label="GIP-MDS",
     number=31,
-    overrides={"not_found": {"detail": UNKNOWN_PARAMETERS_DETAIL}},
+    not_found_detail=UNKNOWN_PARAMETERS_DETAIL,
 )
 
 AMBIGUOUS_DETAIL = (

@@ -33,11 +33,7 @@ from broker.kit import (
 ERRORS = ProviderErrors(
     label="MEN",
     number=30,
-    overrides={
-        "not_found": {
-            "detail": ("Aucun élève n'a pu être trouvé avec les critères de recherche fournis."),
-        }
-    },
+    not_found_detail="Aucun élève n'a pu être trouvé avec les critères de recherche fournis.",
 )
 
 UNKNOWN_PUPIL = "ELEVE_NON_TROUVE"

@@ -18,11 +18,7 @@ from broker.kit import Envelope, IneOrCivility, Shape, UpstreamRequest
 ERRORS = ProviderErrors(
     label="MESRI",
     number=25,
-    overrides={
-        "not_found": {
-            "detail": ("Aucun étudiant n'a pu être trouvé avec les critères de recherche fournis."),
-        }
-    },
+    not_found_detail="Aucun étudiant n'a pu être trouvé avec les critères de recherche fournis.",
 )
 
 PATH = "v1/statut-etudiant"
