@@ -11,6 +11,7 @@ import asyncpg
 from stdnum.fr import siret as siret_number
 
 from ..kit import Dataset
+from ..sdk.contract import Mode
 
 __all__ = [
     "DEFAULT_INTERACTIVE_RATE",
@@ -41,6 +42,9 @@ DEMO_USER = "guest"
 DEMO_SIRET = "13002526500013"
 DEMO_LEGAL_BASIS = "Démonstration et développement : données de test uniquement"
 DEMO_LEGAL_REFERENCE = "demo"
+DEMO_FRANCE_CONNECT_CLIENT = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
+"""The demo agency's FranceConnect client: the one staging's test tokens were issued to, and
+the FranceConnect simulator's default."""
 
 _USER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -119,6 +123,7 @@ class HabilitationInfo:
     rate_bulk: float | None
     scopes: Mapping[str, tuple[str, ...]]
     active: bool
+    modes: tuple[str, ...] = (Mode.IDENTITY.value,)
 
 
 def resolve_scopes(
@@ -168,10 +173,12 @@ async def grant(
     valid_until: datetime | None = None,
     rate_interactive: float | None = DEFAULT_INTERACTIVE_RATE,
     rate_bulk: float | None = None,
+    modes: Collection[Mode] = (Mode.IDENTITY,),
 ) -> int:
     """Create a habilitation of ``agency`` on ``scopes`` (dataset -> scopes); its id.
 
-    A rate of ``None`` means unlimited on that lane.
+    A rate of ``None`` means unlimited on that lane; ``modes`` are the ways requests may name
+    the person (FranceConnect mode also needs the agency's FranceConnect clients registered).
     """
     pairs = [(d, s) for d, found in scopes.items() for s in sorted(found)]
     if not pairs:
@@ -179,14 +186,16 @@ async def grant(
     for rate in (rate_interactive, rate_bulk):
         if rate is not None and rate <= 0:
             raise ValueError("a rate limit is a positive number of requests per second")
+    if not modes:
+        raise ValueError("a habilitation allows at least one mode")
     async with conn.transaction():
         agency_id = await conn.fetchval("SELECT id FROM agencies WHERE name = $1", agency)
         if agency_id is None:
             raise LookupError("unknown agency")
         habilitation_id: int = await conn.fetchval(
             """INSERT INTO habilitations (agency_id, legal_basis, legal_reference, valid_from,
-                                          valid_until, rate_interactive, rate_bulk)
-               VALUES ($1, $2, $3, coalesce($4, now()), $5, $6, $7) RETURNING id""",
+                                          valid_until, rate_interactive, rate_bulk, modes)
+               VALUES ($1, $2, $3, coalesce($4, now()), $5, $6, $7, $8) RETURNING id""",
             agency_id,
             legal_basis,
             legal_reference,
@@ -194,12 +203,54 @@ async def grant(
             valid_until,
             rate_interactive,
             rate_bulk,
+            sorted({Mode(m).value for m in modes}),
         )
         await conn.executemany(
             "INSERT INTO habilitation_scopes (habilitation_id, dataset, scope) VALUES ($1, $2, $3)",
             [(habilitation_id, d, s) for d, s in pairs],
         )
     return habilitation_id
+
+
+async def add_france_connect_client(conn: asyncpg.Connection, agency: str, client_id: str) -> None:
+    """Register a FranceConnect client of ``agency``: tokens it obtains may be presented by
+    this agency, and by no other. Raises :class:`AgencyConflict` when another agency has it."""
+    client_id = client_id.strip()
+    if not client_id:
+        raise ValueError("a FranceConnect client id is not empty")
+    async with conn.transaction():
+        agency_id = await conn.fetchval("SELECT id FROM agencies WHERE name = $1", agency)
+        if agency_id is None:
+            raise LookupError("unknown agency")
+        holder = await conn.fetchval(
+            """INSERT INTO france_connect_clients (client_id, agency_id) VALUES ($1, $2)
+               ON CONFLICT (client_id) DO UPDATE SET client_id = excluded.client_id
+               RETURNING agency_id""",
+            client_id,
+            agency_id,
+        )
+        if holder != agency_id:
+            raise AgencyConflict("this FranceConnect client belongs to another agency")
+
+
+async def remove_france_connect_client(conn: asyncpg.Connection, client_id: str) -> bool:
+    status = await conn.execute(
+        "DELETE FROM france_connect_clients WHERE client_id = $1", client_id.strip()
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def list_france_connect_clients(
+    conn: asyncpg.Connection, *, agency: str | None = None
+) -> list[tuple[str, str]]:
+    """(agency name, client id) pairs, by agency."""
+    rows = await conn.fetch(
+        """SELECT a.name, c.client_id FROM france_connect_clients c
+           JOIN agencies a ON a.id = c.agency_id
+           WHERE ($1::text IS NULL OR a.name = $1) ORDER BY a.name, c.client_id""",
+        agency,
+    )
+    return [(r["name"], r["client_id"]) for r in rows]
 
 
 async def revoke(conn: asyncpg.Connection, habilitation_id: int) -> bool:
@@ -216,7 +267,7 @@ async def list_habilitations(
 ) -> list[HabilitationInfo]:
     rows = await conn.fetch(
         """SELECT h.id, a.name AS agency, h.legal_basis, h.legal_reference, h.valid_from,
-                  h.valid_until, h.revoked_at, h.rate_interactive, h.rate_bulk,
+                  h.valid_until, h.revoked_at, h.rate_interactive, h.rate_bulk, h.modes,
                   (h.revoked_at IS NULL AND h.valid_from <= now()
                    AND (h.valid_until IS NULL OR h.valid_until > now())) AS active,
                   coalesce(array_agg(s.dataset ORDER BY s.dataset, s.scope)
@@ -239,6 +290,7 @@ async def list_habilitations(
         for dataset, scope in zip(row["datasets"], row["scope_names"], strict=True):
             scopes.setdefault(dataset, []).append(scope)
         values = {k: v for k, v in row.items() if k not in ("datasets", "scope_names")}
+        values["modes"] = tuple(values["modes"])
         found.append(HabilitationInfo(**values, scopes={d: tuple(s) for d, s in scopes.items()}))
     return found
 
@@ -270,8 +322,8 @@ async def seed_demo(conn: asyncpg.Connection, datasets: Iterable[Dataset]) -> De
         if habilitation_id is None:
             habilitation_id = await conn.fetchval(
                 """INSERT INTO habilitations (agency_id, legal_basis, legal_reference,
-                                              rate_interactive, rate_bulk)
-                   VALUES ($1, $2, $3, NULL, NULL) RETURNING id""",
+                                              rate_interactive, rate_bulk, modes)
+                   VALUES ($1, $2, $3, NULL, NULL, '{identity,france_connect}') RETURNING id""",
                 agency.id,
                 DEMO_LEGAL_BASIS,
                 DEMO_LEGAL_REFERENCE,
@@ -285,5 +337,15 @@ async def seed_demo(conn: asyncpg.Connection, datasets: Iterable[Dataset]) -> De
             habilitation_id,
             [d for d, _ in pairs],
             [s for _, s in pairs],
+        )
+        await conn.execute(
+            "UPDATE habilitations SET modes = '{identity,france_connect}' WHERE id = $1",
+            habilitation_id,
+        )
+        await conn.execute(
+            """INSERT INTO france_connect_clients (client_id, agency_id) VALUES ($1, $2)
+               ON CONFLICT (client_id) DO NOTHING""",
+            DEMO_FRANCE_CONNECT_CLIENT,
+            agency.id,
         )
     return DemoSeed(habilitation_id=int(habilitation_id), added=int(added))

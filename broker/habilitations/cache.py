@@ -21,7 +21,7 @@ import asyncpg
 
 from ..db.pool import is_unavailable
 from ..errors import BROKER, ProblemError
-from ..sdk.contract import Lane
+from ..sdk.contract import Lane, Mode
 from .ratelimit import RateLimiter
 
 __all__ = ["Grant", "Habilitations", "HabilitationsUnavailable"]
@@ -32,7 +32,7 @@ _FULL_RELOAD_SECONDS = 60.0
 
 _LOAD = """
 SELECT h.id, a.name AS agency, a.siret, a.rabbitmq_user, h.legal_basis, h.legal_reference,
-       h.valid_from, h.valid_until, h.revoked_at, h.rate_interactive, h.rate_bulk,
+       h.valid_from, h.valid_until, h.revoked_at, h.rate_interactive, h.rate_bulk, h.modes,
        array_agg(s.dataset) AS datasets, array_agg(s.scope) AS scopes
 FROM habilitations h
 JOIN agencies a ON a.id = h.agency_id
@@ -40,6 +40,11 @@ JOIN habilitation_scopes s ON s.habilitation_id = h.id
 WHERE (h.revoked_at IS NULL OR h.revoked_at > now())
   AND (h.valid_until IS NULL OR h.valid_until > now())
 GROUP BY h.id, a.id
+"""
+_LOAD_CLIENTS = """
+SELECT a.rabbitmq_user, array_agg(c.client_id) AS clients
+FROM france_connect_clients c JOIN agencies a ON a.id = c.agency_id
+GROUP BY a.rabbitmq_user
 """
 
 
@@ -72,6 +77,7 @@ class _Habilitation:
     revoked_at: float
     rates: Mapping[str, float | None]
     scopes: Mapping[str, frozenset[str]]
+    modes: frozenset[str]
 
     def valid_at(self, now: float) -> bool:
         return self.valid_from <= now < self.valid_until and now < self.revoked_at
@@ -96,6 +102,7 @@ def _habilitation(row: asyncpg.Record) -> _Habilitation:
         revoked_at=_epoch(row["revoked_at"], math.inf),
         rates={Lane.INTERACTIVE.value: row["rate_interactive"], Lane.BULK.value: row["rate_bulk"]},
         scopes={d: frozenset(s) for d, s in scopes.items()},
+        modes=frozenset(row["modes"]),
     )
 
 
@@ -113,6 +120,7 @@ class Habilitations:
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._by_user: dict[str, tuple[_Habilitation, ...]] = {}
+        self._france_connect_clients: dict[str, frozenset[str]] = {}
         self._revision: int | None = None
         self._loaded_at = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -148,10 +156,14 @@ class Habilitations:
             if not force and not due and revision == self._revision:
                 return False
             rows = await conn.fetch(_LOAD)
+            clients = await conn.fetch(_LOAD_CLIENTS)
         by_user: dict[str, list[_Habilitation]] = {}
         for row in rows:
             by_user.setdefault(row["rabbitmq_user"], []).append(_habilitation(row))
         self._by_user = {user: tuple(habs) for user, habs in by_user.items()}
+        self._france_connect_clients = {
+            r["rabbitmq_user"]: frozenset(r["clients"]) for r in clients
+        }
         self._revision = revision
         self._loaded_at = time.monotonic()
         return True
@@ -174,13 +186,22 @@ class Habilitations:
                     log.warning("habilitations refreshed again")
 
     async def authorize(
-        self, *, requester: str, dataset: str, dataset_scopes: Collection[str], lane: str
+        self,
+        *,
+        requester: str,
+        dataset: str,
+        dataset_scopes: Collection[str],
+        lane: str,
+        mode: Mode = Mode.IDENTITY,
+        france_connect_client: str | None = None,
     ) -> Grant:
-        """The grant of ``requester`` on ``dataset`` for a request on ``lane``.
+        """The grant of ``requester`` on ``dataset`` for a request on ``lane`` in ``mode``.
 
-        Raises ``ProblemError(BROKER.FORBIDDEN)`` when no valid habilitation holds a scope of
-        the dataset, ``ProblemError(BROKER.RATE_LIMITED, retry_in=...)`` over the rate limit.
-        When several habilitations qualify, the one granting the most scopes serves.
+        Raises ``ProblemError(BROKER.FORBIDDEN)`` when no valid habilitation allowing ``mode``
+        holds a scope of the dataset, or, in FranceConnect mode, when the token was obtained by
+        a FranceConnect client that is not one of the requester's agency;
+        ``ProblemError(BROKER.RATE_LIMITED, retry_in=...)`` over the rate limit. When several
+        habilitations qualify, the one granting the most scopes serves.
         """
         if self._revision is None:
             raise HabilitationsUnavailable("Habilitations.start() was not awaited")
@@ -193,9 +214,13 @@ class Habilitations:
         )
         best: _Habilitation | None = None
         best_scopes: frozenset[str] = frozenset()
+        if mode is Mode.FRANCE_CONNECT and france_connect_client not in (
+            self._france_connect_clients.get(requester, frozenset())
+        ):
+            raise ProblemError(BROKER.FORBIDDEN)
         for habilitation in self._by_user.get(requester, ()):
             held = habilitation.scopes.get(dataset)
-            if held is None or not habilitation.valid_at(now):
+            if held is None or mode not in habilitation.modes or not habilitation.valid_at(now):
                 continue
             granted = held & wanted
             if len(granted) > len(best_scopes) or (

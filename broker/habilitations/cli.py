@@ -17,13 +17,17 @@ from rich.table import Table
 from .. import registry
 from .._cli import console, instant, json_default
 from ..db.settings import DatabaseSettings
+from ..sdk.contract import Mode
 from .admin import (
     DEFAULT_INTERACTIVE_RATE,
     AgencyConflict,
+    add_france_connect_client,
     create_agency,
     grant,
     list_agencies,
+    list_france_connect_clients,
     list_habilitations,
+    remove_france_connect_client,
     resolve_scopes,
     revoke,
     seed_demo,
@@ -233,6 +237,15 @@ def grant_command(
     unchecked: Annotated[
         bool, typer.Option("--unchecked", help="Accept datasets no provider package declares.")
     ] = False,
+    mode: Annotated[
+        list[Mode] | None,
+        typer.Option(
+            "--mode",
+            help="How requests may name the person (repeatable): identity, france_connect. "
+            "Default identity.",
+            show_default=False,
+        ),
+    ] = None,
     admin_url: AdminUrl = None,
 ) -> None:
     """Grant scopes of datasets to an agency under a legal basis; prints the habilitation id."""
@@ -260,6 +273,7 @@ def grant_command(
                 valid_until=end,
                 rate_interactive=interactive,
                 rate_bulk=bulk,
+                modes=mode or [Mode.IDENTITY],
             ),
         )
     except LookupError:
@@ -309,6 +323,7 @@ def list_habilitations_command(
         "revoked",
         "interactive/s",
         "bulk/s",
+        "modes",
     )
     for h in found:
         scopes = "\n".join(f"{d}: {', '.join(s)}" for d, s in h.scopes.items())
@@ -322,8 +337,57 @@ def list_habilitations_command(
             _stamp(h.revoked_at),
             "unlimited" if h.rate_interactive is None else f"{h.rate_interactive:g}",
             "unlimited" if h.rate_bulk is None else f"{h.rate_bulk:g}",
+            ", ".join(h.modes),
         )
     console().print(table)
+
+
+france_connect_app = typer.Typer(
+    no_args_is_help=True,
+    help="An agency's FranceConnect clients: whose tokens it may present in FranceConnect mode.",
+)
+agencies_app.add_typer(france_connect_app, name="france-connect")
+
+
+@france_connect_app.command("add")
+def add_france_connect_command(
+    agency: Annotated[str, typer.Argument(help="The agency's name.")],
+    client_id: Annotated[str, typer.Argument(help="Its service's FranceConnect client id.")],
+    admin_url: AdminUrl = None,
+) -> None:
+    """Register a FranceConnect client of the agency (tokens it obtains are the agency's)."""
+    try:
+        _with_admin(admin_url, lambda c: add_france_connect_client(c, agency, client_id))
+    except LookupError:
+        raise _fail(f"no agency named {agency!r}") from None
+    except (ValueError, AgencyConflict) as exc:
+        raise _fail(f"refused: {exc}") from None
+    typer.echo(f"{agency}: FranceConnect client added")
+
+
+@france_connect_app.command("remove")
+def remove_france_connect_command(
+    client_id: Annotated[str, typer.Argument(help="The FranceConnect client id.")],
+    admin_url: AdminUrl = None,
+) -> None:
+    """Remove a FranceConnect client: its tokens are refused from then on."""
+    if not _with_admin(admin_url, lambda c: remove_france_connect_client(c, client_id)):
+        raise _fail("no such FranceConnect client")
+    typer.echo("FranceConnect client removed")
+
+
+@france_connect_app.command("list")
+def list_france_connect_command(
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Only this agency.", show_default=False)
+    ] = None,
+    admin_url: AdminUrl = None,
+) -> None:
+    """The FranceConnect clients, by agency."""
+    for name, client in _with_admin(
+        admin_url, lambda c: list_france_connect_clients(c, agency=agency)
+    ):
+        typer.echo(f"{name}\t{client}")
 
 
 @habilitations_app.command("seed-demo")

@@ -26,6 +26,7 @@ __all__ = [
     "DeadReason",
     "ErrorObject",
     "Lane",
+    "Mode",
     "ReplyBody",
     "ReplyMeta",
     "RequestBody",
@@ -96,6 +97,14 @@ class Lane(StrEnum):
 
     INTERACTIVE = "interactive"
     BULK = "bulk"
+
+
+class Mode(StrEnum):
+    """How a request names the person: by identity (or the provider's identifier), or by the
+    citizen's FranceConnect access token."""
+
+    IDENTITY = "identity"
+    FRANCE_CONNECT = "france_connect"
 
 
 def routing_key(lane: Lane | str, dataset: str) -> str:

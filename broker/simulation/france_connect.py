@@ -31,12 +31,13 @@ from joserfc import jwe, jwt
 from joserfc.jwk import ECKey, KeySet
 
 from ..france_connect import DECRYPTION, SIGNATURE
+from ..habilitations import DEMO_FRANCE_CONNECT_CLIENT
 from ._frame import shared_dir
 
 __all__ = ["DEFAULT_CLIENT_ID", "FranceConnect", "build_france_connect", "staging_tokens"]
 
-DEFAULT_CLIENT_ID = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
-"""The client staging's test tokens were issued to (their ``aud``)."""
+DEFAULT_CLIENT_ID = DEMO_FRANCE_CONNECT_CLIENT
+"""The client staging's test tokens were issued to (their ``aud``): the demo agency's."""
 ISSUER = "https://fcp-low.integ01.dev-franceconnect.fr/api/v2"
 _JWE = jwe.JWERegistry(algorithms=list(DECRYPTION))
 

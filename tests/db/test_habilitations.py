@@ -17,19 +17,24 @@ from broker import registry
 from broker.db import create_pool
 from broker.errors import BROKER, ProblemError
 from broker.habilitations import (
+    DEMO_FRANCE_CONNECT_CLIENT,
     DEMO_USER,
     Habilitations,
     HabilitationsUnavailable,
+    add_france_connect_client,
     check_recipient,
     create_agency,
     grant,
+    list_france_connect_clients,
     list_habilitations,
+    remove_france_connect_client,
     resolve_scopes,
     revoke,
     seed_demo,
 )
 from broker.habilitations.admin import AgencyConflict
 from broker.kit import Dataset, Endpoint, Params, UpstreamRequest
+from broker.sdk.contract import Mode
 
 from .support import Database, Proxy, unique
 
@@ -423,3 +428,67 @@ def test_recipient() -> None:
             check_recipient(value)
         assert caught.value.error()["code"] == code
         assert caught.value.parameter == "recipient"
+
+
+async def _france_connect(cache: Habilitations, user: str, client: str | None) -> Any:
+    return await cache.authorize(
+        requester=user,
+        dataset=QF,
+        dataset_scopes=QF_SCOPES,
+        lane="interactive",
+        mode=Mode.FRANCE_CONNECT,
+        france_connect_client=client,
+    )
+
+
+async def test_france_connect_mode_needs_the_mode_and_the_agencys_own_client(
+    admin_pool: asyncpg.Pool, habilitations: Habilitations
+) -> None:
+    agency, user = await _agency(admin_pool)
+    other, _ = await _agency(admin_pool)
+    ours, theirs = unique("client-a"), unique("client-b")
+    async with admin_pool.acquire() as conn:
+        await add_france_connect_client(conn, agency, ours)
+        await add_france_connect_client(conn, other, theirs)
+        await add_france_connect_client(conn, agency, ours)  # idempotent
+        with pytest.raises(AgencyConflict):
+            await add_france_connect_client(conn, agency, theirs)
+    await _grant(admin_pool, agency, {QF: set(QF_SCOPES)})
+    await habilitations.refresh()
+    # an identity-only habilitation serves identity requests, not FranceConnect ones
+    assert (await _authorize(habilitations, user)).scopes == QF_SCOPES
+    for client in (ours, theirs, None):
+        with pytest.raises(ProblemError) as refused:
+            await _france_connect(habilitations, user, client)
+        assert refused.value.spec is BROKER.FORBIDDEN
+    hid = await _grant(
+        admin_pool, agency, {QF: {"cnaf_quotient_familial"}}, modes=[Mode.FRANCE_CONNECT]
+    )
+    await habilitations.refresh()
+    found = await _france_connect(habilitations, user, ours)
+    assert found.habilitation_id == hid and found.scopes == {"cnaf_quotient_familial"}
+    # a token obtained by another agency's service is never this agency's
+    for client in (theirs, None, "unknown-client"):
+        with pytest.raises(ProblemError) as refused:
+            await _france_connect(habilitations, user, client)
+        assert refused.value.spec is BROKER.FORBIDDEN
+    # the identity mode keeps its own habilitation
+    assert (await _authorize(habilitations, user)).scopes == QF_SCOPES
+    async with admin_pool.acquire() as conn:
+        assert (agency, ours) in await list_france_connect_clients(conn)
+        assert await remove_france_connect_client(conn, ours)
+        infos = await list_habilitations(conn, agency=agency)
+    assert sorted(h.modes for h in infos) == [("france_connect",), ("identity",)]
+    await habilitations.refresh()
+    with pytest.raises(ProblemError):
+        await _france_connect(habilitations, user, ours)
+
+
+async def test_the_demo_agency_may_use_france_connect_with_the_simulators_client(
+    admin_pool: asyncpg.Pool, habilitations: Habilitations
+) -> None:
+    async with admin_pool.acquire() as conn:
+        await seed_demo(conn, registry.datasets())
+    await habilitations.refresh()
+    found = await _france_connect(habilitations, DEMO_USER, DEMO_FRANCE_CONNECT_CLIENT)
+    assert found.scopes == QF_SCOPES
