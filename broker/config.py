@@ -49,6 +49,27 @@ class Settings(BaseSettings):
     )
     upstream_attempts: int = 3
     upstream_max_connections: int = 512
+    france_connect_key: str | None = Field(
+        default=None,
+        description="File of the broker's private encryption keys (a JWKS of RSA keys), to "
+        "which FranceConnect encrypts introspection answers; FranceConnect mode is off "
+        "without it.",
+    )
+    france_connect_url: str | None = Field(
+        default=None,
+        description="FranceConnect's base URL (``/api/v2/token/introspect``, "
+        "``/api/v2/jwks``); default: the simulators' ``/france_connect``.",
+    )
+    france_connect_client_id: str = Field(
+        default="6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950",
+        description="The broker's FranceConnect client id (default: the simulator's).",
+    )
+    france_connect_client_secret: str = Field(
+        default="secret", description="Its client secret (default: the simulator's)."
+    )
+
+    def france_connect_base(self) -> str:
+        return self.france_connect_url or f"{self.simulator_url.rstrip('/')}/france_connect"
 
     def upstream_url(self, provider: str) -> str:
         return self.upstream_urls.get(provider) or f"{self.simulator_url.rstrip('/')}/{provider}"

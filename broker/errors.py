@@ -211,6 +211,32 @@ class _Broker(_Catalogue):
         "Ce message_id a déjà servi à une autre demande : chaque demande porte un message_id "
         "qui lui est propre.",
     )
+    FRANCE_CONNECT_MALFORMED = ErrorSpec(
+        "50001",
+        401,
+        "Jeton FranceConnect invalide",
+        "Le jeton FranceConnect transmis n'a pas un format valide.",
+    )
+    FRANCE_CONNECT_INACTIVE = ErrorSpec(
+        "50002",
+        401,
+        "Jeton FranceConnect invalide",
+        "Le jeton FranceConnect transmis est inconnu, expiré ou inactif : l'usager doit se "
+        "reconnecter avec FranceConnect.",
+    )
+    FRANCE_CONNECT_INSUFFICIENT = ErrorSpec(
+        "50003",
+        401,
+        "Jeton FranceConnect insuffisant",
+        "Le jeton FranceConnect ne porte pas les scopes ou l'identité nécessaires à ce jeu de "
+        "données.",
+    )
+    FRANCE_CONNECT_NOT_SERVED = ErrorSpec(
+        "00806",
+        422,
+        _UNPROCESSABLE,
+        "Ce jeu de données n'est pas servi en mode FranceConnect.",
+    )
 
 
 BROKER = _Broker()

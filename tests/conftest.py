@@ -98,6 +98,14 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     settings.cache_clear()
     cli = [sys.executable, "-m", "broker.tooling.cli"]
     subprocess.run([*cli, "keys", "generate", "--dir", str(keys)], check=True, capture_output=True)
+    france_connect_key = tmp_path_factory.mktemp("france_connect") / "key.json"
+    subprocess.run(
+        [*cli, "keys", "france-connect", "--out", str(france_connect_key)],
+        check=True,
+        capture_output=True,
+    )
+    os.environ["PARTICULIER_FRANCE_CONNECT_KEY"] = str(france_connect_key)
+    settings.cache_clear()
     jwks = tmp_path_factory.mktemp("jwks") / "jwks.json"
     subprocess.run([*cli, "keys", "jwks", "--dir", str(keys), "--out", str(jwks)], check=True)
     os.environ["PARTICULIER_JWKS"] = str(jwks)
@@ -141,9 +149,14 @@ def extra_case_dirs() -> list[Path]:
 @pytest_asyncio.fixture(scope="session")
 async def simulator(services: Services) -> AsyncIterator[Simulator]:
     from broker.config import settings
-    from broker.simulation import Population, context, serve_simulators
+    from broker.simulation import (
+        Population,
+        context,
+        france_connect_cases_dirs,
+        serve_simulators,
+    )
 
-    ctx = context(Population(1_000_000), cases=extra_case_dirs())
+    ctx = context(Population(1_000_000), cases=[*extra_case_dirs(), *france_connect_cases_dirs()])
     port = free_port()
     runner = await serve_simulators(ctx, port=port)
     url = f"http://127.0.0.1:{port}"

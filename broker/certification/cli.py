@@ -104,6 +104,21 @@ def retire(
     typer.echo(f"retired {kid}")
 
 
+@keys_app.command("france-connect")
+def france_connect_key(
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="The file to write.")],
+) -> None:
+    """Write a new private encryption key (RSA) for FranceConnect mode: point
+    PARTICULIER_FRANCE_CONNECT_KEY at the file; its public half is published with the JWKS."""
+    from ..france_connect import new_encryption_key
+
+    if out.exists():
+        raise typer.BadParameter(f"{out} exists: not overwritten")
+    out.write_text(json.dumps({"keys": [new_encryption_key()]}, indent=2) + "\n")
+    out.chmod(0o600)
+    typer.echo(f"wrote {out}")
+
+
 @keys_app.command("list")
 def list_keys(directory: _ReadDir = None) -> None:
     """List the kids with their status: current (signs), listed (verifies only), retired."""

@@ -2,10 +2,11 @@
 
 The worker introspects the token at FranceConnect (:class:`Introspector`) and reads the
 identity and the consented scopes from the answer (:meth:`Introspection.civility`). See
-``docs/architecture.md``; the mode's wiring into the pipeline is issue 13's next step.
+``docs/architecture.md``.
 """
 
-from ._identity import civility_of
+from ..errors import ProviderErrors
+from ._identity import IDENTITY_PARAMETERS, civility_of, claims_of
 from ._introspection import (
     DECRYPTION,
     SIGNATURE,
@@ -13,12 +14,23 @@ from ._introspection import (
     Introspection,
     Introspector,
 )
+from ._setup import connect, encryption_jwks, new_encryption_key, private_keys
+
+ERRORS = ProviderErrors(label="FranceConnect", number=51)
+"""FranceConnect itself unreachable, slow, or answering what cannot be trusted (``51xxx``)."""
 
 __all__ = [
     "DECRYPTION",
+    "ERRORS",
+    "IDENTITY_PARAMETERS",
     "SIGNATURE",
     "FranceConnectError",
     "Introspection",
     "Introspector",
     "civility_of",
+    "claims_of",
+    "connect",
+    "encryption_jwks",
+    "new_encryption_key",
+    "private_keys",
 ]

@@ -6,10 +6,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["civility_of"]
+__all__ = ["IDENTITY_PARAMETERS", "civility_of", "claims_of"]
 
 _BIRTHDATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
 _GENDERS = {"male": "M", "female": "F"}
+IDENTITY_PARAMETERS = frozenset(
+    {
+        "nomNaissance",
+        "prenoms",
+        "sexeEtatCivil",
+        "anneeDateNaissance",
+        "moisDateNaissance",
+        "jourDateNaissance",
+        "codeCogInseeCommuneNaissance",
+        "codeCogInseePaysNaissance",
+    }
+)
+"""The parameters FranceConnect's identity stands for: the rest are the dataset's own."""
 
 
 def civility_of(claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,6 +55,34 @@ def civility_of(claims: Mapping[str, Any]) -> dict[str, Any]:
     if birthcountry := _text(claims.get("birthcountry")):
         params["codeCogInseePaysNaissance"] = birthcountry
     return params
+
+
+def claims_of(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The FranceConnect claims of the identity ``params`` describe: :func:`civility_of`'s
+    inverse, for minting test tokens (simulator, conformance runs, demo)."""
+    claims: dict[str, Any] = {}
+    if "nomNaissance" in params:
+        claims["family_name"] = params["nomNaissance"]
+    if params.get("prenoms"):
+        claims["given_name"] = " ".join(params["prenoms"])
+        claims["given_name_array"] = list(params["prenoms"])
+    genders = {v: k for k, v in _GENDERS.items()}
+    if params.get("sexeEtatCivil") in genders:
+        claims["gender"] = genders[params["sexeEtatCivil"]]
+    if "anneeDateNaissance" in params:
+        parts = [f"{int(params['anneeDateNaissance']):04d}"]
+        for key in ("moisDateNaissance", "jourDateNaissance"):
+            if key not in params:
+                break
+            parts.append(f"{int(params[key]):02d}")
+        claims["birthdate"] = "-".join(parts)
+    for key, claim in (
+        ("codeCogInseeCommuneNaissance", "birthplace"),
+        ("codeCogInseePaysNaissance", "birthcountry"),
+    ):
+        if params.get(key):
+            claims[claim] = params[key]
+    return claims
 
 
 def _text(value: Any) -> str | None:

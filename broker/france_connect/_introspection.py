@@ -91,7 +91,8 @@ class Introspector:
         *,
         client_id: str,
         client_secret: str,
-        signing_jwks: Mapping[str, Any],
+        signing_jwks: Mapping[str, Any] | None = None,
+        signing_jwks_url: str | None = None,
         decryption_keys: Sequence[Mapping[str, Any]],
         timeout: float = 5.0,
         cache_size: int = 10_000,
@@ -99,8 +100,8 @@ class Introspector:
     ) -> None:
         self.url = url
         self._form = {"client_id": client_id, "client_secret": client_secret}
-        listed = signing_jwks.get("keys") or []
-        self._signing = KeySet.import_key_set({"keys": [dict(k) for k in listed]})
+        self._signing = _key_set(signing_jwks) if signing_jwks is not None else None
+        self._signing_url = signing_jwks_url
         self._decryption = KeySet.import_key_set({"keys": [dict(k) for k in decryption_keys]})
         self._http = httpx.AsyncClient(timeout=timeout)
         self._cache: OrderedDict[str, Introspection] = OrderedDict()
@@ -124,11 +125,25 @@ class Introspector:
                 self._cache.move_to_end(key)
                 return cached
             del self._cache[key]
-        found = self._read(await self._ask(token), now)
+        answer = await self._ask(token)
+        found = self._read(answer, now, await self._signing_keys())
         self._cache[key] = found
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return found
+
+    async def _signing_keys(self) -> KeySet:
+        """FranceConnect's signing keys, fetched from its JWKS on first use."""
+        if self._signing is None:
+            if self._signing_url is None:
+                raise FranceConnectError(FranceConnectError.UNTRUSTED)
+            try:
+                response = await self._http.get(self._signing_url)
+                response.raise_for_status()
+                self._signing = _key_set(response.json())
+            except (httpx.HTTPError, ValueError, JoseError):
+                raise FranceConnectError(FranceConnectError.UNREACHABLE) from None
+        return self._signing
 
     async def _ask(self, token: str) -> bytes:
         self.calls += 1
@@ -142,10 +157,10 @@ class Introspector:
             raise FranceConnectError(FranceConnectError.UNTRUSTED)
         return response.content
 
-    def _read(self, answer: bytes, now: float) -> Introspection:
+    def _read(self, answer: bytes, now: float, signing: KeySet) -> Introspection:
         try:
             signed = jwe.decrypt_compact(answer, self._decryption, registry=_JWE).plaintext
-            verified = jwt.decode(signed or b"", self._signing, algorithms=[SIGNATURE])
+            verified = jwt.decode(signed or b"", signing, algorithms=[SIGNATURE])
         except (JoseError, ValueError, TypeError):
             raise FranceConnectError(FranceConnectError.UNTRUSTED) from None
         body = verified.claims.get("token_introspection")
@@ -164,3 +179,10 @@ class Introspector:
             expires_at=float(exp),
             claims={k: body[k] for k in _IDENTITY if k in body},
         )
+
+
+def _key_set(jwks: Mapping[str, Any]) -> KeySet:
+    listed = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    if not isinstance(listed, list):
+        raise ValueError("not a JWKS")
+    return KeySet.import_key_set({"keys": [dict(k) for k in listed]})

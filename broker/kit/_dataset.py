@@ -105,6 +105,9 @@ class Dataset:
     endpoint: Endpoint[Any]
     """The upstream endpoint serving it: the worker's fetch and the simulator's answers."""
     example_params: Mapping[str, Any] = field(default_factory=dict)
+    france_connect: bool = False
+    """Served in FranceConnect mode too: the identity comes from the citizen's token (API
+    Particulier's ``/france_connect`` route of the dataset)."""
 
     async def fetch(self, call: UpstreamCall, params: Params) -> dict[str, Any]:
         """Call the upstream; ``data`` in API Particulier's shape (unmasked)."""

@@ -34,6 +34,7 @@ from .. import topology
 from ..certification import Certifier, KeyRing
 from ..config import Settings
 from ..config import settings as default_settings
+from ..france_connect import Introspector, connect, encryption_jwks
 from ..habilitations import Habilitations
 from ..journal import Journal, JournalError, JournalUnavailable
 from ..kit import Provider, Upstream
@@ -90,6 +91,7 @@ class Worker:
         pipeline: Pipeline | None = None,
         sealer: Sealer | None = None,
         hash_request: HashRequest = request_hash,
+        introspector: Introspector | None = None,
     ) -> None:
         self.providers = {p.name: p for p in providers}
         self.lanes = tuple(lanes)
@@ -110,7 +112,9 @@ class Worker:
             )
             for p in providers
         }
-        self.pipeline = pipeline or Pipeline(self.providers, habilitations, self.upstreams)
+        self.pipeline = pipeline or Pipeline(
+            self.providers, habilitations, self.upstreams, introspector=introspector
+        )
         self.sealer = sealer or Sealer(certifier)
         self._hash_request = hash_request
         self._connection: AbstractRobustConnection | None = None
@@ -165,8 +169,13 @@ class Worker:
                 body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST}
             )
 
+        published = self.keyring.jwks()
+        if self.config.france_connect_key:
+            extra = encryption_jwks(self.config.france_connect_key)["keys"]
+            published = {**published, "keys": [*published["keys"], *extra]}
+
         async def jwks(_: web.Request) -> web.Response:
-            return web.json_response(self.keyring.jwks())
+            return web.json_response(published)
 
         async def health(_: web.Request) -> web.Response:
             ok = self.healthy()
@@ -201,6 +210,8 @@ class Worker:
             await self._connection.close()
         for upstream in self.upstreams.values():
             await upstream.aclose()
+        if self.pipeline.introspector is not None:
+            await self.pipeline.introspector.aclose()
         if self._metrics is not None:
             await self._metrics.cleanup()
         log.info("worker stopped")
@@ -459,6 +470,7 @@ async def serving(
     habilitations = Habilitations(pool)
     journal = journal_of(pool)
     keyring = KeyRing.load()
+    options.setdefault("introspector", connect(config))
     worker = Worker(
         providers,
         habilitations=habilitations,

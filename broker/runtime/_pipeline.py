@@ -12,13 +12,16 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ..errors import BROKER, ProblemError
+from ..france_connect import ERRORS as FRANCE_CONNECT
+from ..france_connect import FranceConnectError, Introspection, Introspector
 from ..habilitations import Grant, check_recipient
 from ..journal import pseudonym
 from ..kit import Dataset, Provider, Upstream, validate_params
+from ..sdk.contract import Mode
 from ._request import Request
 
 __all__ = ["REPLY_MARGIN", "Answer", "Authorizer", "Pipeline"]
@@ -29,6 +32,14 @@ REPLY_MARGIN = 0.3
 """Seconds kept before the deadline to sign, journal and deliver the reply."""
 
 _check_recipient = functools.lru_cache(maxsize=4096)(check_recipient)
+
+_REFUSALS = {
+    FranceConnectError.MALFORMED: BROKER.FRANCE_CONNECT_MALFORMED,
+    FranceConnectError.INACTIVE: BROKER.FRANCE_CONNECT_INACTIVE,
+    FranceConnectError.UNTRUSTED: FRANCE_CONNECT.unknown,
+    FranceConnectError.UNREACHABLE: FRANCE_CONNECT.unavailable,
+}
+"""What answers a token FranceConnect refuses, or FranceConnect failing."""
 """Agencies send for a handful of recipients: the SIRET checksum is computed once each."""
 
 
@@ -36,7 +47,14 @@ class Authorizer(Protocol):
     """Who may ask what (:class:`broker.habilitations.Habilitations`)."""
 
     async def authorize(
-        self, *, requester: str, dataset: str, dataset_scopes: Sequence[str], lane: str
+        self,
+        *,
+        requester: str,
+        dataset: str,
+        dataset_scopes: Sequence[str],
+        lane: str,
+        mode: Mode = Mode.IDENTITY,
+        france_connect_client: str | None = None,
     ) -> Grant: ...
 
 
@@ -95,6 +113,8 @@ class Pipeline:
     authorizer: Authorizer
     upstreams: Mapping[str, Upstream]
     pseudonym: Callable[[Mapping[str, Any]], str] = field(default=pseudonym)
+    introspector: Introspector | None = None
+    """FranceConnect, for requests in FranceConnect mode (none: they are answered 51001)."""
 
     def dataset_of(self, request: Request) -> Dataset | None:
         body = request.body
@@ -120,14 +140,28 @@ class Pipeline:
         known: dict[str, Any] = {"dataset": dataset, "provider_label": label}
         try:
             _check_recipient(body.recipient)
-            params = validate_params(dataset.params, body.params)
+            raw, mode, client, consent = body.params, Mode.IDENTITY, None, None
+            if body.france_connect_token is not None:
+                introspection = await self._introspect(dataset, body.france_connect_token, slot)
+                identity = introspection.civility()
+                if "nomNaissance" not in identity:
+                    raise ProblemError(BROKER.FRANCE_CONNECT_INSUFFICIENT)
+                raw, mode = {**body.params, **identity}, Mode.FRANCE_CONNECT
+                client, consent = introspection.client, introspection.scopes
+            params = validate_params(dataset.params, raw)
             known["subject"] = self.pseudonym(params.subject())
             grant = known["grant"] = await self.authorizer.authorize(
                 requester=request.requester,
                 dataset=dataset.id,
                 dataset_scopes=tuple(dataset.scopes),
                 lane=request.lane.value,
+                mode=mode,
+                france_connect_client=client,
             )
+            if consent is not None:
+                grant = known["grant"] = replace(grant, scopes=grant.scopes & consent)
+                if not grant.scopes:
+                    raise ProblemError(BROKER.FRANCE_CONNECT_INSUFFICIENT)
             if request.deadline <= time.monotonic():
                 raise ProblemError(BROKER.DEADLINE_EXPIRED)
             call = self.upstreams[dataset.provider_name].call(request.deadline - REPLY_MARGIN)
@@ -142,3 +176,16 @@ class Pipeline:
         except Exception:
             log.exception("unexpected failure serving %s", dataset.id)
             return Answer.problem(ProblemError(BROKER.INTERNAL), **known)
+
+    async def _introspect(self, dataset: Dataset, token: str, slot: Slot) -> Introspection:
+        """The token's introspection; FranceConnect's refusals as API Particulier answers them.
+        The lane slot is released while FranceConnect answers, as for an upstream call."""
+        if not dataset.france_connect:
+            raise ProblemError(BROKER.FRANCE_CONNECT_NOT_SERVED, parameter="france_connect_token")
+        if self.introspector is None:
+            raise ProblemError(FRANCE_CONNECT.unavailable)
+        try:
+            async with slot.released():
+                return await self.introspector.introspect(token)
+        except FranceConnectError as refused:
+            raise ProblemError(_REFUSALS[refused.reason]) from None

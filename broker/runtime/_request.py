@@ -70,6 +70,7 @@ def read_request(
         recipient=parsed.recipient if parsed else None,
         message_id=message_id or "",
         requester=requester,
+        france_connect_token=parsed.france_connect_token if parsed else None,
     )
     return Request(
         message_id=message_id or "",

@@ -87,11 +87,13 @@ def request_hash(
     recipient: str | None,
     message_id: str,
     requester: str,
+    france_connect_token: str | None = None,
 ) -> str:
     """Lowercase hex SHA-256 of the canonical request: binds a reply to what was asked, by whom.
 
     ``requester`` is the AMQP ``user_id`` RabbitMQ validated, so a reply cannot be passed off
-    as the answer to another agency's request.
+    as the answer to another agency's request. A request in FranceConnect mode is bound to the
+    SHA-256 of its token (member ``france_connect_token_sha256``), never to the token itself.
     """
     body = {
         "dataset": dataset,
@@ -101,6 +103,9 @@ def request_hash(
         "message_id": message_id,
         "requester": requester,
     }
+    if france_connect_token is not None:
+        token = france_connect_token.encode("utf-8", "surrogatepass")
+        body["france_connect_token_sha256"] = hashlib.sha256(token).hexdigest()
     return hashlib.sha256(canonical(body)).hexdigest()
 
 

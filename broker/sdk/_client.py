@@ -164,8 +164,10 @@ class Client:
         timeout: float = 30.0,
         lane: Lane | None = None,
         retry_rate_limited: bool = False,
+        france_connect_token: str | None = None,
     ) -> Reply:
-        """Ask for ``dataset`` about the person ``params`` designates; wait for the reply.
+        """Ask for ``dataset`` about the person ``params`` designates (or, in FranceConnect
+        mode, the citizen whose ``france_connect_token`` it is); wait for the reply.
 
         With ``retry_rate_limited``, a 429 reply is retried after its ``retry_in`` while the
         timeout allows.
@@ -173,7 +175,13 @@ class Client:
         ends = time.monotonic() + timeout
         while True:
             reply = await self._call(
-                dataset, params, recipient, version, ends - time.monotonic(), lane or self.lane
+                dataset,
+                params,
+                recipient,
+                version,
+                ends - time.monotonic(),
+                lane or self.lane,
+                france_connect_token,
             )
             wait = reply.retry_in if reply.status == 429 else None
             if not retry_rate_limited or wait is None or time.monotonic() + wait >= ends:
@@ -188,6 +196,7 @@ class Client:
         version: int | None,
         timeout: float,
         lane: Lane,
+        france_connect_token: str | None = None,
     ) -> Reply:
         if timeout <= 0:
             raise ReplyTimeout("no time left")
@@ -204,6 +213,7 @@ class Client:
             "correlation_id": correlation_id,
             "message_id": message_id,
             "deadline": time.time() + timeout,
+            "france_connect_token": france_connect_token,
         }
         self._pending[correlation_id] = _Pending(
             future,
@@ -214,6 +224,7 @@ class Client:
                 recipient=recipient,
                 message_id=message_id,
                 requester=self.requester,
+                france_connect_token=france_connect_token,
             ),
             message_id,
         )
@@ -253,12 +264,15 @@ class Client:
         version: int | None = None,
         lane: Lane | None = None,
         deadline: float | None = None,
+        france_connect_token: str | None = None,
     ) -> None:
         """Publish one request (confirmed) without waiting for its reply."""
         assert self._exchange is not None, "not connected"
         body: dict[str, Any] = {"dataset": dataset, "recipient": recipient, "params": dict(params)}
         if version is not None:
             body["version"] = version
+        if france_connect_token is not None:
+            body["france_connect_token"] = france_connect_token
         properties = RequestProperties(
             message_id=message_id,
             correlation_id=correlation_id,

@@ -179,6 +179,15 @@ class RequestBody(BaseModel):
         description="Version of the dataset's shape (3 or 4 where API Particulier has both); "
         "the newest when absent.",
     )
+    france_connect_token: str | None = Field(
+        default=None,
+        repr=False,
+        min_length=1,
+        max_length=4096,
+        description="FranceConnect mode: the citizen's FranceConnect access token, instead of "
+        "the identity in ``params`` (which then holds only the dataset's own parameters, e.g. "
+        "``annee``/``mois``). A credential: never logged, journaled or echoed.",
+    )
 
     @field_validator("params")
     @classmethod

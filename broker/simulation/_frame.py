@@ -34,6 +34,7 @@ __all__ = [
     "case_answers",
     "default_cases_dirs",
     "endpoint_answers",
+    "france_connect_cases_dirs",
     "load_cases",
     "respond",
     "serve",
@@ -175,6 +176,13 @@ def shared_dir() -> Path | None:
         if (parent / "shared").is_dir():
             return (parent / "shared").resolve()
     return None
+
+
+def france_connect_cases_dirs() -> list[Path]:
+    """The shared FranceConnect-mode staging folder (``shared/france-connect/staging``)."""
+    shared = shared_dir()
+    folder = shared / "france-connect" / "staging" if shared is not None else None
+    return [folder.resolve()] if folder is not None and folder.is_dir() else []
 
 
 def default_cases_dirs() -> list[Path]:

@@ -40,5 +40,23 @@ async def serve_simulators(
     ctx: SimulatorContext, host: str = "127.0.0.1", port: int = 0, names: list[str] | None = None
 ) -> web.AppRunner:
     """Every provider's simulator (or those ``names``) under ``/<provider>``, with the admin
-    API, started in the running loop; the caller cleans the runner up."""
-    return await serve(build_app(simulators(names), ctx), host, port)
+    API, started in the running loop; the caller cleans the runner up. With all of them, and
+    when the broker has a FranceConnect encryption key (``PARTICULIER_FRANCE_CONNECT_KEY``),
+    the FranceConnect simulator too, under ``/france_connect``."""
+    builders = simulators(names)
+    if names is None and (france_connect := _france_connect()) is not None:
+        builders["france_connect"] = france_connect
+    return await serve(build_app(builders, ctx), host, port)
+
+
+def _france_connect() -> SimulatorBuilder | None:
+    from ..config import settings
+    from ..france_connect import encryption_jwks
+    from .france_connect import FranceConnect, build_france_connect, staging_tokens
+
+    key = settings().france_connect_key
+    if not key:
+        return None
+    state = FranceConnect(encryption_jwks=encryption_jwks(key)["keys"])
+    state.load(staging_tokens())
+    return lambda _ctx: build_france_connect(state)

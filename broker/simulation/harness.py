@@ -29,7 +29,7 @@ from ..habilitations import Grant
 from ..journal import JournalEntry
 from ..kit import Upstream
 from ..runtime import Pipeline, Sealer, read_request
-from ..sdk.contract import DEADLINE_HEADER, Lane, ReplyBody
+from ..sdk.contract import DEADLINE_HEADER, Lane, Mode, ReplyBody
 from ..sdk.proof import Verifier
 from ._population import Population
 from ._providers import context, serve_simulators
@@ -47,8 +47,16 @@ class GrantTable:
         self._grants = {r: {d: frozenset(s) for d, s in by.items()} for r, by in grants.items()}
 
     async def authorize(
-        self, *, requester: str, dataset: str, dataset_scopes: Sequence[str], lane: str
+        self,
+        *,
+        requester: str,
+        dataset: str,
+        dataset_scopes: Sequence[str],
+        lane: str,
+        mode: Mode = Mode.IDENTITY,
+        france_connect_client: str | None = None,
     ) -> Grant:
+        """Both modes, any FranceConnect client: the table says only who may see what."""
         scopes = self._grants.get(requester, {}).get(dataset, frozenset()) & set(dataset_scopes)
         if not scopes:
             raise ProblemError(BROKER.FORBIDDEN)

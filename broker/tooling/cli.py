@@ -172,6 +172,14 @@ def request_command(
     lane: Lane = Lane.INTERACTIVE,
     timeout: float = 30.0,
     verify: Annotated[bool, typer.Option(help="Check the proof of origin.")] = True,
+    france_connect_token: Annotated[
+        str | None,
+        typer.Option(
+            help="FranceConnect mode: the citizen's token instead of the identity "
+            "(--param then gives only the dataset's own parameters).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Send one request and print the reply as JSON."""
     from ..certification import local_jwks
@@ -184,7 +192,12 @@ def request_command(
         jwks = local_jwks() if verify else None
         async with Client(settings().amqp_url, lane=lane, verify=verify, jwks=jwks) as client:
             reply = await client.request(
-                dataset, params, recipient=recipient, version=version, timeout=timeout
+                dataset,
+                params,
+                recipient=recipient,
+                version=version,
+                timeout=timeout,
+                france_connect_token=france_connect_token,
             )
             return reply.raw
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from broker import registry
-from broker.sdk import Client
+from broker.sdk import Client, Reply
 from broker.simulation import Case, default_cases_dirs, load_cases
 
 from ..conftest import extra_case_dirs
@@ -48,6 +48,11 @@ async def test_case(case: Case, client: Client) -> None:
     reply = await client.request(
         dataset_of(case), case.params, recipient=SIRET, version=case.version, timeout=30
     )
+    assert_answers(reply, case)
+
+
+def assert_answers(reply: Reply, case: Case) -> None:
+    """The reply answers as staging did: status, ``data`` field for field, error codes."""
     assert reply.status == case.status, [e.code for e in reply.body.errors]
     if case.status == 200:
         assert reply.data == case.data

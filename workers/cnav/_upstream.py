@@ -109,5 +109,6 @@ def prestation(
         params=params,
         scopes=scopes,
         endpoint=endpoint,
+        france_connect=True,
         example_params=example_params,
     )

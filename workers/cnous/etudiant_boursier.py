@@ -106,6 +106,7 @@ def _dataset(version: int, statut: str, example_params: dict[str, Any]) -> Datas
         params=EtudiantBoursierParams,
         scopes=_scopes((statut,)),
         endpoint=ENDPOINTS[version],
+        france_connect=True,
         example_params=example_params,
     )
 

@@ -43,6 +43,7 @@ DATASET = Dataset(
     params=DsnjCivility,
     scopes={"dsnj_statut_service_national": ("statut_service_national", "commentaires")},
     endpoint=ENDPOINT,
+    france_connect=True,
     example_params={
         "nomNaissance": "MARTIN",
         "prenoms": ["JEAN", "MICHEL"],

@@ -53,6 +53,7 @@ DATASET = Dataset(
         ),
     },
     endpoint=ENDPOINT,
+    france_connect=True,
     example_params={
         "nomNaissance": "DUPONT",
         "prenoms": ["MARIE", "LOUISE"],

@@ -68,6 +68,7 @@ DATASET = Dataset(
         "mesri_admission_etablissement_etudes": ("admissions.etablissement_etudes",),
     },
     endpoint=ENDPOINT,
+    france_connect=True,
     example_params={
         "nomNaissance": "MELINARD",
         "prenoms": ["PATRICK"],

@@ -1,0 +1,92 @@
+"""Every FranceConnect-mode staging case through the broker (``shared/france-connect``): a token
+is minted at the FranceConnect simulator for the case's identity with every scope of the
+dataset, and the request carries that token and the dataset's own parameters only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from broker import registry
+from broker.france_connect import IDENTITY_PARAMETERS, claims_of
+from broker.sdk import Client
+from broker.simulation import Case, france_connect_cases_dirs, load_cases
+
+from .test_conformance import ACCESS_CHECKS, SIRET, assert_answers, dataset_of
+
+CASES = load_cases(france_connect_cases_dirs())
+NOT_SERVED = {"ants"}
+"""Providers whose FranceConnect-mode cases the broker cannot serve yet (issue 13: ANTS)."""
+SERVED = [c for c in CASES if not any(c.is_provider(p) for p in NOT_SERVED)]
+
+_NO_IDENTITY_IN_DATA = (
+    "in FranceConnect mode the provider's answer carries no `identite` (the citizen is known), "
+    "which the dataset's data model requires: the FranceConnect shape of the data is to do"
+)
+_PARTIAL_IDENTITY = (
+    "the case's identity is a birth name alone; identity-mode validation refuses it (00366) "
+    "where API Particulier passes FranceConnect's identity to the provider as it is: to do"
+)
+KNOWN_GAPS = {
+    "v3-cnous_etudiant_boursier/fake_france_connect_cnous.yml": _NO_IDENTITY_IN_DATA,
+    "v3-cnous_etudiant_boursier/france_connect_cnous.yml": _PARTIAL_IDENTITY,
+    "v3-mesri_statut_etudiant/fake_france_connect_mesri.yml": _NO_IDENTITY_IN_DATA,
+    "v3-mesri_statut_etudiant/france_connect_mesri.yml": _NO_IDENTITY_IN_DATA,
+    "v4-cnous_etudiant_boursier/fake_france_connect.yaml": _NO_IDENTITY_IN_DATA,
+    "v4-cnous_etudiant_boursier/france_connect.yaml": _NO_IDENTITY_IN_DATA,
+    "v3-dsnj_service_national/404.yaml": _PARTIAL_IDENTITY,
+    "v3-mesri_statut_etudiant/404.yaml": _PARTIAL_IDENTITY,
+}
+"""Staging cases the broker does not answer as staging does yet (issue 13), each with why. They
+run as strict expected failures: one that starts passing fails the run until it leaves this
+table."""
+
+
+def _id(case: Case) -> str:
+    return f"v{case.version}-{case.endpoint}/{case.path.name}"
+
+
+async def _token(simulator: Any, dataset_id: str, version: int, identity: dict[str, Any]) -> str:
+    dataset = registry.dataset(dataset_id, version)
+    assert dataset is not None and dataset.france_connect
+    claims = {**claims_of(identity), "scope": " ".join(["openid", *dataset.scopes])}
+    async with httpx.AsyncClient() as http:
+        minted = await http.post(f"{simulator.url}/france_connect/_admin/tokens", json=claims)
+    minted.raise_for_status()
+    return str(minted.json()["access_token"])
+
+
+def _param(case: Case) -> Any:
+    gap = KNOWN_GAPS.get(_id(case))
+    marks = [pytest.mark.xfail(reason=gap, strict=True)] if gap else []
+    return pytest.param(case, id=_id(case), marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in SERVED])
+async def test_france_connect_case(case: Case, client: Client, simulator: Any) -> None:
+    if set(case.error_codes) & ACCESS_CHECKS:
+        pytest.skip("API Particulier's own access check (token or quota), not a provider answer")
+    dataset_id = dataset_of(case)
+    identity = {k: v for k, v in case.params.items() if k in IDENTITY_PARAMETERS}
+    own = {k: v for k, v in case.params.items() if k not in IDENTITY_PARAMETERS}
+    token = await _token(simulator, dataset_id, case.version, identity)
+    reply = await client.request(
+        dataset_id,
+        own,
+        recipient=SIRET,
+        version=case.version,
+        france_connect_token=token,
+        timeout=30,
+    )
+    assert_answers(reply, case)
+
+
+def test_the_france_connect_sample_is_there() -> None:
+    """The runner found the shared FranceConnect cases, and names those it cannot serve."""
+    assert len(SERVED) >= 40
+    assert set(KNOWN_GAPS) <= {_id(c) for c in SERVED}
+    assert {c.endpoint for c in CASES if c not in SERVED} == {
+        "ants_extrait_immatriculation_vehicule"
+    }

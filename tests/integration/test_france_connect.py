@@ -1,0 +1,117 @@
+"""FranceConnect mode end to end: the SDK sends the citizen's token instead of the identity,
+the worker introspects it at the FranceConnect simulator (signed and encrypted answers, over
+HTTP), and answers for the identity and the consent the token carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from broker.sdk import Client
+from broker.simulation import Population
+
+DATASET = "cnav.quotient_familial"
+SIRET = "13002526500013"
+EVERY_SCOPE = "openid identite_pivot cnaf_quotient_familial cnaf_allocataires cnaf_enfants"
+
+
+def _claims(start: int, **extra: Any) -> dict[str, Any]:
+    """FranceConnect's claims for a person the CNAV simulator knows."""
+    person = next(
+        p for p in map(Population(1_000_000).person, range(start, start + 100)) if p.found
+    )
+    return {
+        "family_name": person.nom_naissance,
+        "given_name": " ".join(person.prenoms),
+        "birthdate": person.date_naissance.isoformat(),
+        "gender": "female" if person.sexe == "F" else "male",
+        "birthplace": person.params()["codeCogInseeCommuneNaissance"],
+        "birthcountry": "99100",
+        "scope": EVERY_SCOPE,
+        **extra,
+    }
+
+
+async def _token(simulator: Any, claims: dict[str, Any]) -> str:
+    async with httpx.AsyncClient() as http:
+        minted = await http.post(f"{simulator.url}/france_connect/_admin/tokens", json=claims)
+    minted.raise_for_status()
+    return str(minted.json()["access_token"])
+
+
+async def test_a_token_stands_for_the_identity_and_its_consent_masks_the_data(
+    client: Client, simulator: Any
+) -> None:
+    token = await _token(simulator, _claims(3000))
+    reply = await client.request(
+        DATASET, {}, recipient=SIRET, france_connect_token=token, timeout=15
+    )
+    assert reply.status == 200, reply.body.errors
+    assert reply.data is not None
+    assert set(reply.data) == {"quotient_familial", "allocataires", "enfants"}  # no cnaf_adresse
+    assert set(reply.body.meta.scopes or []) == {
+        "cnaf_quotient_familial",
+        "cnaf_allocataires",
+        "cnaf_enfants",
+    }
+    narrow = await _token(simulator, _claims(3000, scope="openid cnaf_quotient_familial"))
+    masked = await client.request(
+        DATASET, {}, recipient=SIRET, france_connect_token=narrow, timeout=15
+    )
+    assert masked.status == 200 and masked.data is not None
+    assert set(masked.data) == {"quotient_familial"}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("unknown token", 401, "50002"),
+        ("malformed token", 401, "50001"),
+        ("no consent to this dataset", 401, "50003"),
+        ("token of another agency's service", 403, "00100"),
+        ("dataset without FranceConnect mode", 422, "00806"),
+    ],
+)
+async def test_tokens_the_broker_cannot_use_are_answered_with_their_code(
+    client: Client, simulator: Any, case: str, status: int, code: str
+) -> None:
+    dataset, params = DATASET, {}
+    if case == "unknown token":
+        token = "never-issued"
+    elif case == "malformed token":
+        token = "é" * 8
+    elif case == "no consent to this dataset":
+        token = await _token(simulator, _claims(3100, scope="openid dsnj_statut_service_national"))
+    elif case == "token of another agency's service":
+        token = await _token(simulator, _claims(3100, aud="another-agencys-service"))
+    else:
+        token = await _token(simulator, _claims(3100))
+        dataset, params = "dgfip.situation_fiscale", {}
+    reply = await client.request(
+        dataset, params, recipient=SIRET, france_connect_token=token, timeout=15
+    )
+    assert (reply.status, [e.code for e in reply.body.errors]) == (status, [code])
+    assert reply.data is None
+
+
+async def test_the_token_is_never_journaled(client: Client, simulator: Any, services: Any) -> None:
+    token = await _token(simulator, _claims(3200))
+    reply = await client.request(
+        DATASET, {}, recipient=SIRET, france_connect_token=token, timeout=15
+    )
+    assert reply.status == 200
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT j::text AS row, r.reply FROM journal j "
+            "JOIN replies r USING (requester, message_id) WHERE j.message_id = $1",
+            reply.message_id,
+        )
+    finally:
+        await conn.close()
+    assert rows, "the disclosure has its journal row"
+    for row in rows:
+        assert token not in row["row"] and token.encode() not in bytes(row["reply"])
