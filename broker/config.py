@@ -7,6 +7,12 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .sdk import DEFAULT_URL as DEFAULT_AMQP_URL
+
+DEMO_FRANCE_CONNECT_CLIENT = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
+"""The demo agency's FranceConnect client: the one staging's test tokens were issued to, and
+the FranceConnect simulator's default."""
+
 __all__ = ["Settings", "settings"]
 
 
@@ -15,7 +21,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PARTICULIER_", extra="ignore")
 
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    amqp_url: str = DEFAULT_AMQP_URL
     database_url: str = "postgresql://particulier_app@127.0.0.1:5432/particulier"
     simulator_url: str = Field(
         default="http://127.0.0.1:8700",
@@ -61,7 +67,7 @@ class Settings(BaseSettings):
         "``/api/v2/jwks``); default: the simulators' ``/france_connect``.",
     )
     france_connect_client_id: str = Field(
-        default="6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950",
+        default=DEMO_FRANCE_CONNECT_CLIENT,
         description="The broker's FranceConnect client id (default: the simulator's).",
     )
     france_connect_client_secret: str = Field(

@@ -1,9 +1,9 @@
 """Who may see what: agencies, habilitations, scopes, recipients and rate limits."""
 
+from ..config import DEMO_FRANCE_CONNECT_CLIENT
 from .admin import (
     DEFAULT_INTERACTIVE_RATE,
     DEMO_AGENCY,
-    DEMO_FRANCE_CONNECT_CLIENT,
     DEMO_SIRET,
     DEMO_USER,
     Agency,

@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 from stdnum.fr import siret as siret_number
 
+from ..config import DEMO_FRANCE_CONNECT_CLIENT
 from ..kit import Dataset
 from ..sdk.contract import Mode
 
@@ -42,9 +43,6 @@ DEMO_USER = "guest"
 DEMO_SIRET = "13002526500013"
 DEMO_LEGAL_BASIS = "Démonstration et développement : données de test uniquement"
 DEMO_LEGAL_REFERENCE = "demo"
-DEMO_FRANCE_CONNECT_CLIENT = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
-"""The demo agency's FranceConnect client: the one staging's test tokens were issued to, and
-the FranceConnect simulator's default."""
 
 _USER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

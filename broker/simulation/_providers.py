@@ -54,9 +54,12 @@ def _france_connect() -> SimulatorBuilder | None:
     from ..france_connect import encryption_jwks
     from .france_connect import FranceConnect, build_france_connect, staging_tokens
 
-    key = settings().france_connect_key
-    if not key:
+    config = settings()
+    if not config.france_connect_key:
         return None
-    state = FranceConnect(encryption_jwks=encryption_jwks(key)["keys"])
+    state = FranceConnect(
+        encryption_jwks=encryption_jwks(config.france_connect_key)["keys"],
+        clients={config.france_connect_client_id: config.france_connect_client_secret},
+    )
     state.load(staging_tokens())
     return lambda _ctx: build_france_connect(state)
