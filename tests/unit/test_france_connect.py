@@ -101,12 +101,12 @@ async def test_one_sign_in_costs_one_introspection_until_the_token_expires(
     france_connect: tuple[FranceConnect, str],
 ) -> None:
     state, base = france_connect
-    token = state.mint(CLAIMS, expires_in=1)
+    token = state.mint(CLAIMS, expires_in=2)  # times are whole seconds: at least 1 s of life
     introspector = _introspector(state, base)
     first = await introspector.introspect(token)
     again = await introspector.introspect(token)
     assert again is first and introspector.calls == 1
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(2.1)
     with pytest.raises(FranceConnectError) as expired:
         await introspector.introspect(token)
     await introspector.aclose()
