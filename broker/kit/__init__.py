@@ -1,8 +1,9 @@
 """The provider kit: what a provider package declares its datasets with.
 
-A provider package declares, for each dataset, its parameters (:class:`Params`,
-:class:`Civility`), its data model, its scopes-to-fields mask and its upstream
-:class:`Endpoint`; the worker runtime and the simulators read only these declarations.
+A provider package declares each dataset in a JSON file (:func:`declared`: route, scopes,
+example, the schema of its data and each field's upstream name) and, in Python, its parameters
+(:class:`Params`, :class:`Civility`) and its upstream :class:`Endpoint`; the worker runtime and
+the simulators read only these declarations.
 See ``docs/architecture.md``, "Adding a dataset".
 """
 
@@ -16,6 +17,7 @@ from ._civility import (
     normalise_name,
 )
 from ._dataset import Dataset, ErrorCode, Params, ParamsProblem, Provider, mask, validate_params
+from ._declaration import Declaration, Record, declared
 from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Renaming, Shape
 from ._upstream import Upstream, UpstreamCall
@@ -26,6 +28,7 @@ __all__ = [
     "Answer",
     "Civility",
     "Dataset",
+    "Declaration",
     "Endpoint",
     "Envelope",
     "ErrorCode",
@@ -33,12 +36,14 @@ __all__ = [
     "Params",
     "ParamsProblem",
     "Provider",
+    "Record",
     "Refusal",
     "Renaming",
     "Shape",
     "Upstream",
     "UpstreamCall",
     "UpstreamRequest",
+    "declared",
     "identifier_text",
     "ine_text",
     "mask",

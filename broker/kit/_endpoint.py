@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ErrorSpec, ProblemError
-from ._renaming import Renaming, Shape
+from ._declaration import Record
+from ._renaming import Renaming
 
 if TYPE_CHECKING:
     from ._upstream import UpstreamCall
@@ -108,18 +109,21 @@ class Endpoint(Generic[P]):
 
     request: Callable[[P], UpstreamRequest]
     """Parameters -> the upstream request."""
-    shape: Shape
-    """API Particulier's names -> the upstream's (see :class:`Renaming`)."""
-    data: type[BaseModel]
-    """The dataset's data in API Particulier's shape, which a decoded record must fit."""
+    record: Record
+    """The dataset's data, which a decoded record must fit, and its renaming (from the
+    dataset's declaration, see :mod:`broker.kit._declaration`)."""
     errors: Mapping[str, Refusal]
     """Upstream error code -> the error answered; any other failure is the provider's unknown
     answer (transport failures, 5xx and 429 are handled by :class:`UpstreamCall`)."""
     envelope: Envelope = field(default_factory=Envelope)
-    renaming: Renaming = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "renaming", Renaming(self.shape))
+    @property
+    def data(self) -> type[BaseModel]:
+        return self.record.model
+
+    @property
+    def renaming(self) -> Renaming:
+        return self.record.renaming
 
     async def fetch(self, call: UpstreamCall, params: P) -> dict[str, Any]:
         """Call the upstream and return the data in API Particulier's shape (unmasked)."""

@@ -29,7 +29,8 @@ from broker.sdk import (
 from broker.tooling.batch.checkpoint import Answered, Checkpoint, CheckpointError, RunSpec
 from broker.tooling.batch.outputs import data_columns, flatten, open_writer
 from broker.tooling.batch.report import LatencyHistogram, build_report, render_html
-from workers.cnav.quotient_familial import QuotientFamilialData, QuotientFamilialParams
+from workers.cnav.datasets import DATASETS as CNAV
+from workers.cnav.quotient_familial import QuotientFamilialParams
 
 KINDS = param_kinds(QuotientFamilialParams)
 
@@ -117,7 +118,7 @@ QF_DATA: dict[str, Any] = {
 
 
 def test_data_is_flattened_to_stable_columns() -> None:
-    paths = data_columns(QuotientFamilialData)
+    paths = data_columns(CNAV["quotient_familial"].data)
     names = [".".join(p) for p in paths]
     assert "allocataires" in names and "quotient_familial.valeur" in names
     assert "adresse.code_postal_ville" in names
@@ -131,7 +132,7 @@ def test_data_is_flattened_to_stable_columns() -> None:
 
 def test_csv_output_truncates_back_to_the_checkpointed_offset(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
-    paths = data_columns(QuotientFamilialData)
+    paths = data_columns(CNAV["quotient_familial"].data)
     writer, start = open_writer(out, "csv", paths=paths, delimiter=";")
     writer.write(_result(1, data=QF_DATA))
     offset = writer.flush()

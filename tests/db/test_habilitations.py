@@ -33,7 +33,7 @@ from broker.habilitations import (
     seed_demo,
 )
 from broker.habilitations.admin import AgencyConflict
-from broker.kit import Dataset, Endpoint, Params, UpstreamRequest
+from broker.kit import Dataset, Endpoint, Params, Record, Renaming, UpstreamRequest
 from broker.sdk.contract import Mode
 
 from .support import Database, Proxy, unique
@@ -286,7 +286,9 @@ class _D(BaseModel):
 
 
 _NO_UPSTREAM: Endpoint[_P] = Endpoint(
-    request=lambda _params: UpstreamRequest("GET", "x"), shape={}, data=_D, errors={}
+    request=lambda _params: UpstreamRequest("GET", "x"),
+    record=Record(model=_D, renaming=Renaming({})),
+    errors={},
 )
 """Seeding habilitations reads a dataset's scopes only; nothing calls its upstream."""
 

@@ -1,6 +1,5 @@
 """What CNAV's benefit datasets share (RSA, prime d'activité, AAH, ASF, AEEH, C2S, EAJE): the
-identity pivot as API Particulier checks it on those routes, the not-found detail, and the
-right (``droitOuvert``, ``dateOuvertureDroit``) most of them answer."""
+identity pivot as API Particulier checks it on those routes and the not-found detail."""
 
 from __future__ import annotations
 
@@ -9,11 +8,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
-from broker.kit import Dataset, Shape
-
-from ._upstream import ERRORS, CnavCivility, identity_params, prestation
+from ._upstream import ERRORS, CnavCivility, prestation
 
 NOT_FOUND_DETAIL = "Dossier allocataire inexistant. Le document ne peut être édité."
 """What the CNAV says when it holds no file for the person on these routes."""
@@ -66,59 +63,3 @@ benefit = partial(
 )
 """Declares a benefit dataset (see :func:`prestation`): searched with :class:`BenefitCivility`,
 answering :data:`NOT_FOUND_DETAIL` when the CNAV holds no file."""
-
-
-def right_shape(**details: str) -> Shape:
-    """A right as the CNAV names it, with the benefit's own ``details`` (API name -> CNAV's)
-    between whether it is open and since when, in the order API Particulier answers them."""
-    return {"est_beneficiaire": "droitOuvert", **details, "date_debut_droit": "dateOuvertureDroit"}
-
-
-class Droit(BaseModel):
-    """A right the person holds or not, and since when (AAH, ASF)."""
-
-    model_config = ConfigDict(strict=True)
-
-    est_beneficiaire: bool
-    date_debut_droit: str | None = None
-
-
-class DroitMajore(BaseModel):
-    """A right that may come with the single-parent increase (RSA, prime d'activité)."""
-
-    model_config = ConfigDict(strict=True)
-
-    est_beneficiaire: bool
-    avec_majoration: bool | None = None
-    date_debut_droit: str | None = None
-
-
-SYNTHETIC_EXAMPLE = identity_params("BABABABABA", ["CAMILLE", "LEA"], "F", "1998-03-10", "33063")
-"""The first found person of the synthetic population, whom the simulator always answers 200:
-the example of a dataset whose staging cases answering 200 are not in the shared sample."""
-
-
-def right(
-    name: str,
-    *,
-    path: str,
-    title: str,
-    data: type[Droit | DroitMajore],
-    example_params: Mapping[str, Any],
-) -> Dataset:
-    """A benefit answering a :class:`Droit`, or a :class:`DroitMajore` whose increase is
-    granted by its own scope; API Particulier names the scopes after the dataset."""
-    scopes: dict[str, tuple[str, ...]] = {name: ("est_beneficiaire", "date_debut_droit")}
-    details: dict[str, str] = {}
-    if issubclass(data, DroitMajore):
-        scopes[f"{name}_majoration"] = ("avec_majoration",)
-        details["avec_majoration"] = "majorationIsolement"
-    return benefit(
-        name,
-        path=path,
-        title=title,
-        shape=right_shape(**details),
-        data=data,
-        scopes=scopes,
-        example_params=example_params,
-    )

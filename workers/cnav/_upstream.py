@@ -8,13 +8,10 @@ answers ``{"codeRetour": "00", "resultat": {...}}`` or an error body with anothe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
-
 from broker.errors import BROKER, ErrorSpec, ProviderErrors
-from broker.kit import FRANCE, Civility, Dataset, Endpoint, Envelope, Shape, UpstreamRequest
+from broker.kit import Civility, Dataset, Declaration, Endpoint, Envelope, UpstreamRequest
 
 ERRORS = ProviderErrors(label="CNAV", number=37)
 
@@ -31,25 +28,6 @@ the status."""
 
 class CnavCivility(Civility):
     """CNAV finds a beneficiary with few fields: first names and birth date are optional."""
-
-
-def identity_params(
-    nom: str, prenoms: list[str], sexe: str, born: str, commune: str, *, nom_usage: str = ""
-) -> dict[str, Any]:
-    """API Particulier's civility params of a person born in France on ``born`` (ISO date) in
-    ``commune``: the staging identities the datasets give as examples."""
-    year, month, day = (int(part) for part in born.split("-"))
-    return {
-        "nomNaissance": nom,
-        **({"nomUsage": nom_usage} if nom_usage else {}),
-        "prenoms": prenoms,
-        "sexeEtatCivil": sexe,
-        "anneeDateNaissance": year,
-        "moisDateNaissance": month,
-        "jourDateNaissance": day,
-        "codeCogInseeCommuneNaissance": commune,
-        "codeCogInseePaysNaissance": FRANCE,
-    }
 
 
 def path_of(prestation: str) -> str:
@@ -79,36 +57,20 @@ def request_body(params: Civility) -> dict[str, Any]:
 
 
 def prestation(
-    name: str,
+    declaration: Declaration,
     *,
     path: str,
-    title: str,
     params: type[CnavCivility],
-    shape: Shape,
-    data: type[BaseModel],
-    scopes: Mapping[str, Sequence[str]],
-    example_params: Mapping[str, Any],
     not_found: ErrorSpec = ERRORS.not_found,
 ) -> Dataset:
-    """A CNAV dataset: API Particulier's ``/v3/dss/<name>/identite``, searched on the
-    prestation segment ``path``; ``not_found`` answers when the CNAV holds no file."""
+    """A CNAV dataset searched on the prestation segment ``path``; ``not_found`` answers when
+    the CNAV holds no file."""
     endpoint: Endpoint[Civility] = Endpoint(
         request=lambda civility: UpstreamRequest(
             "POST", path_of(path), body=request_body(civility)
         ),
-        shape=shape,
-        data=data,
+        record=declaration.record,
         errors={NOT_FOUND: not_found, UNIDENTIFIABLE: BROKER.CIVILITY_INVALID},
         envelope=ENVELOPE,
     )
-    return Dataset(
-        id=f"cnav.{name}",
-        version=3,
-        route=f"/v3/dss/{name}/identite",
-        title=title,
-        params=params,
-        scopes=scopes,
-        endpoint=endpoint,
-        france_connect=True,
-        example_params=example_params,
-    )
+    return declaration.dataset(params=params, endpoint=endpoint)

@@ -1,29 +1,31 @@
-"""Every CNAV dataset, by name; adding one is adding its module here."""
+"""Every CNAV dataset, by name: each is declared in its ``<name>.v3.json`` and asked on one
+prestation segment; adding one is adding its file and its line here."""
 
 from __future__ import annotations
 
-from broker.kit import Dataset
+from broker.kit import Dataset, declared
 
-from . import (
-    allocation_adulte_handicape,
-    allocation_enfant_handicape,
-    allocation_soutien_familial,
-    complementaire_sante_solidaire,
-    participation_familiale_eaje,
-    prime_activite,
-    quotient_familial,
-    revenu_solidarite_active,
-)
+from ._benefits import benefit
+from ._upstream import prestation
+from .quotient_familial import QuotientFamilialParams
 
-_MODULES = (
-    quotient_familial,
-    revenu_solidarite_active,
-    prime_activite,
-    allocation_adulte_handicape,
-    allocation_soutien_familial,
-    allocation_enfant_handicape,
-    participation_familiale_eaje,
-    complementaire_sante_solidaire,
-)
+_BENEFITS = {
+    "revenu_solidarite_active": "rsa",
+    "prime_activite": "ppa",
+    "allocation_adulte_handicape": "aah",
+    "allocation_soutien_familial": "asf",
+    "allocation_enfant_handicape": "aeeh",
+    "participation_familiale_eaje": "eaje",
+    "complementaire_sante_solidaire": "c2s",
+}
+"""Benefit dataset -> the CNAV's prestation segment."""
 
-DATASETS: dict[str, Dataset] = {m.DATASET.name: m.DATASET for m in _MODULES}
+DATASETS: dict[str, Dataset] = {
+    "quotient_familial": prestation(
+        declared(__package__, "quotient_familial.v3.json"), path="qf", params=QuotientFamilialParams
+    ),
+    **{
+        name: benefit(declared(__package__, f"{name}.v3.json"), path=segment)
+        for name, segment in _BENEFITS.items()
+    },
+}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from broker.errors import BROKER, ErrorSpec, ProviderErrors
-from broker.kit import Envelope, IneOrCivility, Shape, UpstreamRequest
+from broker.kit import Envelope, IneOrCivility, UpstreamRequest
 
 ERRORS = ProviderErrors(
     label="CNOUS",
@@ -69,41 +69,3 @@ def request_of(api: str, params: StudentParams) -> UpstreamRequest:
     }
     sent = {k: v for k, v in body.items() if v is not None}
     return UpstreamRequest("POST", f"{api}/etudiants/recherche", body=sent)
-
-
-_COMMON_SHAPE: Shape = {
-    "periode_versement_bourse": (
-        "versement",
-        {"date_rentree": "dateRentree", "duree": "dureeMois"},
-    ),
-    "etablissement_etudes": (
-        "etudes",
-        {"nom_commune": "ville", "nom_etablissement": "etablissement"},
-    ),
-    "echelon_bourse": (
-        "echelon",
-        {"echelon": "code", "echelon_bourse_regionale_provisoire": "provisoireBourseRegionale"},
-    ),
-    "email": "courriel",
-    "identite": (
-        "etudiant",
-        {
-            "nom": "nomFamille",
-            "prenoms": "prenoms",
-            "date_naissance": "dateNaissance",
-            "nom_commune_naissance": "communeNaissance",
-            "sexe": "civilite",
-        },
-    ),
-}
-SHAPES: dict[int, Shape] = {
-    3: {"est_boursier": "boursier", **_COMMON_SHAPE},
-    4: {
-        "statut_boursier": (
-            "statut",
-            {"est_boursier": "boursier", "est_radie": "radie", "date_radiation": "dateRadiation"},
-        ),
-        **_COMMON_SHAPE,
-    },
-}
-"""Dataset version -> the shape of the register's answer to it."""

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from broker.errors import BROKER, ProviderErrors
-from broker.kit import Envelope, ErrorCode, Params, Shape, UpstreamRequest
+from broker.kit import Envelope, ErrorCode, Params, UpstreamRequest
 
 ERRORS = ProviderErrors(label="DGFIP", number=27)
 
@@ -60,28 +60,4 @@ def request_of(params: SituationFiscaleParams) -> UpstreamRequest:
     )
 
 
-_DECLARANT: Shape = {
-    "nom": "nmUsa",
-    "nom_naissance": "nmNai",
-    "prenoms": "prnm",
-    "date_naissance": "dateNais",
-}
-SHAPE: Shape = {
-    "declarant1": ("dec1", _DECLARANT),
-    "declarant2": ("dec2", _DECLARANT),
-    "date_recouvrement": "dtMiseRecouv",
-    "date_etablissement": "dtEtab",
-    "nombre_parts": "nbPart",
-    "situation_famille": "sitFam",
-    "nombre_personnes_a_charge": "nbPac",
-    "revenu_brut_global": "rbg",
-    "revenu_imposable": "revImp",
-    "impot_revenu_net_avant_corrections": "irNetAvCorr",
-    "montant_impot": "mntImpot",
-    "revenu_fiscal_reference": "rfr",
-    "annee_impots": "anImpo",
-    "annee_revenus": "anRev",
-    "situation_partielle": "sitPart",
-    "foyer_fiscal": ("foyer", {"annee": "anAdr", "adresse": "adrFisc"}),
-}
 ENVELOPE = Envelope(record="situationIr")

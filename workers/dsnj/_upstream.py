@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from broker.errors import UNKNOWN_PARAMETERS_DETAIL, ErrorSpec, ProviderErrors
-from broker.kit import Civility, Envelope, Shape, UpstreamRequest
+from broker.kit import Civility, Envelope, UpstreamRequest
 
 """API Particulier's not-found detail on its identity-pivot datasets (DSNJ, GIP-MDS)."""
 
@@ -89,5 +89,4 @@ def request_of(params: DsnjCivility) -> UpstreamRequest:
     return UpstreamRequest("POST", PATH, body={"jeune": jeune})
 
 
-SHAPE: Shape = {"statut_service_national": "statut", "commentaires": "commentaire"}
 ENVELOPE = Envelope(record="situationServiceNational", error="erreur.code")

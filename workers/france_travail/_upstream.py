@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from broker.errors import BROKER, ProviderErrors
 from broker.kit import (
+    Dataset,
+    Declaration,
     Endpoint,
     Envelope,
     ErrorCode,
     Params,
-    Shape,
     UpstreamRequest,
     identifier_text,
 )
@@ -46,18 +47,18 @@ class IdentifiantParams(Params):
     ]
 
 
-def seeker_endpoint(
-    ressource: str, shape: Shape, data: type[BaseModel], *, record: str | None = None
-) -> Endpoint[IdentifiantParams]:
-    """The endpoint of one resource of a job seeker (``situation``...); every resource is
-    asked and answered alike, its record under ``record`` or as the whole body."""
+def seeker_dataset(
+    declaration: Declaration, ressource: str, *, under: str | None = None
+) -> Dataset:
+    """The dataset of one resource of a job seeker (``situation``...); every resource is
+    asked and answered alike, its record under the key ``under`` or as the whole body."""
     path = f"v1/demandeurs/{ressource}"
-    return Endpoint(
+    endpoint: Endpoint[IdentifiantParams] = Endpoint(
         request=lambda params: UpstreamRequest(
             "GET", path, query={"loginUsager": params.identifiant}
         ),
-        shape=shape,
-        data=data,
+        record=declaration.record,
         errors={UNKNOWN_SEEKER: ERRORS.not_found},
-        envelope=Envelope(record=record, error="codeErreur"),
+        envelope=Envelope(record=under, error="codeErreur"),
     )
+    return declaration.dataset(params=IdentifiantParams, endpoint=endpoint)

@@ -9,5 +9,7 @@ from ._upstream import IdentifiantParams
 
 _MODULES = (statut, indemnites)
 
-ENDPOINTS: dict[str, Endpoint[IdentifiantParams]] = {m.DATASET.name: m.ENDPOINT for m in _MODULES}
+ENDPOINTS: dict[str, Endpoint[IdentifiantParams]] = {
+    m.DATASET.name: m.DATASET.endpoint for m in _MODULES
+}
 DATASETS: dict[str, Dataset] = {m.DATASET.name: m.DATASET for m in _MODULES}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from broker.errors import BROKER, UNKNOWN_PARAMETERS_DETAIL, ProblemError, ProviderErrors
-from broker.kit import Answer, Civility, Endpoint, Envelope, Shape, UpstreamCall, UpstreamRequest
+from broker.kit import Answer, Civility, Endpoint, Envelope, UpstreamCall, UpstreamRequest
 
 PATH = "rest/v2/volontaires/recherche"
 
@@ -64,17 +64,4 @@ class MatchingIndividuals(Endpoint[GipMdsCivility]):
         return 200, self.envelope.wrap([self.renaming.encode(data)])
 
 
-_CONTRAT: Shape = {
-    "contrat_trouve": "trouve",
-    "organisme_accueil": (
-        "structureAccueil",
-        {"siret": "siret", "raison_sociale": "raisonSociale"},
-    ),
-    "date_debut_contrat": "dateDebut",
-    "date_fin_contrat": "dateFin",
-}
-SHAPE: Shape = {
-    "statut_actuel": ("contratEnCours", _CONTRAT),
-    "statut_passe": ("contratAnterieur", _CONTRAT),
-}
 ENVELOPE = Envelope(record="individus", error="anomalie")

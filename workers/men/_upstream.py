@@ -26,7 +26,6 @@ from broker.kit import (
     Envelope,
     ErrorCode,
     ParamsProblem,
-    Shape,
     UpstreamRequest,
 )
 
@@ -144,33 +143,6 @@ def request_of(api: str, params: SchoolingParams) -> UpstreamRequest:
     }
     sent = {k: v for k, v in body.items() if v is not None}
     return UpstreamRequest("POST", f"{api}/eleves/recherche-perimetre", body=sent)
-
-
-SHAPE: Shape = {
-    "identite": (
-        "eleve",
-        {"nom": "nom", "prenom": "prenom", "sexe": "sexe", "date_naissance": "dateNaissance"},
-    ),
-    "module_elementaire_formation": (
-        "mef",
-        {"code_mef_stat": "codeMefStat", "libelle": "libelleLong"},
-    ),
-    "etablissement": (
-        "etablissement",
-        {
-            "code_uai": "uai",
-            "nom": "denominationPrincipale",
-            "code_ministere_tutelle": "codeMinistere",
-        },
-    ),
-    "annee_scolaire": "anneeScolaire",
-    "est_scolarise": "scolarise",
-    "statut_eleve": ("statut", {"code": "code", "libelle": "libelle"}),
-    "est_boursier": "boursier",
-    "echelon_bourse": "echelonBourse",
-    "code_etablissement": "uaiScolarisation",
-}
-"""The register's schooling record, in both API versions."""
 
 
 ENVELOPE = Envelope(error="erreurs.0.code", strict=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from broker.errors import BROKER, ErrorSpec, ProviderErrors
-from broker.kit import Envelope, IneOrCivility, Shape, UpstreamRequest
+from broker.kit import Envelope, IneOrCivility, UpstreamRequest
 
 ERRORS = ProviderErrors(
     label="MESRI",
@@ -70,29 +70,6 @@ def query_of(params: StudentParams) -> dict[str, str]:
 
 def request_of(params: StudentParams) -> UpstreamRequest:
     return UpstreamRequest("GET", PATH, query=query_of(params))
-
-
-SHAPE: Shape = {
-    "identite": (
-        "etudiant",
-        {
-            "nom_naissance": "nomNaissance",
-            "prenom": "prenomUsuel",
-            "date_naissance": "dateNaissance",
-        },
-    ),
-    "admissions": (
-        "inscriptions",
-        {
-            "date_debut": "debut",
-            "date_fin": "fin",
-            "est_inscrit": "inscrit",
-            "regime_formation": ("regime", {"libelle": "libelle", "code": "code"}),
-            "code_cog_insee_commune": "communeEtudes",
-            "etablissement_etudes": ("etablissement", {"uai": "uai", "nom": "libelle"}),
-        },
-    ),
-}
 
 
 ENVELOPE = Envelope(error="anomalie.code", strict=True)

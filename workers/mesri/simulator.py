@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -12,7 +12,7 @@ from broker.kit import UpstreamRequest, normalise_name
 from broker.simulation import Answer, Person, SimulatorContext, case_answers, respond
 
 from ._upstream import ERRORS, IDENTITY_REJECTED, INE_REJECTED, PATH, UNKNOWN_STUDENT
-from .statut_etudiant import DATASET, ENDPOINT, RegimeCode, StatutEtudiantParams
+from .statut_etudiant import DATASET, ENDPOINT, StatutEtudiantParams
 
 
 def _anomaly(status: int, code: str, libelle: str) -> Answer:
@@ -80,6 +80,7 @@ def _matches(person: Person, query: dict[str, str]) -> bool:
     return first is None or normalise_name(first) in person.prenoms
 
 
+RegimeCode = Literal["RF1", "RF2", "RF3", "RF4", "RF5", "RF6", "RF7"]
 _REGIMES: tuple[tuple[str, RegimeCode], ...] = (
     ("formation initiale", "RF1"),
     ("formation initiale", "RF1"),

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from pydantic import BeforeValidator, Field
 
 from broker.errors import BROKER, ProviderErrors
-from broker.kit import ErrorCode, Params, Shape, identifier_text
+from broker.kit import ErrorCode, Params, identifier_text
 
 ERRORS = ProviderErrors(
     label="SDH",
@@ -56,36 +56,3 @@ class SdhParams(Params):
 def path_of(identifiant: str) -> str:
     """The upstream path for an identifier (the simulator keys its cases on it too)."""
     return f"v2/sportifs/{quote(identifiant, safe='')}"
-
-
-_FICHE: Shape = {
-    "fiche": "numeroFiche",
-    "periode": ("periode", {"date_debut_statut": "debut", "date_fin_statut": "fin"}),
-    "federation": (
-        "federation",
-        {"code_federation": "code", "nom_federation": "libelle", "nom_court_federation": "sigle"},
-    ),
-    "etablissement": ("structure", {"code_etablissement": "code", "nom_etablissement": "libelle"}),
-    "region": ("region", {"code_region": "code", "nom_region": "libelle"}),
-    "categorie": (
-        "categorie",
-        {"code_categorie": "code", "nom_categorie": "libelle", "valeur": "valeur"},
-    ),
-    "sportif_de_haut_niveau": "hautNiveau",
-}
-SHAPE: Shape = {
-    "identite": (
-        "sportif",
-        {
-            "nom_naissance": "nom",
-            "nom_usage": "nomUsage",
-            "prenoms": "prenom",
-            "date_naissance": "dateNaissance",
-            "sexe": "genre",
-        },
-    ),
-    "est_sportif_de_haut_niveau": "estHautNiveau",
-    "a_ete_sportif_de_haut_niveau": "aEteHautNiveau",
-    "informations_statut": ("ficheEnCours", _FICHE),
-    "informations_statuts_precedents": ("fichesAnterieures", _FICHE),
-}

@@ -1,0 +1,173 @@
+"""Datasets declared in JSON: what API Particulier publishes about a dataset, in one file.
+
+A provider package holds one ``<dataset>.v<version>.json`` per dataset version: its id,
+route, title, scopes, example and the JSON Schema of its data, whose properties name the
+upstream's field they come from (``x-upstream``). The data model that validates upstream
+records, the renaming between the two dialects and the published schemas all derive from that
+file, so a field is declared once. The Python beside it says only what JSON cannot: the
+parameters model and how the upstream is asked (:class:`~broker.kit.Endpoint`).
+
+The schema is a small subset of JSON Schema: ``type`` (``string``, ``integer``, ``number``,
+``boolean`` or a list of them, ``array`` with ``items``), ``enum``, ``pattern``,
+``description``, ``$ref`` to a ``$defs`` entry of the same file or of a sibling one
+(``common.json#/$defs/Individu``), and objects with ``properties`` and ``required``. A
+property that is not required may be absent or null; a required one may not be null. Records
+are validated strictly, so a certified reply never carries a value its published schema does
+not allow.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ._renaming import Renaming, Shape
+
+if TYPE_CHECKING:
+    from ._dataset import Dataset, Params
+    from ._endpoint import Endpoint
+
+__all__ = ["Declaration", "Record", "declared"]
+
+_SCALARS: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
+_STRICT = ConfigDict(strict=True)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A dataset's data: the model a decoded record must fit and the renaming to the upstream."""
+
+    model: type[BaseModel]
+    renaming: Renaming
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One dataset version as its JSON file declares it."""
+
+    id: str
+    version: int
+    route: str
+    title: str
+    scopes: Mapping[str, Sequence[str]]
+    example_params: Mapping[str, Any]
+    france_connect: bool
+    record: Record
+
+    def dataset(self, *, params: type[Params], endpoint: Endpoint[Any]) -> Dataset:
+        """The dataset served by ``endpoint``, which must be built on this declaration's record."""
+        from ._dataset import Dataset
+
+        if endpoint.record is not self.record:
+            raise ValueError(f"{self.id} v{self.version}: the endpoint serves another record")
+        return Dataset(
+            id=self.id,
+            version=self.version,
+            route=self.route,
+            title=self.title,
+            params=params,
+            scopes=self.scopes,
+            endpoint=endpoint,
+            example_params=self.example_params,
+            france_connect=self.france_connect,
+        )
+
+
+def declared(package: str | None, name: str) -> Declaration:
+    """The declaration in file ``name`` of ``package``: a dataset module passes its own
+    ``__package__``."""
+    if package is None:
+        raise ValueError(f"{name}: declared from outside a package")
+    return _declared(package, name)
+
+
+@functools.cache
+def _declared(package: str, name: str) -> Declaration:
+    document = _load(package, name)
+    return Declaration(
+        id=document["id"],
+        version=document["version"],
+        route=document["route"],
+        title=document["title"],
+        scopes={scope: tuple(paths) for scope, paths in document["scopes"].items()},
+        example_params=document.get("example_params", {}),
+        france_connect=document.get("france_connect", False),
+        record=_Builder(package, name).record(document["data"]),
+    )
+
+
+@functools.cache
+def _load(package: str, name: str) -> Mapping[str, Any]:
+    loaded: Mapping[str, Any] = json.loads(resources.files(package).joinpath(name).read_text())
+    return loaded
+
+
+@functools.cache
+def _definition(package: str, name: str, title: str) -> tuple[type[BaseModel], Shape]:
+    """A ``$defs`` entry, built once however many datasets refer to it."""
+    schema = _load(package, name)["$defs"][title]
+    return _Builder(package, name).model(title, schema)
+
+
+class _Builder:
+    """Builds pydantic models and renaming shapes from one file's schema nodes."""
+
+    def __init__(self, package: str, name: str) -> None:
+        self.package = package
+        self.name = name
+
+    def record(self, data: Mapping[str, Any]) -> Record:
+        model, shape = self.model(data["title"], data)
+        return Record(model=model, renaming=Renaming(shape))
+
+    def model(self, title: str, schema: Mapping[str, Any]) -> tuple[type[BaseModel], Shape]:
+        required = set(schema.get("required", ()))
+        fields: dict[str, Any] = {}
+        shape: dict[str, str | tuple[str, Shape]] = {}
+        for field, node in schema["properties"].items():
+            annotation, nested = self.annotation(node)
+            if field in required:
+                fields[field] = (annotation, Field(description=node.get("description")))
+            else:
+                fields[field] = (
+                    annotation | None,
+                    Field(None, description=node.get("description")),
+                )
+            upstream = node.get("x-upstream", field)
+            shape[field] = upstream if nested is None else (upstream, nested)
+        built: type[BaseModel] = create_model(
+            title,
+            __config__=_STRICT,
+            __doc__=schema.get("description"),
+            __module__=self.package,
+            **fields,
+        )
+        return built, shape
+
+    def annotation(self, node: Mapping[str, Any]) -> tuple[Any, Shape | None]:
+        """A property's type, and the shape of the object(s) it holds if any."""
+        if "$ref" in node:
+            return self.reference(node["$ref"])
+        if "enum" in node:
+            return Literal[tuple(node["enum"])], None
+        kind = node["type"]
+        if kind == "array":
+            item, nested = self.annotation(node["items"])
+            return list[item], nested  # type: ignore[valid-type]
+        if isinstance(kind, list):
+            return functools.reduce(operator.or_, (_SCALARS[k] for k in kind)), None
+        scalar = _SCALARS[kind]
+        if "pattern" in node:
+            return Annotated[scalar, Field(pattern=node["pattern"])], None
+        return scalar, None
+
+    def reference(self, ref: str) -> tuple[type[BaseModel], Shape]:
+        where, _, pointer = ref.partition("#/$defs/")
+        return _definition(self.package, where or self.name, pointer)
