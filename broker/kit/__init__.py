@@ -17,9 +17,9 @@ from ._civility import (
     normalise_name,
 )
 from ._dataset import Dataset, ErrorCode, Params, ParamsProblem, Provider, mask, validate_params
-from ._declaration import Declaration, Record, declared
+from ._declaration import Declaration, declared
 from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest
-from ._renaming import Renaming, Shape
+from ._renaming import Record, Renaming, Shape
 from ._upstream import Upstream, UpstreamCall
 
 __all__ = [

@@ -21,31 +21,21 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ._renaming import Renaming, Shape
+from ._dataset import Dataset, Params
+from ._endpoint import Endpoint, Envelope, Refusal, UpstreamRequest
+from ._renaming import Record, Renaming, Shape
 
-if TYPE_CHECKING:
-    from ._dataset import Dataset, Params
-    from ._endpoint import Endpoint
-
-__all__ = ["Declaration", "Record", "declared"]
+__all__ = ["Declaration", "declared"]
 
 _SCALARS: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
 _STRICT = ConfigDict(strict=True)
-
-
-@dataclass(frozen=True)
-class Record:
-    """A dataset's data: the model a decoded record must fit and the renaming to the upstream."""
-
-    model: type[BaseModel]
-    renaming: Renaming
 
 
 @dataclass(frozen=True)
@@ -61,12 +51,20 @@ class Declaration:
     france_connect: bool
     record: Record
 
-    def dataset(self, *, params: type[Params], endpoint: Endpoint[Any]) -> Dataset:
-        """The dataset served by ``endpoint``, which must be built on this declaration's record."""
-        from ._dataset import Dataset
-
-        if endpoint.record is not self.record:
-            raise ValueError(f"{self.id} v{self.version}: the endpoint serves another record")
+    def dataset(
+        self,
+        *,
+        params: type[Params],
+        request: Callable[[Any], UpstreamRequest],
+        errors: Mapping[str, Refusal],
+        envelope: Envelope | None = None,
+        endpoint: type[Endpoint[Any]] | None = None,
+    ) -> Dataset:
+        """The dataset, served by an ``endpoint`` (:class:`~broker.kit.Endpoint` or a subclass)
+        built on this declaration's record."""
+        served = (endpoint or Endpoint)(
+            request=request, record=self.record, errors=errors, envelope=envelope or Envelope()
+        )
         return Dataset(
             id=self.id,
             version=self.version,
@@ -74,7 +72,7 @@ class Declaration:
             title=self.title,
             params=params,
             scopes=self.scopes,
-            endpoint=endpoint,
+            endpoint=served,
             example_params=self.example_params,
             france_connect=self.france_connect,
         )

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ErrorSpec, ProblemError
-from ._declaration import Record
-from ._renaming import Renaming
+from ._renaming import Record, Renaming
 
 if TYPE_CHECKING:
     from ._upstream import UpstreamCall

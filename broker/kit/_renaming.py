@@ -7,9 +7,12 @@ simulator encodes its records with it, so the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Renaming", "Shape"]
+from pydantic import BaseModel
+
+__all__ = ["Record", "Renaming", "Shape"]
 
 Shape = Mapping[str, str | tuple[str, "Shape"]]
 """API name -> upstream name, or (upstream name, nested shape) for objects and lists of them."""
@@ -28,6 +31,14 @@ class Renaming:
     def decode(self, upstream: Any) -> Any:
         """Upstream dialect -> API Particulier shape; absent fields stay absent."""
         return _rename(upstream, self.shape, forward=False)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A dataset's data: the model a decoded record must fit and its renaming to the upstream."""
+
+    model: type[BaseModel]
+    renaming: Renaming
 
 
 def _rename(value: Any, shape: Shape, *, forward: bool) -> Any:

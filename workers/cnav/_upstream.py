@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from broker.errors import BROKER, ErrorSpec, ProviderErrors
-from broker.kit import Civility, Dataset, Declaration, Endpoint, Envelope, UpstreamRequest
+from broker.kit import Civility, Dataset, Declaration, Envelope, UpstreamRequest
 
 ERRORS = ProviderErrors(label="CNAV", number=37)
 
@@ -65,12 +65,11 @@ def prestation(
 ) -> Dataset:
     """A CNAV dataset searched on the prestation segment ``path``; ``not_found`` answers when
     the CNAV holds no file."""
-    endpoint: Endpoint[Civility] = Endpoint(
+    return declaration.dataset(
+        params=params,
         request=lambda civility: UpstreamRequest(
             "POST", path_of(path), body=request_body(civility)
         ),
-        record=declaration.record,
         errors={NOT_FOUND: not_found, UNIDENTIFIABLE: BROKER.CIVILITY_INVALID},
         envelope=ENVELOPE,
     )
-    return declaration.dataset(params=params, endpoint=endpoint)

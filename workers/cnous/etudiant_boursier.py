@@ -21,21 +21,15 @@ class EtudiantBoursierParams(StudentParams):
     """``ine``, or the identity pivot (``nomNaissance``, ``prenoms``, birth date...)."""
 
 
-ENDPOINTS: dict[int, Endpoint[StudentParams]] = {
-    version: Endpoint(
+DATASETS = tuple(
+    declared(__package__, f"etudiant_boursier.v{version}.json").dataset(
+        params=EtudiantBoursierParams,
         request=partial(request_of, api),
-        record=declared(__package__, f"etudiant_boursier.v{version}.json").record,
         errors=BY_ERROR,
         envelope=ENVELOPE,
     )
     for version, api in APIS.items()
-}
-"""Dataset version -> the register's endpoint serving it."""
-
-
-DATASETS = tuple(
-    declared(__package__, f"etudiant_boursier.v{version}.json").dataset(
-        params=EtudiantBoursierParams, endpoint=endpoint
-    )
-    for version, endpoint in ENDPOINTS.items()
 )
+
+ENDPOINTS: dict[int, Endpoint[StudentParams]] = {d.version: d.endpoint for d in DATASETS}
+"""Dataset version -> the register's endpoint serving it."""

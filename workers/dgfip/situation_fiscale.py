@@ -39,11 +39,9 @@ from ._upstream import (
     request_of,
 )
 
-DECLARED = declared(__package__, "situation_fiscale.v3.json")
-
-ENDPOINT: Endpoint[SituationFiscaleParams] = Endpoint(
+DATASET = declared(__package__, "situation_fiscale.v3.json").dataset(
+    params=SituationFiscaleParams,
     request=request_of,
-    record=DECLARED.record,
     errors={
         NOTICE_UNKNOWN: ERRORS.not_found,
         SPI_REJECTED: (TAX_NUMBER_INVALID, "numeroFiscal"),
@@ -51,6 +49,4 @@ ENDPOINT: Endpoint[SituationFiscaleParams] = Endpoint(
     },
     envelope=ENVELOPE,
 )
-
-
-DATASET = DECLARED.dataset(params=SituationFiscaleParams, endpoint=ENDPOINT)
+ENDPOINT: Endpoint[SituationFiscaleParams] = DATASET.endpoint

@@ -18,8 +18,6 @@ from typing import ClassVar
 from broker.errors import UNKNOWN_PARAMETERS_DETAIL, ErrorSpec, ProviderErrors
 from broker.kit import Civility, Envelope, UpstreamRequest
 
-"""API Particulier's not-found detail on its identity-pivot datasets (DSNJ, GIP-MDS)."""
-
 ACCESS_DENIED = ErrorSpec(
     "39001", 403, "Accès refusé", "Le SIRET n'est pas autorisé à accéder à l'API", provider="DSNJ"
 )

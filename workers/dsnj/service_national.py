@@ -15,14 +15,10 @@ from ._upstream import (
     request_of,
 )
 
-DECLARED = declared(__package__, "service_national.v3.json")
-
-ENDPOINT: Endpoint[DsnjCivility] = Endpoint(
+DATASET = declared(__package__, "service_national.v3.json").dataset(
+    params=DsnjCivility,
     request=request_of,
-    record=DECLARED.record,
     errors={UNKNOWN_PERSON: ERRORS.not_found, PARTNER_REFUSED: ACCESS_DENIED},
     envelope=ENVELOPE,
 )
-
-
-DATASET = DECLARED.dataset(params=DsnjCivility, endpoint=ENDPOINT)
+ENDPOINT: Endpoint[DsnjCivility] = DATASET.endpoint

@@ -16,7 +16,6 @@ from broker.errors import BROKER, ProviderErrors
 from broker.kit import (
     Dataset,
     Declaration,
-    Endpoint,
     Envelope,
     ErrorCode,
     Params,
@@ -53,12 +52,11 @@ def seeker_dataset(
     """The dataset of one resource of a job seeker (``situation``...); every resource is
     asked and answered alike, its record under the key ``under`` or as the whole body."""
     path = f"v1/demandeurs/{ressource}"
-    endpoint: Endpoint[IdentifiantParams] = Endpoint(
+    return declaration.dataset(
+        params=IdentifiantParams,
         request=lambda params: UpstreamRequest(
             "GET", path, query={"loginUsager": params.identifiant}
         ),
-        record=declaration.record,
         errors={UNKNOWN_SEEKER: ERRORS.not_found},
         envelope=Envelope(record=under, error="codeErreur"),
     )
-    return declaration.dataset(params=IdentifiantParams, endpoint=endpoint)

@@ -7,14 +7,11 @@ from broker.kit import Endpoint, declared
 
 from ._upstream import ENVELOPE, GipMdsCivility, MatchingIndividuals, request_of
 
-DECLARED = declared(__package__, "service_civique.v3.json")
-
-ENDPOINT: Endpoint[GipMdsCivility] = MatchingIndividuals(
+DATASET = declared(__package__, "service_civique.v3.json").dataset(
+    params=GipMdsCivility,
     request=request_of,
-    record=DECLARED.record,
     errors={},
     envelope=ENVELOPE,
+    endpoint=MatchingIndividuals,
 )
-
-
-DATASET = DECLARED.dataset(params=GipMdsCivility, endpoint=ENDPOINT)
+ENDPOINT: Endpoint[GipMdsCivility] = DATASET.endpoint

@@ -22,20 +22,15 @@ class ScolaritesParams(SchoolingParams):
     """Identity pivot (without birthplace), ``anneeScolaire``, and a school or a search area."""
 
 
-ENDPOINTS: dict[int, Endpoint[SchoolingParams]] = {
-    version: Endpoint(
+DATASETS = tuple(
+    declared(__package__, f"scolarites.v{version}.json").dataset(
+        params=ScolaritesParams,
         request=partial(request_of, api),
-        record=declared(__package__, f"scolarites.v{version}.json").record,
         errors=BY_ERROR,
         envelope=ENVELOPE,
     )
     for version, api in APIS.items()
-}
-"""Dataset version -> the register's endpoint serving it."""
-
-DATASETS = tuple(
-    declared(__package__, f"scolarites.v{version}.json").dataset(
-        params=ScolaritesParams, endpoint=endpoint
-    )
-    for version, endpoint in ENDPOINTS.items()
 )
+
+ENDPOINTS: dict[int, Endpoint[SchoolingParams]] = {d.version: d.endpoint for d in DATASETS}
+"""Dataset version -> the register's endpoint serving it."""

@@ -12,16 +12,12 @@ class StatutEtudiantParams(StudentParams):
     """``ine``, or the identity pivot (``nomNaissance``, birth date, ``sexeEtatCivil``...)."""
 
 
-DECLARED = declared(__package__, "statut_etudiant.v3.json")
-
-ENDPOINT: Endpoint[StudentParams] = Endpoint(
+DATASET = declared(__package__, "statut_etudiant.v3.json").dataset(
+    params=StatutEtudiantParams,
     request=request_of,
-    record=DECLARED.record,
     errors=BY_ANOMALY,
     envelope=ENVELOPE,
 )
-
-
-DATASET = DECLARED.dataset(params=StatutEtudiantParams, endpoint=ENDPOINT)
+ENDPOINT: Endpoint[StudentParams] = DATASET.endpoint
 
 DATASETS = (DATASET,)

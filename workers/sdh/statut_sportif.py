@@ -8,13 +8,9 @@ from broker.kit import Endpoint, UpstreamRequest, declared
 
 from ._upstream import ERRORS, REJECTED_IDENTIFIER, UNKNOWN_ATHLETE, SdhParams, path_of
 
-DECLARED = declared(__package__, "statut_sportif.v3.json")
-
-ENDPOINT: Endpoint[SdhParams] = Endpoint(
+DATASET = declared(__package__, "statut_sportif.v3.json").dataset(
+    params=SdhParams,
     request=lambda params: UpstreamRequest("GET", path_of(params.identifiant)),
-    record=DECLARED.record,
     errors={UNKNOWN_ATHLETE: ERRORS.not_found, REJECTED_IDENTIFIER: BROKER.PARAMS_INVALID},
 )
-
-
-DATASET = DECLARED.dataset(params=SdhParams, endpoint=ENDPOINT)
+ENDPOINT: Endpoint[SdhParams] = DATASET.endpoint
