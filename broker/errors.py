@@ -237,6 +237,13 @@ class _Broker(_Catalogue):
         _UNPROCESSABLE,
         "Ce jeu de données n'est pas servi en mode FranceConnect.",
     )
+    IDENTITY_NOT_SERVED = ErrorSpec(
+        "00807",
+        422,
+        _UNPROCESSABLE,
+        "Ce jeu de données n'est servi qu'en mode FranceConnect : la demande porte le jeton "
+        "FranceConnect de l'usager (france_connect_token).",
+    )
 
 
 BROKER = _Broker()

@@ -6,7 +6,7 @@ identity and the consented scopes from the answer (:meth:`Introspection.civility
 """
 
 from ..errors import ProviderErrors
-from ._identity import IDENTITY_PARAMETERS, civility_of, claims_of
+from ._identity import IDENTITY_PARAMETERS, carried, civility_of, claims_of
 from ._introspection import (
     DECRYPTION,
     SIGNATURE,
@@ -27,6 +27,7 @@ __all__ = [
     "FranceConnectError",
     "Introspection",
     "Introspector",
+    "carried",
     "civility_of",
     "claims_of",
     "connect",

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["IDENTITY_PARAMETERS", "civility_of", "claims_of"]
+__all__ = ["IDENTITY_PARAMETERS", "carried", "civility_of", "claims_of"]
 
 _BIRTHDATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
 _GENDERS = {"male": "M", "female": "F"}
@@ -63,9 +63,11 @@ def claims_of(params: Mapping[str, Any]) -> dict[str, Any]:
     claims: dict[str, Any] = {}
     if "nomNaissance" in params:
         claims["family_name"] = params["nomNaissance"]
-    if params.get("prenoms"):
-        claims["given_name"] = " ".join(params["prenoms"])
-        claims["given_name_array"] = list(params["prenoms"])
+    prenoms = params.get("prenoms")
+    if prenoms:
+        given = prenoms.split() if isinstance(prenoms, str) else list(prenoms)
+        claims["given_name"] = " ".join(given)
+        claims["given_name_array"] = given
     genders = {v: k for k, v in _GENDERS.items()}
     if params.get("sexeEtatCivil") in genders:
         claims["gender"] = genders[params["sexeEtatCivil"]]
@@ -83,6 +85,15 @@ def claims_of(params: Mapping[str, Any]) -> dict[str, Any]:
         if params.get(key):
             claims[claim] = params[key]
     return claims
+
+
+def carried(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` as a FranceConnect request brings them to the provider: the dataset's own
+    parameters, and the identity as a token minted for the identity in ``params`` gives it
+    back (the simulators key FranceConnect-mode staging cases on it)."""
+    own = {k: v for k, v in params.items() if k not in IDENTITY_PARAMETERS}
+    identity = {k: v for k, v in params.items() if k in IDENTITY_PARAMETERS}
+    return {**own, **civility_of(claims_of(identity))}
 
 
 def _text(value: Any) -> str | None:

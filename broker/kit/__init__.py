@@ -16,7 +16,16 @@ from ._civility import (
     ine_text,
     normalise_name,
 )
-from ._dataset import Dataset, ErrorCode, Params, ParamsProblem, Provider, mask, validate_params
+from ._dataset import (
+    FRANCE_CONNECT_IDENTITY,
+    Dataset,
+    ErrorCode,
+    Params,
+    ParamsProblem,
+    Provider,
+    mask,
+    validate_params,
+)
 from ._declaration import Declaration, declared
 from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Record, Renaming, Shape
@@ -24,6 +33,7 @@ from ._upstream import Upstream, UpstreamCall
 
 __all__ = [
     "FRANCE",
+    "FRANCE_CONNECT_IDENTITY",
     "INE_PATTERN",
     "Answer",
     "Civility",

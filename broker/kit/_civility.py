@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import BROKER, ErrorSpec
-from ._dataset import ErrorCode, Params, ParamsProblem
+from ._dataset import FRANCE_CONNECT_IDENTITY, ErrorCode, Params, ParamsProblem
 
 __all__ = [
     "FRANCE",
@@ -123,8 +123,9 @@ class Civility(Params):
         return str(value).upper() if isinstance(value, int | str) else value
 
     @model_validator(mode="after")
-    def _coherent(self) -> Civility:
-        for name in sorted(self.required):
+    def _coherent(self, info: ValidationInfo) -> Civility:
+        vouched = _vouched(info)
+        for name in sorted(self.required) if not vouched else ():
             value = getattr(self, name)
             if value is None or value == []:
                 raise ParamsProblem(self._missing_spec(name), name)
@@ -142,6 +143,7 @@ class Civility(Params):
                 raise ParamsProblem(BROKER.CIVILITY_INVALID, "anneeDateNaissance")
         if (
             self.requires_birthplace_in_france
+            and not vouched
             and self.codeCogInseePaysNaissance == FRANCE
             and self.codeCogInseeCommuneNaissance is None
         ):
@@ -194,6 +196,12 @@ class Civility(Params):
         return {k: v for k, v in subject.items() if v not in (None, "", [])}
 
 
+def _vouched(info: ValidationInfo) -> bool:
+    """An identity FranceConnect vouches for: API Particulier passes it to the provider as
+    FranceConnect gives it, without requiring what a typed identity must hold."""
+    return bool((info.context or {}).get(FRANCE_CONNECT_IDENTITY))
+
+
 def identifier_text(value: Any) -> Any:
     """Identifiers are text: a number given as such is read as its digits; spaces around go."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -236,10 +244,10 @@ class IneOrCivility(Civility):
         return data
 
     @model_validator(mode="after")
-    def _either_pivot(self) -> Self:
+    def _either_pivot(self, info: ValidationInfo) -> Self:
         if self.ine is not None:
             return self
-        for name in self.identity_required:
+        for name in self.identity_required if not _vouched(info) else ():
             value = getattr(self, name)
             if value is None or value == []:
                 raise ParamsProblem(self._missing_spec(name), name)

@@ -9,7 +9,7 @@ name (see :mod:`broker.registry`). A provider's simulator lives apart, in its pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,6 +19,7 @@ from ..errors import BROKER, ErrorSpec, ProblemError, ProviderErrors
 
 if TYPE_CHECKING:
     from ._endpoint import Endpoint
+    from ._renaming import Record
     from ._upstream import UpstreamCall
 
 __all__ = [
@@ -64,10 +65,17 @@ class Params(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def validate_params(model: type[Params], raw: Mapping[str, Any]) -> Params:
+FRANCE_CONNECT_IDENTITY = "france_connect"
+"""Validation context key: the identity comes from FranceConnect, which vouches for it, so it
+goes to the provider as it is (a validator may relax what it requires of a typed identity)."""
+
+
+def validate_params(
+    model: type[Params], raw: Mapping[str, Any], *, france_connect: bool = False
+) -> Params:
     """Validate ``raw`` into ``model`` or raise :class:`ProblemError` naming the parameter."""
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context={FRANCE_CONNECT_IDENTITY: france_connect})
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         ctx = first.get("ctx") or {}
@@ -106,12 +114,41 @@ class Dataset:
     """The upstream endpoint serving it: the worker's fetch and the simulator's answers."""
     example_params: Mapping[str, Any] = field(default_factory=dict)
     france_connect: bool = False
-    """Served in FranceConnect mode too: the identity comes from the citizen's token (API
+    """Served in FranceConnect mode: the identity comes from the citizen's token (API
     Particulier's ``/france_connect`` route of the dataset)."""
+    identity: bool = True
+    """Served in identity mode (the person named in ``params``); ANTS is FranceConnect only."""
+    france_connect_data: Record | None = field(default=None, repr=False)
+    """The data of the FranceConnect route where it has fewer fields than the identity
+    route's (the citizen is known: no ``identite``); ``None`` when both have the same."""
 
     async def fetch(self, call: UpstreamCall, params: Params) -> dict[str, Any]:
         """Call the upstream; ``data`` in API Particulier's shape (unmasked)."""
         return await self.endpoint.fetch(call, params)
+
+    def reply_meta(self, params: Params, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What the reply's ``meta`` says beside ``data`` (ANTS: ``identity_matching``)."""
+        return self.endpoint.reply_meta(params, data)
+
+    @cached_property
+    def in_france_connect(self) -> Dataset:
+        """The dataset as its FranceConnect route serves it: that route, its data, and the
+        scopes that still unmask something of it."""
+        record = self.france_connect_data or self.endpoint.record
+        fields = record.model.model_fields
+        scopes: dict[str, Sequence[str]] = {}
+        for scope, paths in self.scopes.items():
+            kept = tuple(p for p in paths if p.split(".", 1)[0] in fields)
+            if kept or not paths:
+                scopes[scope] = kept
+        return replace(
+            self,
+            route=self.route.rsplit("/", 1)[0] + "/france_connect",
+            scopes=scopes,
+            endpoint=replace(self.endpoint, record=record),
+            identity=False,
+            france_connect_data=None,
+        )
 
     @property
     def data(self) -> type[BaseModel]:

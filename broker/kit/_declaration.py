@@ -1,8 +1,11 @@
 """Datasets declared in JSON: what API Particulier publishes about a dataset, in one file.
 
 A provider package holds one ``<dataset>.v<version>.json`` per dataset version: its id,
-route, title, scopes, example and the JSON Schema of its data, whose properties name the
-upstream's field they come from (``x-upstream``). The data model that validates upstream
+route, title, modes, scopes, example and the JSON Schema of its data, whose properties name
+the upstream's field they come from (``x-upstream``). ``france_connect`` says the dataset has a
+FranceConnect route, ``identity: false`` that it has no other (ANTS), and
+``france_connect_without`` the fields its FranceConnect route does not disclose (the citizen
+being known, ``identite``). The data model that validates upstream
 records, the renaming between the two dialects and the published schemas all derive from that
 file, so a field is declared once. The Python beside it says only what JSON cannot: the
 parameters model and how the upstream is asked (:class:`~broker.kit.Endpoint`).
@@ -49,7 +52,9 @@ class Declaration:
     scopes: Mapping[str, Sequence[str]]
     example_params: Mapping[str, Any]
     france_connect: bool
+    identity: bool
     record: Record
+    france_connect_data: Record | None
 
     def dataset(
         self,
@@ -75,6 +80,8 @@ class Declaration:
             endpoint=served,
             example_params=self.example_params,
             france_connect=self.france_connect,
+            identity=self.identity,
+            france_connect_data=self.france_connect_data,
         )
 
 
@@ -89,6 +96,19 @@ def declared(package: str | None, name: str) -> Declaration:
 @functools.cache
 def _declared(package: str, name: str) -> Declaration:
     document = _load(package, name)
+    data = document["data"]
+    without = set(document.get("france_connect_without", ()))
+    france_connect_data = (
+        _Builder(package, name).record(
+            {
+                **data,
+                "properties": {k: v for k, v in data["properties"].items() if k not in without},
+                "required": [k for k in data.get("required", ()) if k not in without],
+            }
+        )
+        if without
+        else None
+    )
     return Declaration(
         id=document["id"],
         version=document["version"],
@@ -97,7 +117,9 @@ def _declared(package: str, name: str) -> Declaration:
         scopes={scope: tuple(paths) for scope, paths in document["scopes"].items()},
         example_params=document.get("example_params", {}),
         france_connect=document.get("france_connect", False),
-        record=_Builder(package, name).record(document["data"]),
+        identity=document.get("identity", True),
+        record=_Builder(package, name).record(data),
+        france_connect_data=france_connect_data,
     )
 
 

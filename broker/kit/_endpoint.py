@@ -159,6 +159,11 @@ class Endpoint(Generic[P]):
             raise call.invalid() from None
         return data
 
+    def reply_meta(self, params: P, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What the reply's ``meta`` says beside ``data``: nothing, unless a provider's
+        answer carries more than data (ANTS's identity matching)."""
+        return {}
+
     def success(self, data: Mapping[str, Any]) -> Answer:
         """The upstream's 200 answer carrying ``data`` (API-shaped): the simulator's side."""
         return 200, self.envelope.wrap(self.renaming.encode(data))

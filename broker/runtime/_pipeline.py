@@ -32,6 +32,7 @@ REPLY_MARGIN = 0.3
 """Seconds kept before the deadline to sign, journal and deliver the reply."""
 
 _check_recipient = functools.lru_cache(maxsize=4096)(check_recipient)
+"""Agencies send for a handful of recipients: the SIRET checksum is computed once each."""
 
 _REFUSALS = {
     FranceConnectError.MALFORMED: BROKER.FRANCE_CONNECT_MALFORMED,
@@ -40,7 +41,6 @@ _REFUSALS = {
     FranceConnectError.UNREACHABLE: FRANCE_CONNECT.unavailable,
 }
 """What answers a token FranceConnect refuses, or FranceConnect failing."""
-"""Agencies send for a handful of recipients: the SIRET checksum is computed once each."""
 
 
 class Authorizer(Protocol):
@@ -88,6 +88,9 @@ class Answer:
     subject: str | None = None
     """The pseudonym of the person asked about (journal)."""
     upstream_seconds: float | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    """What the reply's ``meta`` says beside ``data`` (the dataset's own, see
+    :meth:`Dataset.reply_meta`)."""
 
     @classmethod
     def problem(cls, exc: ProblemError, **known: Any) -> Answer:
@@ -148,7 +151,12 @@ class Pipeline:
                     raise ProblemError(BROKER.FRANCE_CONNECT_INSUFFICIENT)
                 raw, mode = {**body.params, **identity}, Mode.FRANCE_CONNECT
                 client, consent = introspection.client, introspection.scopes
-            params = validate_params(dataset.params, raw)
+                dataset = known["dataset"] = dataset.in_france_connect
+            elif not dataset.identity:
+                raise ProblemError(BROKER.IDENTITY_NOT_SERVED, parameter="france_connect_token")
+            params = validate_params(
+                dataset.params, raw, france_connect=mode is Mode.FRANCE_CONNECT
+            )
             known["subject"] = self.pseudonym(params.subject())
             grant = known["grant"] = await self.authorizer.authorize(
                 requester=request.requester,
@@ -170,7 +178,11 @@ class Pipeline:
                     data = await dataset.fetch(call, params)
             finally:
                 known["upstream_seconds"] = call.elapsed
-            return Answer(data=dataset.mask(data, grant.scopes), **known)
+            return Answer(
+                data=dataset.mask(data, grant.scopes),
+                meta=dataset.reply_meta(params, data),
+                **known,
+            )
         except ProblemError as exc:
             return Answer.problem(exc, **known)
         except Exception:

@@ -53,6 +53,7 @@ class Sealer:
                 "provider": answer.provider_label,
                 "issued_at": issued.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "scopes": list(scopes) if answer.grant and answer.data else None,
+                **answer.meta,
             },
         }
         sealed = self.certifier.seal(

@@ -48,7 +48,7 @@ from ._rows import (
     parse_map,
     read_rows,
 )
-from .contract import ErrorObject, Lane, ReplyBody, ReplyMeta, RequestBody
+from .contract import ErrorObject, IdentityMatching, Lane, ReplyBody, ReplyMeta, RequestBody
 from .proof import CertificationError, Verifier, request_hash
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "CertificationError",
     "Client",
     "ErrorObject",
+    "IdentityMatching",
     "InputFormat",
     "Lane",
     "Pacer",

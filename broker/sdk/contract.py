@@ -25,6 +25,7 @@ __all__ = [
     "REQUESTER_HEADER",
     "DeadReason",
     "ErrorObject",
+    "IdentityMatching",
     "Lane",
     "Mode",
     "ReplyBody",
@@ -219,6 +220,19 @@ class ErrorObject(BaseModel):
     )
 
 
+class IdentityMatching(BaseModel):
+    """How the citizen's FranceConnect identity compares with the person the provider's record
+    names (ANTS): each score from 0 to 1; ``overall_match`` on family name and a first name,
+    the birth date being informative."""
+
+    model_config = ConfigDict(title="IdentityMatching")
+
+    family_name: float
+    given_name: float
+    birth_date: float
+    overall_match: bool
+
+
 class ReplyMeta(BaseModel):
     """Where a reply comes from."""
 
@@ -230,6 +244,11 @@ class ReplyMeta(BaseModel):
     provider: str | None = Field(default=None, description="Provider label, e.g. ``CNAV``.")
     issued_at: datetime
     scopes: list[str] | None = Field(default=None, description="Scopes applied to mask ``data``.")
+    identity_matching: IdentityMatching | None = Field(
+        default=None,
+        description="FranceConnect mode, datasets that match the citizen against their record "
+        "(ANTS): how the FranceConnect identity compares with it.",
+    )
 
 
 class ReplyBody(BaseModel):

@@ -22,7 +22,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ProviderErrors
-from ..kit import Answer, Dataset
+from ..france_connect import carried
+from ..kit import FRANCE_CONNECT_IDENTITY, Answer, Dataset
 from ._population import Population
 
 __all__ = [
@@ -240,8 +241,12 @@ def case_answers(
     """
     known: dict[_Key, Answer] = {}
     for case in cases:
+        vouched = case.pivot == "france_connect"
         try:
-            valid = params.model_validate(case.params)
+            valid = params.model_validate(
+                carried(case.params) if vouched else case.params,
+                context={FRANCE_CONNECT_IDENTITY: vouched},
+            )
         except ValidationError:
             continue
         if case.status == 200:

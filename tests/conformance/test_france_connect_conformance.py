@@ -21,24 +21,7 @@ NOT_SERVED = {"ants"}
 """Providers whose FranceConnect-mode cases the broker cannot serve yet (issue 13: ANTS)."""
 SERVED = [c for c in CASES if not any(c.is_provider(p) for p in NOT_SERVED)]
 
-_NO_IDENTITY_IN_DATA = (
-    "in FranceConnect mode the provider's answer carries no `identite` (the citizen is known), "
-    "which the dataset's data model requires: the FranceConnect shape of the data is to do"
-)
-_PARTIAL_IDENTITY = (
-    "the case's identity is a birth name alone; identity-mode validation refuses it (00366) "
-    "where API Particulier passes FranceConnect's identity to the provider as it is: to do"
-)
-KNOWN_GAPS = {
-    "v3-cnous_etudiant_boursier/fake_france_connect_cnous.yml": _NO_IDENTITY_IN_DATA,
-    "v3-cnous_etudiant_boursier/france_connect_cnous.yml": _PARTIAL_IDENTITY,
-    "v3-mesri_statut_etudiant/fake_france_connect_mesri.yml": _NO_IDENTITY_IN_DATA,
-    "v3-mesri_statut_etudiant/france_connect_mesri.yml": _NO_IDENTITY_IN_DATA,
-    "v4-cnous_etudiant_boursier/fake_france_connect.yaml": _NO_IDENTITY_IN_DATA,
-    "v4-cnous_etudiant_boursier/france_connect.yaml": _NO_IDENTITY_IN_DATA,
-    "v3-dsnj_service_national/404.yaml": _PARTIAL_IDENTITY,
-    "v3-mesri_statut_etudiant/404.yaml": _PARTIAL_IDENTITY,
-}
+KNOWN_GAPS: dict[str, str] = {}
 """Staging cases the broker does not answer as staging does yet (issue 13), each with why. They
 run as strict expected failures: one that starts passing fails the run until it leaves this
 table."""
