@@ -179,6 +179,13 @@ class _Broker(_Catalogue):
         "Vous avez effectué trop de requêtes",
         retry_in=1,
     )
+    REGISTRATION_INVALID = ErrorSpec(
+        "00430",
+        422,
+        _UNPROCESSABLE,
+        "Le numéro d'immatriculation est manquant ou mal formé : AA-123-AA, ou 123 AB 45 avant "
+        "2009",
+    )
     UNREADABLE = ErrorSpec(
         "00801",
         400,

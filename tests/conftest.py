@@ -149,14 +149,9 @@ def extra_case_dirs() -> list[Path]:
 @pytest_asyncio.fixture(scope="session")
 async def simulator(services: Services) -> AsyncIterator[Simulator]:
     from broker.config import settings
-    from broker.simulation import (
-        Population,
-        context,
-        france_connect_cases_dirs,
-        serve_simulators,
-    )
+    from broker.simulation import Population, context, serve_simulators
 
-    ctx = context(Population(1_000_000), cases=[*extra_case_dirs(), *france_connect_cases_dirs()])
+    ctx = context(Population(1_000_000), cases=extra_case_dirs())
     port = free_port()
     runner = await serve_simulators(ctx, port=port)
     url = f"http://127.0.0.1:{port}"

@@ -11,10 +11,11 @@ file, so a field is declared once. The Python beside it says only what JSON cann
 parameters model and how the upstream is asked (:class:`~broker.kit.Endpoint`).
 
 The schema is a small subset of JSON Schema: ``type`` (``string``, ``integer``, ``number``,
-``boolean`` or a list of them, ``array`` with ``items``), ``enum``, ``pattern``,
+``boolean``, ``null`` or a list of them, ``array`` with ``items``), ``enum``, ``pattern``,
 ``description``, ``$ref`` to a ``$defs`` entry of the same file or of a sibling one
 (``common.json#/$defs/Individu``), and objects with ``properties`` and ``required``. A
-property that is not required may be absent or null; a required one may not be null. Records
+property that is not required may be absent or null; a required one may be null only where its
+``type`` lists ``null``. Records
 are validated strictly, so a certified reply never carries a value its published schema does
 not allow.
 """
@@ -37,7 +38,13 @@ from ._renaming import Record, Renaming, Shape
 
 __all__ = ["Declaration", "declared"]
 
-_SCALARS: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
+_SCALARS: Mapping[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "null": type(None),
+}
 _STRICT = ConfigDict(strict=True)
 
 

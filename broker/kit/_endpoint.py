@@ -19,6 +19,8 @@ from ..errors import ErrorSpec, ProblemError
 from ._renaming import Record, Renaming
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._upstream import UpstreamCall
 
 __all__ = ["Answer", "Endpoint", "Envelope", "Refusal", "UpstreamRequest"]
@@ -40,6 +42,10 @@ class UpstreamRequest:
     path: str
     query: Mapping[str, str] | None = None
     body: Any = None
+    """A JSON body."""
+    content: bytes | None = None
+    """A body in another format (the SIV's SOAP), sent with ``headers``."""
+    headers: Mapping[str, str] | None = None
 
     def key(self) -> str:
         """A stable text of the request: the simulator finds the case it stands for by it."""
@@ -48,6 +54,8 @@ class UpstreamRequest:
             parts.append(dict(self.query))
         if self.body is not None:
             parts.append(self.body)
+        if self.content is not None:
+            parts.append(self.content.decode(errors="replace"))
         return json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -126,28 +134,42 @@ class Endpoint(Generic[P]):
 
     async def fetch(self, call: UpstreamCall, params: P) -> dict[str, Any]:
         """Call the upstream and return the data in API Particulier's shape (unmasked)."""
+        return self.decode(call, await self.record_of(call, params))
+
+    async def record_of(self, call: UpstreamCall, params: P) -> Any:
+        """The upstream's record for ``params``, as it sends it; its refusals raised as the
+        errors they answer."""
         sent = self.request(params)
         response = await call.request(
-            sent.method, sent.path, params=sent.query, json_body=sent.body
+            sent.method,
+            sent.path,
+            params=sent.query,
+            json_body=sent.body,
+            content=sent.content,
+            headers=sent.headers,
         )
-        body = call.json(response)
+        body = self.body_of(call, response)
         if not isinstance(body, dict):
             raise call.invalid()
         envelope, status = self.envelope, response.status_code
         code = envelope.code_of(body)
         if envelope.ok is not None:
             if status == 200 and code == envelope.ok:
-                return self.decode(call, envelope.record_of(body))
+                return envelope.record_of(body)
         elif status == 200:
             if envelope.strict and envelope.carries_error(body):
                 raise call.invalid()
-            return self.decode(call, envelope.record_of(body))
+            return envelope.record_of(body)
         refusal = self.errors.get(code) if code is not None else None
         if refusal is None:
             raise call.invalid()
         if isinstance(refusal, tuple):
             raise ProblemError(refusal[0], parameter=refusal[1])
         raise ProblemError(refusal)
+
+    def body_of(self, call: UpstreamCall, response: httpx.Response) -> Any:
+        """The answer's body read: JSON, unless the upstream speaks something else."""
+        return call.json(response)
 
     def decode(self, call: UpstreamCall, record: Any) -> dict[str, Any]:
         if not isinstance(record, dict):

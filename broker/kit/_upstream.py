@@ -128,6 +128,7 @@ class UpstreamCall:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request, retrying transient failures; any other answer is returned.
@@ -146,7 +147,7 @@ class UpstreamCall:
                 reraise=True,
             ):
                 with attempt:
-                    return await self._attempt(method, path, params, json_body, headers)
+                    return await self._attempt(method, path, params, json_body, content, headers)
         except _Transient as exc:
             UPSTREAM_ERRORS.labels(name, exc.kind).inc()
             if exc.kind == "timeout" or (
@@ -167,6 +168,7 @@ class UpstreamCall:
         path: str,
         params: Mapping[str, Any] | None,
         json_body: Any,
+        content: bytes | None,
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         remaining = self._remaining()
@@ -179,6 +181,7 @@ class UpstreamCall:
                 self._upstream.url(path),
                 params=params,
                 json=json_body,
+                content=content,
                 headers=headers,
                 timeout=remaining,
             )

@@ -293,9 +293,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def _fault_middleware(ctx: SimulatorContext) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        provider = request.path.strip("/").split("/", 1)[0]
-        if provider.startswith("_") or provider not in ctx.faults:
-            return await handler(request)
+        provider, _, rest = request.path.strip("/").partition("/")
+        if provider.startswith("_") or rest.startswith("_") or provider not in ctx.faults:
+            return await handler(request)  # the admin API is never faulted
         faults = ctx.faults[provider]
         ctx.received[provider] = ctx.received.get(provider, 0) + 1
         if faults.fail_next > 0:

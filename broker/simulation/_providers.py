@@ -9,7 +9,14 @@ from pathlib import Path
 from aiohttp import web
 
 from .. import registry
-from ._frame import SimulatorContext, build_app, default_cases_dirs, load_cases, serve
+from ._frame import (
+    SimulatorContext,
+    build_app,
+    default_cases_dirs,
+    france_connect_cases_dirs,
+    load_cases,
+    serve,
+)
 from ._population import Population
 
 __all__ = ["SimulatorBuilder", "context", "serve_simulators", "simulators"]
@@ -31,8 +38,8 @@ def context(
     population: Population, *, cases: Iterable[Path] = (), staging: bool = True
 ) -> SimulatorContext:
     """The simulators' shared context: the population, and the staging cases (the shared
-    conformance folder and the project's own) with the folders ``cases``."""
-    dirs = [*(default_cases_dirs() if staging else []), *cases]
+    conformance and FranceConnect folders, and the project's own) with the folders ``cases``."""
+    dirs = [*((*default_cases_dirs(), *france_connect_cases_dirs()) if staging else ()), *cases]
     return SimulatorContext(population=population, cases=load_cases(dirs))
 
 

@@ -8,7 +8,11 @@
 - ``POST /_admin/tokens`` with FranceConnect claims (``family_name``, ``given_name``,
   ``birthdate``, ``gender``, ``birthplace``, ``birthcountry``, ``scope``, optional ``aud`` and
   ``expires_in``) mints a token: ``{"access_token": ...}``;
-- ``POST /_admin/revoke`` with ``{"token": ...}`` makes a token inactive.
+- ``POST /_admin/revoke`` with ``{"token": ...}`` makes a token inactive;
+- ``PUT /_admin/forgery`` with ``{"forgery": "signature" | "encryption" | null}`` makes every
+  answer untrustworthy (signed by another key, or encrypted to another key than the broker's)
+  until it is set back to ``null``. The frame's faults (latency, down...) apply as to any
+  simulator (``/_admin/faults?provider=france_connect``).
 
 Staging's test tokens (``shared/france-connect/tokens/``: ``all_fc``, ``ants``, ``cnaf_qfv2``...)
 are preloaded; as their recorded times are long past, each is answered as if just issued, with
@@ -28,7 +32,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 from joserfc import jwe, jwt
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from ..france_connect import DECRYPTION, SIGNATURE
 from ..habilitations import DEMO_FRANCE_CONNECT_CLIENT
@@ -62,6 +66,8 @@ class FranceConnect:
     signing_key: ECKey = field(default_factory=lambda: ECKey.generate_key("P-256", private=True))
     tokens: dict[str, _Token] = field(default_factory=dict)
     introspections: int = 0
+    forgery: str | None = None
+    """``signature`` or ``encryption``: answers the broker must never trust."""
 
     def __post_init__(self) -> None:
         self.signing_key.ensure_kid()
@@ -110,9 +116,14 @@ class FranceConnect:
             }
         claims = {"aud": client_id, "iat": now, "iss": ISSUER, "token_introspection": body}
         header = {"alg": SIGNATURE, "kid": self.signing_key.kid, "typ": "JWT"}
-        signed = jwt.encode(header, claims, self.signing_key)
+        signer = self.signing_key
+        if self.forgery == "signature":
+            signer = ECKey.generate_key("P-256", private=True)
+        signed = jwt.encode(header, claims, signer)
         keys = KeySet.import_key_set({"keys": [dict(k) for k in self.encryption_jwks]})
         recipient = keys.keys[0]
+        if self.forgery == "encryption":
+            recipient = RSAKey.generate_key(2048, private=False, auto_kid=True)
         protected = {"alg": DECRYPTION[0], "enc": DECRYPTION[1], "cty": "JWT"}
         if recipient.kid:
             protected["kid"] = recipient.kid
@@ -168,9 +179,23 @@ def build_france_connect(state: FranceConnect) -> web.Application:
             state.tokens[token].revoked = True
         return web.json_response({"revoked": token in state.tokens})
 
+    async def forge(request: web.Request) -> web.Response:
+        try:
+            forgery = (await request.json())["forgery"]
+        except (ValueError, TypeError, KeyError):
+            forgery = ""
+        if forgery not in (None, "signature", "encryption"):
+            return web.json_response({"error": _FORGERY}, status=400)
+        state.forgery = forgery
+        return web.json_response({"forgery": forgery})
+
     app = web.Application()
     app.router.add_post("/api/v2/token/introspect", introspect)
     app.router.add_get("/api/v2/jwks", jwks)
     app.router.add_post("/_admin/tokens", mint)
     app.router.add_post("/_admin/revoke", revoke)
+    app.router.add_put("/_admin/forgery", forge)
     return app
+
+
+_FORGERY = '{"forgery": "signature" | "encryption" | null}'

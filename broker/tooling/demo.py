@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
+from .. import registry
 from ..certification import local_jwks
-from ..config import settings
-from ..sdk import Client, ReplyTimeout
+from ..config import Settings, settings
+from ..france_connect import claims_of, new_encryption_key
+from ..sdk import Client, Reply, ReplyTimeout
 from ..simulation import Population
 
 __all__ = ["run_demo", "started"]
@@ -81,6 +86,11 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
         console.print(
             f"[bold]Starting[/] the simulators (latency {latency_ms:.0f} ms) and a CNAV worker…"
         )
+        env = os.environ.copy()
+        if not config.france_connect_key:  # FranceConnect mode needs the broker's own key
+            key = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "france_connect.json"
+            key.write_text(json.dumps(new_encryption_key()), encoding="utf-8")
+            env["PARTICULIER_FRANCE_CONNECT_KEY"] = str(key)
         await stack.enter_async_context(
             started(
                 [
@@ -93,12 +103,14 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
                     str(latency_ms / 5),
                 ],
                 f"{config.simulator_url}/_admin/health",
+                env=env,
             )
         )
         await stack.enter_async_context(
             started(
                 ["worker", "cnav", "--metrics-port", str(config.metrics_port)],
                 f"http://127.0.0.1:{config.metrics_port}/healthz",
+                env=env,
             )
         )
         population = Population()
@@ -111,6 +123,9 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
             run = asyncio.create_task(_eligibility_run(client, population, count, concurrency))
             busy = await _counter(client, population, offset=count + 20, until=run)
             statuses, latencies, elapsed = await run
+            signed_in = await _france_connect_request(
+                client, config, population.person(count + 1000).params()
+            )
 
         table = Table(title=f"Nightly run: {count} households, {DATASET}", min_width=60)
         table.add_column("outcome")
@@ -139,8 +154,32 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
                     f"{max(sample) * 1000:.0f}",
                 )
         console.print(counter)
+        scopes = ", ".join(signed_in.body.meta.scopes or [])
+        console.print(
+            "FranceConnect mode: a citizen signed in and the agency sent their token instead of "
+            f"the identity: {signed_in.status}, scopes {scopes}"
+        )
+    if signed_in.status != 200:
+        return 1
     failed = sum(n for outcome, n in statuses.items() if not outcome.startswith(("200", "404")))
     return 0 if statuses and not failed else 1
+
+
+async def _france_connect_request(
+    client: Client, config: Settings, identity: dict[str, object]
+) -> Reply:
+    """One request in FranceConnect mode: a token minted at the FranceConnect simulator for
+    ``identity``, consenting to every scope of the dataset, sent instead of the identity."""
+    dataset = registry.dataset(DATASET)
+    assert dataset is not None
+    claims = {**claims_of(identity), "scope": " ".join(["openid", *dataset.scopes])}
+    async with httpx.AsyncClient() as http:
+        minted = await http.post(f"{config.france_connect_base()}/_admin/tokens", json=claims)
+    minted.raise_for_status()
+    token = str(minted.json()["access_token"])
+    return await client.request(
+        DATASET, {}, recipient=RECIPIENT, france_connect_token=token, timeout=30
+    )
 
 
 async def _eligibility_run(

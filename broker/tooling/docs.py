@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from .. import registry
 from ..errors import BROKER, ErrorSpec, ProblemError, all_specs
-from ..kit import Dataset, Provider, Upstream, validate_params
+from ..france_connect import IDENTITY_PARAMETERS
+from ..kit import Civility, Dataset, Provider, Upstream, validate_params
 from ..simulation import Population, context, serve_simulators
 
 __all__ = ["datasets_markdown"]
@@ -48,8 +49,16 @@ def _params_table(dataset: Dataset) -> list[str]:
     # Either pivot (IneOrCivility): the INE alone, or an identity with these parameters.
     without_ine: tuple[str, ...] = getattr(dataset.params, "identity_required", ())
     lines = ["| parameter | type | required |", "|---|---|---|"]
+    if not dataset.identity:  # the identity comes from the citizen's token
+        lines.append("| `france_connect_token` (beside `params`) | str | yes |")
     for name, info in dataset.params.model_fields.items():
         api = info.alias or name
+        if (
+            not dataset.identity
+            and issubclass(dataset.params, Civility)
+            and (name in Civility.model_fields)
+        ):
+            continue
         if info.is_required() or api in required:
             needed = "yes"
         elif without_ine and api == "ine":
@@ -105,9 +114,10 @@ async def _examples() -> dict[tuple[str, int], dict[str, Any]]:
 
 async def _example(upstream: Upstream, dataset: Dataset) -> dict[str, Any]:
     try:
-        params = validate_params(dataset.params, dataset.example_params)
+        vouched = not dataset.identity
+        params = validate_params(dataset.params, dataset.example_params, france_connect=vouched)
         data = await dataset.fetch(upstream.call(time.monotonic() + 10), params)
-        return {"status": 200, "data": data, "errors": []}
+        return {"status": 200, "data": data, "errors": [], "meta": dataset.reply_meta(params, data)}
     except ProblemError as exc:
         return {"status": exc.status, "data": None, "errors": [exc.error()]}
 
@@ -146,7 +156,7 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
                 "dataset": dataset.id,
                 "version": dataset.version,
                 "recipient": "13002526500013",
-                "params": dict(dataset.example_params),
+                **_example_request(dataset),
             },
             ensure_ascii=False,
             indent=2,
@@ -164,6 +174,7 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
                     "dataset": dataset.id,
                     "version": dataset.version,
                     "provider": provider.label,
+                    **example.get("meta", {}),
                 },
                 "proof": "eyJ…..…",
             },
@@ -174,6 +185,15 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
         "",
     ]
     return out
+
+
+def _example_request(dataset: Dataset) -> dict[str, Any]:
+    """The example's ``params``; in FranceConnect mode only, the citizen's token instead of
+    the identity the example names."""
+    if dataset.identity:
+        return {"params": dict(dataset.example_params)}
+    own = {k: v for k, v in dataset.example_params.items() if k not in IDENTITY_PARAMETERS}
+    return {"france_connect_token": "…", "params": own}
 
 
 def _modes(dataset: Dataset) -> list[str]:

@@ -30,7 +30,9 @@ def dataset_of(case: Case) -> str:
 
 
 def _cases() -> list[Case]:
-    return load_cases([*default_cases_dirs(), *extra_case_dirs()])
+    """Identity-mode cases (FranceConnect-mode ones run in ``test_france_connect_conformance``)."""
+    found = load_cases([*default_cases_dirs(), *extra_case_dirs()])
+    return [c for c in found if c.pivot != "france_connect"]
 
 
 def _id(case: Case) -> str:

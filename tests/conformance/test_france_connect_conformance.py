@@ -14,13 +14,15 @@ from broker.france_connect import IDENTITY_PARAMETERS, claims_of
 from broker.sdk import Client
 from broker.simulation import Case, france_connect_cases_dirs, load_cases
 
+from ..conftest import extra_case_dirs
 from .test_conformance import ACCESS_CHECKS, SIRET, assert_answers, dataset_of
 
-CASES = load_cases(france_connect_cases_dirs())
-NOT_SERVED = {"ants"}
-"""Providers whose FranceConnect-mode cases the broker cannot serve yet (issue 13: ANTS)."""
-SERVED = [c for c in CASES if not any(c.is_provider(p) for p in NOT_SERVED)]
-
+CASES = [
+    c
+    for c in load_cases([*france_connect_cases_dirs(), *extra_case_dirs()])
+    if c.pivot == "france_connect"
+]
+"""The shared FranceConnect-mode cases, and those of any folder in ``PARTICULIER_CASES``."""
 KNOWN_GAPS: dict[str, str] = {}
 """Staging cases the broker does not answer as staging does yet (issue 13), each with why. They
 run as strict expected failures: one that starts passing fails the run until it leaves this
@@ -47,13 +49,14 @@ def _param(case: Case) -> Any:
     return pytest.param(case, id=_id(case), marks=marks)
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in SERVED])
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 async def test_france_connect_case(case: Case, client: Client, simulator: Any) -> None:
     if set(case.error_codes) & ACCESS_CHECKS:
         pytest.skip("API Particulier's own access check (token or quota), not a provider answer")
     dataset_id = dataset_of(case)
     identity = {k: v for k, v in case.params.items() if k in IDENTITY_PARAMETERS}
     own = {k: v for k, v in case.params.items() if k not in IDENTITY_PARAMETERS}
+    identity = identity or _holder(case)
     token = await _token(simulator, dataset_id, case.version, identity)
     reply = await client.request(
         dataset_id,
@@ -64,12 +67,30 @@ async def test_france_connect_case(case: Case, client: Client, simulator: Any) -
         timeout=30,
     )
     assert_answers(reply, case)
+    if "identity_matching" in case.payload.get("meta", {}):
+        matching = reply.body.meta.identity_matching
+        assert matching is not None
+        assert matching.model_dump() == case.payload["meta"]["identity_matching"]
+
+
+def _holder(case: Case) -> dict[str, Any]:
+    """The citizen of a case whose ``params`` hold no identity (ANTS): the person its answer
+    describes (``identite_particulier``), else someone the provider cannot match."""
+    person = (case.data or {}).get("identite_particulier")
+    if not person:
+        return {"nomNaissance": "PERSONNE", "prenoms": ["INCONNUE"]}
+    return {
+        "nomNaissance": person["nom"],
+        "prenoms": person["prenom"].split(),
+        "sexeEtatCivil": person["sexe_etat_civil"],
+        "anneeDateNaissance": person["annee_date_naissance"],
+        "moisDateNaissance": person["mois_date_naissance"],
+        "jourDateNaissance": person["jour_date_naissance"],
+    }
 
 
 def test_the_france_connect_sample_is_there() -> None:
-    """The runner found the shared FranceConnect cases, and names those it cannot serve."""
-    assert len(SERVED) >= 40
-    assert set(KNOWN_GAPS) <= {_id(c) for c in SERVED}
-    assert {c.endpoint for c in CASES if c not in SERVED} == {
-        "ants_extrait_immatriculation_vehicule"
-    }
+    """The runner found the shared FranceConnect cases, ANTS's among them."""
+    assert len(CASES) >= 50
+    assert set(KNOWN_GAPS) <= {_id(c) for c in CASES}
+    assert any(c.is_provider("ants") for c in CASES)

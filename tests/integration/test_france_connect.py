@@ -115,3 +115,126 @@ async def test_the_token_is_never_journaled(client: Client, simulator: Any, serv
     assert rows, "the disclosure has its journal row"
     for row in rows:
         assert token not in row["row"] and token.encode() not in bytes(row["reply"])
+
+
+async def _set_forgery(simulator: Any, forgery: str | None) -> None:
+    async with httpx.AsyncClient() as http:
+        answered = await http.put(
+            f"{simulator.url}/france_connect/_admin/forgery", json={"forgery": forgery}
+        )
+    answered.raise_for_status()
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        ("slow, within the deadline", 200, None),
+        ("down", 504, "51001"),
+        ("signed by another key", 502, "51999"),
+        ("encrypted for another key", 502, "51999"),
+    ],
+)
+async def test_france_connect_itself_failing(
+    client: Client, simulator: Any, fault: str, status: int, code: str | None
+) -> None:
+    """FranceConnect slow, down, or answering what the broker must not trust: the request is
+    answered with its code (``retry_in`` where retrying helps), and nothing is disclosed."""
+    token = await _token(simulator, _claims(3300 + 10 * len(fault)))
+    faults: Any = simulator.faults("france_connect")
+    try:
+        if fault.startswith("slow"):
+            faults.latency_ms = 1500
+        elif fault == "down":
+            faults.down = True
+        else:
+            await _set_forgery(
+                simulator, "signature" if fault.startswith("signed") else "encryption"
+            )
+        reply = await client.request(
+            DATASET, {}, recipient=SIRET, france_connect_token=token, timeout=15
+        )
+    finally:
+        simulator.reset()
+        await _set_forgery(simulator, None)
+    assert reply.status == status, reply.body.errors
+    assert [e.code for e in reply.body.errors] == ([code] if code else [])
+    assert (reply.data is not None) is (status == 200)
+    if fault == "down":
+        assert reply.body.retry_in is not None
+
+
+ANTS = "ants.extrait_immatriculation_vehicule"
+ANTS_SCOPES = [
+    f"ants_extrait_immatriculation_vehicule_{group}"
+    for group in (
+        "identite_particulier",
+        "adresse_particulier",
+        "statut_rattachement",
+        "donnees_immatriculation_vehicule",
+        "caracteristiques_techniques_vehicule",
+    )
+]
+
+
+def _driver(start: int) -> tuple[dict[str, Any], str]:
+    """FranceConnect's claims for a synthetic person the SIV simulator knows, and their plate."""
+    from workers.ants.simulator import plate_of
+
+    person = next(
+        p for p in map(Population(1_000_000).person, range(start, start + 100)) if p.found
+    )
+    claims = _claims(person.index, scope=" ".join(["openid", *ANTS_SCOPES]))
+    return claims, plate_of(person)
+
+
+async def test_ants_extract_for_the_signed_in_citizen(client: Client, simulator: Any) -> None:
+    claims, plate = _driver(5000)
+    token = await _token(simulator, claims)
+    reply = await client.request(
+        ANTS, {"immatriculation": plate.lower()}, recipient=SIRET, france_connect_token=token
+    )
+    assert reply.status == 200, reply.body.errors
+    assert reply.data is not None
+    assert reply.data["donnees_immatriculation_vehicule"]["numero_immatriculation"] == plate
+    assert reply.data["identite_particulier"]["nom"] == claims["family_name"]
+    matching = reply.body.meta.identity_matching
+    assert matching is not None and matching.overall_match and matching.birth_date == 1.0
+
+    narrow = await _token(
+        simulator,
+        {**claims, "scope": "openid ants_extrait_immatriculation_vehicule_statut_rattachement"},
+    )
+    masked = await client.request(
+        ANTS, {"immatriculation": plate}, recipient=SIRET, france_connect_token=narrow
+    )
+    assert masked.status == 200 and masked.data is not None
+    assert set(masked.data) == {"statut_rattachement"}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("another citizen's token", 404, "42005"),
+        ("unknown registration", 404, "42003"),
+        ("no registration number", 422, "00430"),
+        ("identity mode", 422, "00807"),
+    ],
+)
+async def test_ants_refusals(
+    client: Client, simulator: Any, case: str, status: int, code: str
+) -> None:
+    claims, plate = _driver(5200)
+    other, _ = _driver(5400)
+    params: dict[str, Any] = {"immatriculation": plate}
+    token: str | None = await _token(simulator, other if case.startswith("another") else claims)
+    if case == "unknown registration":
+        params = {"immatriculation": "XX-999-XX"}
+    elif case == "no registration number":
+        params = {}
+    elif case == "identity mode":
+        params, token = {**Population(1_000_000).person(5200).params(), **params}, None
+    reply = await client.request(
+        ANTS, params, recipient=SIRET, france_connect_token=token, timeout=15
+    )
+    assert (reply.status, [e.code for e in reply.body.errors]) == (status, [code])
+    assert reply.data is None

@@ -15,6 +15,7 @@ def _example(dataset_id: str) -> dict[str, Any]:
 
 
 BASE: dict[str, dict[str, Any]] = {
+    "ants": _example("ants.extrait_immatriculation_vehicule"),
     "cnav": {
         "nomNaissance": "DUPONT",
         "prenoms": ["JEAN", "MARIE"],
@@ -62,6 +63,52 @@ BASE: dict[str, dict[str, Any]] = {
 """Valid params of each provider, that the params tables change and the mocked fetches send."""
 
 SAMPLE_RECORDS: dict[str, list[dict[str, Any]]] = {
+    "ants": [
+        {  # the example's citizen on an old FNI-numbered file, nulls where the SIV has none
+            "identite_particulier": {
+                "nom": "DELATOUR",
+                "prenom": "THOMAS ANDRÉ",
+                "sexe_etat_civil": "M",
+                "annee_date_naissance": 1985,
+                "mois_date_naissance": None,
+                "jour_date_naissance": None,
+                "code_departement_naissance": "2A",
+            },
+            "adresse_particulier": {
+                "complement_information": None,
+                "num_voie": None,
+                "type_voie": None,
+                "libelle_voie": None,
+                "code_postal_ville": "20167",
+                "libelle_commune": "MEZZAVIA",
+                "lieu_dit": "LES MOULINS",
+                "etage_escalier_appartement": None,
+                "extension": None,
+                "pays": None,
+            },
+            "statut_rattachement": "cotitulaire",
+            "donnees_immatriculation_vehicule": {
+                "numero_immatriculation": "123 AB 45",
+                "date_premiere_immatriculation": "1998-06-02",
+                "statut_location": {"code": None, "label": None},
+            },
+            "caracteristiques_techniques_vehicule": {
+                "marque": "CITROEN",
+                "type_variante_version": "AZKB",
+                "denomination_commerciale": "2CV6",
+                "masse_charge_maximale": 840.5,
+                "categorie_vehicule": {"code": "M1", "label": "Véhicule particulier"},
+                "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
+                "cylindree": 602,
+                "type_carburant": {"code": "ES", "label": "Essence"},
+                "taux_co2": 0,
+                "classe_environnementale": {
+                    "code": "Euro 1",
+                    "label": "Norme européenne d'émission Euro 1",
+                },
+            },
+        }
+    ],
     "sdh": [
         {
             "identite": {

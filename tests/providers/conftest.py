@@ -2,7 +2,9 @@
 
 Each test module asks ``serve_provider("<name>")`` for a running simulator of that provider only
 (so that a broken neighbour package cannot fail its tests), loaded with the shared staging cases
-and with the project's own case folders under ``tests/conformance``.
+and with the project's own case folders under ``tests/conformance``; a dataset served in
+FranceConnect mode only (ANTS) has its staging cases in the shared FranceConnect-mode folder, which
+is loaded for it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from broker.simulation import (
     SimulatorContext,
     build_app,
     default_cases_dirs,
+    france_connect_cases_dirs,
     load_cases,
     serve,
     shared_dir,
@@ -36,10 +39,23 @@ SKIPPED_CODES = frozenset({"00100", "00429"})
 """API Particulier's own access checks: not the provider's answers (see the conformance README)."""
 
 
+def france_connect_only_dirs() -> list[Path]:
+    """The FranceConnect-mode staging folders of the datasets served in that mode only (ANTS):
+    their only staging cases. The other datasets' FranceConnect-mode cases are the conformance
+    suite's (``tests/conformance/test_france_connect_conformance.py``)."""
+    names = [
+        f"api_particulier_v{d.version}_{d.provider_name}_{d.name}_with_france_connect"
+        for d in registry.datasets()
+        if not d.identity
+    ]
+    return [root / name for root in france_connect_cases_dirs() for name in names]
+
+
 def case_dirs() -> list[Path]:
-    """The shared staging cases and the project's own, each folder once."""
+    """The shared staging cases and the project's own, each folder once, with the staging cases
+    of the datasets served in FranceConnect mode only."""
     found: list[Path] = []
-    for folder in [*default_cases_dirs(), PROJECT_CASES]:
+    for folder in [*default_cases_dirs(), PROJECT_CASES, *france_connect_only_dirs()]:
         if folder.is_dir() and folder.resolve() not in found:
             found.append(folder.resolve())
     return found

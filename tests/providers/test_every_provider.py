@@ -27,7 +27,11 @@ from pydantic import BaseModel
 from broker import registry
 from broker.errors import BROKER, ErrorSpec, ProblemError
 from broker.kit import Dataset, Provider, Upstream, validate_params
-from broker.simulation import Person, Population, load_cases
+from broker.simulation import Case, Person, Population, load_cases
+from workers.ants import _soap
+from workers.ants._upstream import ANSWER, NOBODY_MATCHES, RegistrationParams
+from workers.ants.extrait_immatriculation_vehicule import ENDPOINT as ANTS_ENDPOINT
+from workers.ants.simulator import plate_of
 from workers.cnav._benefits import NOT_FOUND_DETAIL
 from workers.dgfip.simulator import reference_avis_of
 from workers.sdh.simulator import identifiant_of
@@ -104,6 +108,14 @@ def _pupil(person: Person, **search: Any) -> dict[str, Any]:
 
 
 LOOKUPS: dict[str, Callable[[Person], list[dict[str, Any]]]] = {
+    "ants": lambda p: [
+        {"immatriculation": plate_of(p), **p.params()},
+        {  # as typed, and the citizen as little as FranceConnect may say: one first name
+            "immatriculation": plate_of(p).lower().replace("-", " "),
+            "nomNaissance": p.nom_naissance.capitalize(),
+            "prenoms": [p.prenoms[-1].lower()],
+        },
+    ],
     "cnav": lambda p: [p.params()],
     "cnous": lambda p: [{"ine": p.ine}, p.params()],
     "dgfip": lambda p: [{"numeroFiscal": p.numero_fiscal, "referenceAvis": reference_avis_of(p)}],
@@ -120,10 +132,15 @@ LOOKUPS: dict[str, Callable[[Person], list[dict[str, Any]]]] = {
 }
 """The params designating a synthetic person, in each way the provider is asked."""
 
-SAME_RECORD_BY_EVERY_LOOKUP = {"cnous", "mesri"}
+SAME_RECORD_BY_EVERY_LOOKUP = {"ants", "cnous", "mesri"}
 """Providers answering the same record whichever way the person is designated."""
 
 NOBODY: dict[str, Callable[[Person], list[dict[str, Any]]]] = {
+    "ants": lambda p: [
+        {**p.params(), "immatriculation": "T" + plate_of(p)[1:]},  # not a synthetic plate
+        {**p.params(), "immatriculation": "SZ-999-ZZ"},  # beyond the population
+        {**p.params(), "immatriculation": "123 AB 45"},  # an FNI number
+    ],
     "cnav": lambda p: [
         _with(BASE["cnav"], {"nomNaissance": "INCONNU"}),
         {**p.params(), "anneeDateNaissance": p.date_naissance.year - 1},
@@ -148,6 +165,21 @@ NOBODY: dict[str, Callable[[Person], list[dict[str, Any]]]] = {
 }
 """Params designating nobody the provider knows, some close to a known person ``p``."""
 
+NOBODY_ON_FILE: dict[str, tuple[ErrorSpec, Callable[[Person], list[dict[str, Any]]]]] = {
+    "ants": (
+        NOBODY_MATCHES,
+        lambda p: [
+            {**p.params(), "immatriculation": plate_of(p), "nomNaissance": "INCONNU"},
+            {**p.params(), "immatriculation": plate_of(p), "prenoms": ["ZOE"]},
+            {"immatriculation": plate_of(p), "nomNaissance": "LOUEUR AUTO SAS"},  # a lessor's
+            {"immatriculation": plate_of(p)},
+        ],
+    ),
+}
+"""Providers that find a file, then the person asked for on it: params designating the file of
+a known person ``p`` with an identity none of its people has, and the error answered (ANTS: the
+citizen signed in is not on the vehicle's file, ``42005``, not its unknown file ``42003``)."""
+
 NOT_FOUND_DETAIL_OF = {
     d.id: NOT_FOUND_DETAIL
     for d in registry.provider("cnav").datasets
@@ -156,6 +188,13 @@ NOT_FOUND_DETAIL_OF = {
 """A not-found detail other than the provider's own."""
 
 ECHOES: dict[str, Callable[[Person], dict[str, Any]]] = {
+    "ants": lambda p: {
+        "identite_particulier.nom": p.nom_naissance,
+        "identite_particulier.prenom": " ".join(p.prenoms),
+        "identite_particulier.annee_date_naissance": p.date_naissance.year,
+        "identite_particulier.jour_date_naissance": p.date_naissance.day,
+        "donnees_immatriculation_vehicule.numero_immatriculation": plate_of(p),
+    },
     "cnous": lambda p: {
         "identite.nom": p.nom_naissance,
         "identite.date_naissance": p.date_naissance.isoformat(),
@@ -177,13 +216,13 @@ ECHOES: dict[str, Callable[[Person], dict[str, Any]]] = {
 PARTIAL_RECORDS = {"men"}
 """Providers whose records leave out the fields they do not know."""
 
-EXAMPLE_IS_A_STAGING_CASE = {"cnous", "men", "mesri"}
+EXAMPLE_IS_A_STAGING_CASE = {"ants", "cnous", "men", "mesri"}
 EXAMPLE_ANSWERS: dict[str, dict[str, Any]] = {
     "dsnj": {"statut_service_national": "en_regle"},
     "france_travail": {"identifiant": "default"},
     "gip_mds": {"statut_actuel.contrat_trouve": True},
 }
-MIN_STAGING_CASES = {"dgfip": 8, "dsnj": 8, "gip_mds": 6}
+MIN_STAGING_CASES = {"ants": 10, "dgfip": 8, "dsnj": 8, "gip_mds": 6}
 STAGING_ERRORS_VERBATIM = {"dgfip"}
 """Providers whose failing cases are answered with the case's very error objects."""
 
@@ -191,11 +230,40 @@ UNLISTED_SCOPES = {"cnous/etudiant_boursier_with_ine": {"cnous_ine"}}
 """Scopes that api-particulier-scopes.yml leaves out of one pivot's listing."""
 
 
+def _citizen_of(case: Case) -> dict[str, Any]:
+    """An ANTS case's params with the citizen FranceConnect names: the person its answer
+    describes (a failing case has no one, and its registration number is all it is asked)."""
+    person = (case.data or {}).get("identite_particulier") if case.status == 200 else None
+    if not person:
+        return dict(case.params)
+    return {
+        **case.params,
+        "nomNaissance": person["nom"],
+        "prenoms": person["prenom"].split(),
+        "sexeEtatCivil": person["sexe_etat_civil"],
+        "anneeDateNaissance": person["annee_date_naissance"],
+        "moisDateNaissance": person["mois_date_naissance"],
+        "jourDateNaissance": person["jour_date_naissance"],
+    }
+
+
+STAGING_ASKED: dict[str, Callable[[Case], dict[str, Any]]] = {"ants": _citizen_of}
+"""How a staging case is asked where its params are not the whole request: an ANTS case holds
+the registration number only, the citizen's identity coming from FranceConnect (see
+``shared/france-connect/README.md``)."""
+
+REPLY_META = {"identity_matching"}
+"""The entries of a staging answer's ``meta`` that the dataset's reply gives beside its data
+(ANTS: how the identity matched); the rest of ``meta`` is the broker's."""
+
+
 def _codes(number: str, *tails: str) -> set[str]:
     return {number + tail for tail in tails or ("001", "002", "003", "008", "999")}
 
 
 DECLARED: dict[str, tuple[str, set[str], list[tuple[str, int]]]] = {
+    "ants": ("ANTS", _codes("42", "001", "002", "003", "005", "008", "999"),
+             [("ants.extrait_immatriculation_vehicule", 3)]),
     "cnav": ("CNAV", _codes("37"), [(f"cnav.{n}", 3) for n in sorted(
         ["allocation_adulte_handicape", "allocation_enfant_handicape",
          "allocation_soutien_familial", "complementaire_sante_solidaire",
@@ -247,12 +315,80 @@ def _refused(
     ]
 
 
+ANTS = BASE["ants"]
 CNAV = BASE["cnav"]
 CNOUS = BASE["cnous"]
 DGFIP = BASE["dgfip"]
 DSNJ = BASE["dsnj"]
 GIP = BASE["gip_mds"]
 MESRI = BASE["mesri"]
+
+PLATE = "immatriculation"
+ANTS_DUMP = {**dict.fromkeys(RegistrationParams.model_fields), **ANTS}
+ANTS_REFUSED = _refused(
+    ANTS,
+    [
+        *[
+            (f"registration number {label}", {PLATE: value}, BROKER.REGISTRATION_INVALID, PLATE)
+            for label, value in [
+                ("missing", None),
+                ("empty", ""),
+                ("blank", "   "),
+                ("garbage", "garbage"),
+                ("a digit short", "FC-12-AB"),
+                ("a digit too many", "FC-1234-AB"),
+                ("a letter too many", "FCD-123-AB"),
+                ("with underscores", "FC_123_AB"),
+                ("with a doubled dash", "FC--123-AB"),
+                ("as a number", 123),
+                ("in a list", ["FC-123-AB"]),
+                ("FNI without département", "123 AB"),
+                ("FNI with five digits", "12345 AB 45"),
+                ("FNI with four letters", "123 ABCD 45"),
+            ]
+        ],
+        ("sex unknown", {"sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
+        ("month out of range", {"moisDateNaissance": 13}, "00366", "moisDateNaissance"),
+        (
+            "impossible date",
+            {"moisDateNaissance": 2, "jourDateNaissance": 30},
+            "00366",
+            "jourDateNaissance",
+        ),
+        ("birth in the future", {"anneeDateNaissance": 2090}, "00366", "anneeDateNaissance"),
+        ("eleven first names", {"prenoms": ["A"] * 11}, "00366", "prenoms"),
+    ],
+)
+ANTS_ACCEPTED = [
+    Accepted(
+        "the registration number alone (FranceConnect names the citizen)",
+        {PLATE: "FC-123-AB"},
+        dump={**dict.fromkeys(RegistrationParams.model_fields), PLATE: "FC-123-AB"},
+    ),
+    *[
+        Accepted(f"registration number {label}", {**ANTS, PLATE: typed}, like=ANTS)
+        for label, typed in [
+            ("in lower case with spaces", "fc 123 ab"),
+            ("without separators", "FC123AB"),
+            ("with mixed separators and spaces around", " fc-123 AB "),
+        ]
+    ],
+    *[
+        Accepted(label, {**ANTS, PLATE: typed}, dump={**ANTS_DUMP, PLATE: written})
+        for label, typed, written in [
+            ("an FNI number", "123 AB 45", "123 AB 45"),
+            ("an FNI number unspaced, in lower case", "123ab45", "123 AB 45"),
+            ("an FNI number in Corsica", "1234 abc 2a", "1234 ABC 2A"),
+            ("an FNI number overseas", "12 AB 974", "12 AB 974"),
+        ]
+    ],
+    Accepted("born in France without commune", {**ANTS, "codeCogInseePaysNaissance": "99100"}),
+    Accepted(
+        "first names in query style, unknown parameters",
+        {**_without(ANTS, "prenoms"), "prenoms[]": ANTS["prenoms"], "token": "x"},
+        like=ANTS,
+    ),
+]
 
 CNAV_REFUSED = _refused(
     CNAV,
@@ -686,6 +822,7 @@ SDH_ACCEPTED = [
 ]
 
 REFUSED: dict[str, list[Refused]] = {
+    "ants": ANTS_REFUSED,
     "cnav": CNAV_REFUSED,
     "cnav.quotient_familial": QUOTIENT_REFUSED,
     "cnous": CNOUS_REFUSED,
@@ -698,6 +835,7 @@ REFUSED: dict[str, list[Refused]] = {
     "sdh": SDH_REFUSED,
 }
 ACCEPTED: dict[str, list[Accepted]] = {
+    "ants": ANTS_ACCEPTED,
     "cnav": CNAV_ACCEPTED,
     "cnav.quotient_familial": [Accepted("unknown parameters", _with(CNAV, {"foo": 1}))],
     "cnous": CNOUS_ACCEPTED,
@@ -721,7 +859,106 @@ def _rows(table: Mapping[str, Sequence[Any]]) -> list[Any]:
 
 # Upstream answers tables
 
+SIV_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+ANTS_SAMPLE = SAMPLE_RECORDS["ants"][0]
+LESSOR = {"nature": "morale", "rattachement": "titulaire", "nom": "LOUEUR AUTO SAS"}
+
+
+def _siv(status: int, body: Mapping[str, Any]) -> httpx.Response:
+    """An answer of the SIV (ANTS's upstream): ``body`` in a SOAP envelope."""
+    return httpx.Response(status, content=_soap.document(ANSWER, body), headers=SIV_HEADERS)
+
+
+def _siv_text(status: int, text: str) -> httpx.Response:
+    return httpx.Response(status, content=text.encode(), headers=SIV_HEADERS)
+
+
+def _siv_file(
+    record: Mapping[str, Any] = ANTS_SAMPLE,
+    *,
+    before: tuple[dict[str, Any], ...] = (LESSOR,),
+    **parts: Any,
+) -> dict[str, Any]:
+    """The SIV's body holding ``record``'s person on a file after the persons ``before``, the
+    file's ``parts`` (upstream names: ``vehicule``, ``personnes``...) changed or replaced."""
+    _, body = ANTS_ENDPOINT.success(record, before=before)
+    dossier = body["dossier"]
+    for name, part in parts.items():
+        dossier[name] = {**dossier[name], **part} if isinstance(part, dict) else part
+    return body
+
+
+def _siv_envelope(inner: str, prolog: str = '<?xml version="1.0" encoding="UTF-8"?>') -> str:
+    return (
+        f'{prolog}<s:Envelope xmlns:s="{_soap.SOAP}"><s:Body>'
+        f'<ConsulterDossierReponse xmlns="{_soap.SIV}">{inner}</ConsulterDossierReponse>'
+        "</s:Body></s:Envelope>"
+    )
+
+
+ENTITY_FILE = (
+    _soap.document(ANSWER, _siv_file())
+    .decode()
+    .replace("?>", '?><!DOCTYPE Envelope [<!ENTITY nom "DELATOUR">]>', 1)
+    .replace(">DELATOUR<", ">&nom;<")
+)
+"""The sample file, the citizen's name written as an entity: valid once expanded, which it
+never is."""
+
 BROKEN_ANSWERS: dict[str, list[tuple[str, httpx.Response]]] = {
+    "ants": [
+        ("not XML", httpx.Response(200, text="maintenance")),
+        ("JSON", httpx.Response(200, json=_siv_file())),
+        ("malformed XML", _siv_text(200, _siv_envelope("<codeRetour>00</codeRetour>")[:-12])),
+        (
+            "an encoding nobody knows",
+            _siv_text(
+                200,
+                _siv_envelope(
+                    "<codeRetour>00</codeRetour>",
+                    '<?xml version="1.0" encoding="x-inconnu"?>',
+                ),
+            ),
+        ),
+        ("not a SOAP envelope", _siv_text(200, f'<dossier xmlns="{_soap.SIV}"/>')),
+        (
+            "a SOAP body without the operation",
+            httpx.Response(
+                200, content=_soap.document("AutreReponse", _siv_file()), headers=SIV_HEADERS
+            ),
+        ),
+        ("an entity declared", _siv_text(200, ENTITY_FILE)),
+        ("a SOAP fault with 400", httpx.Response(400, content=_soap.fault("x", client=True))),
+        ("technical error", _siv(200, {"codeRetour": "ERREUR_TECHNIQUE"})),
+        ("unknown return code with 400", _siv(400, {"codeRetour": "AUTRE"})),
+        ("a file with 404", _siv(404, _siv_file())),
+        ("no return code", _siv(200, {"dossier": _siv_file()["dossier"]})),
+        ("no file", _siv(200, {"codeRetour": "00"})),
+        ("file not an object", _siv(200, {"codeRetour": "00", "dossier": "illisible"})),
+        ("persons not a list", _siv(200, _siv_file(personnes="illisible"))),
+        ("wrong type", _siv(200, _siv_file(vehicule={"ptac": "lourd"}))),
+        (
+            "unknown fuel code",
+            _siv(200, _siv_file(vehicule={"energie": {"code": "XX", "libelle": "?"}})),
+        ),
+        (
+            "the citizen without address",
+            _siv(
+                200,
+                _siv_file(
+                    personnes={
+                        "personne": [
+                            {
+                                **ANTS_ENDPOINT.renaming.encode(ANTS_SAMPLE)["personne"],
+                                "nature": "physique",
+                                "rattachement": "titulaire",
+                            }
+                        ]
+                    }
+                ),
+            ),
+        ),
+    ],
     "cnav": [
         ("not json", httpx.Response(200, content=b"<html>maintenance</html>")),
         ("no resultat", httpx.Response(200, json={"codeRetour": "00"})),
@@ -831,6 +1068,42 @@ class Refusal:
 
 
 REFUSALS: dict[str, list[Refusal]] = {
+    "ants": [
+        Refusal(
+            "file unknown",
+            _siv(200, {"codeRetour": "DOSSIER_INCONNU"}),
+            404,
+            "42003",
+            meta={"provider": "ANTS"},
+        ),
+        Refusal(
+            "a legal person only, of the citizen's name",
+            _siv(
+                200,
+                _siv_file(personnes={"personne": {**LESSOR, "nom": "DELATOUR"}}),
+            ),
+            404,
+            "42005",
+            meta={"provider": "ANTS"},
+        ),
+        Refusal(
+            "someone else's file",
+            _siv(
+                200,
+                _siv_file(
+                    {
+                        **ANTS_SAMPLE,
+                        "identite_particulier": {
+                            **ANTS_SAMPLE["identite_particulier"],
+                            "nom": "DELACOUR",
+                        },
+                    }
+                ),
+            ),
+            404,
+            "42005",
+        ),
+    ],
     "dgfip": [
         Refusal(
             "tax number",
@@ -867,9 +1140,123 @@ REFUSALS: dict[str, list[Refusal]] = {
         ),
     ],
 }
-"""Upstream refusals answered with a broker code, as the provider's upstream sends them."""
+"""Upstream refusals answered with a broker code (ANTS's: its own not-found codes), as the
+provider's upstream sends them."""
+
+HAND_WRITTEN_FILE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="{_soap.SOAP}"
+                  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <soapenv:Header/>
+  <soapenv:Body>
+    <ConsulterDossierReponse xmlns="{_soap.SIV}">
+      <codeRetour>00</codeRetour>
+      <dossier>
+        <immatriculation>
+          <numero>FC-123-AB</numero>
+          <datePremiereImmatriculation>2021-04-16</datePremiereImmatriculation>
+          <location><code>LLD</code><libelle>Location Longue Durée</libelle></location>
+        </immatriculation>
+        <vehicule>
+          <marque>PEUGEOT</marque>
+          <tvv>FCDEF-G1H234</tvv>
+          <denominationCommerciale>3008</denominationCommerciale>
+          <ptac>1890</ptac>
+          <categorie><code>M1</code><libelle>Véhicule particulier</libelle></categorie>
+          <genre><code>VP</code><libelle>Véhicule Particulier</libelle></genre>
+          <cylindree>1598</cylindree>
+          <energie><code>EH</code><libelle>Hybride</libelle></energie>
+          <co2>115.5</co2>
+          <classeEnvironnementale>
+            <code>Euro 6d</code><libelle>Euro 6d</libelle>
+          </classeEnvironnementale>
+        </vehicule>
+        <personnes>
+          <personne>
+            <nature>morale</nature><rattachement>titulaire</rattachement><nom>DELATOUR SA</nom>
+          </personne>
+          <personne>
+            <nature>physique</nature>
+            <rattachement>locataire</rattachement>
+            <nom>DELATOUR</nom>
+            <prenom>THOMAS</prenom>
+            <sexe>M</sexe>
+            <anneeNaissance>1985</anneeNaissance>
+            <moisNaissance>03</moisNaissance>
+            <jourNaissance>15</jourNaissance>
+            <departementNaissance>75</departementNaissance>
+            <adresse>
+              <complement xsi:nil="true"/>
+              <numeroVoie>12</numeroVoie>
+              <typeVoie>RUE</typeVoie>
+              <libelleVoie>DE LA PAIX</libelleVoie>
+              <codePostal>75011</codePostal>
+              <commune>PARIS</commune>
+              <lieuDit/>
+              <etageEscalierAppartement>  </etageEscalierAppartement>
+              <extension xsi:nil="true"/>
+              <pays>FRANCE</pays>
+            </adresse>
+          </personne>
+        </personnes>
+      </dossier>
+    </ConsulterDossierReponse>
+  </soapenv:Body>
+</soapenv:Envelope>
+"""
+"""A SIV answer as another SOAP stack writes it: other prefixes, a default namespace, a header,
+indentation; numbers with leading zeros, empty and nil elements, digits that are text."""
+
+HAND_WRITTEN_DATA = {
+    "identite_particulier": {
+        "nom": "DELATOUR",
+        "prenom": "THOMAS",
+        "sexe_etat_civil": "M",
+        "annee_date_naissance": 1985,
+        "mois_date_naissance": 3,
+        "jour_date_naissance": 15,
+        "code_departement_naissance": "75",
+    },
+    "adresse_particulier": {
+        "complement_information": None,
+        "num_voie": "12",
+        "type_voie": "RUE",
+        "libelle_voie": "DE LA PAIX",
+        "code_postal_ville": "75011",
+        "libelle_commune": "PARIS",
+        "lieu_dit": None,
+        "etage_escalier_appartement": None,
+        "extension": None,
+        "pays": "FRANCE",
+    },
+    "statut_rattachement": "locataire",
+    "donnees_immatriculation_vehicule": {
+        "numero_immatriculation": "FC-123-AB",
+        "date_premiere_immatriculation": "2021-04-16",
+        "statut_location": {"code": "LLD", "label": "Location Longue Durée"},
+    },
+    "caracteristiques_techniques_vehicule": {
+        "marque": "PEUGEOT",
+        "type_variante_version": "FCDEF-G1H234",
+        "denomination_commerciale": "3008",
+        "masse_charge_maximale": 1890,
+        "categorie_vehicule": {"code": "M1", "label": "Véhicule particulier"},
+        "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
+        "cylindree": 1598,
+        "type_carburant": {"code": "EH", "label": "Hybride"},
+        "taux_co2": 115.5,
+        "classe_environnementale": {"code": "Euro 6d", "label": "Euro 6d"},
+    },
+}
 
 DECODED: dict[str, list[tuple[str, httpx.Response, dict[str, Any]]]] = {
+    "ants": [
+        ("a file with nulls, after a legal person", _siv(200, _siv_file()), ANTS_SAMPLE),
+        (
+            "a file as another SOAP stack writes it",
+            _siv_text(200, HAND_WRITTEN_FILE),
+            HAND_WRITTEN_DATA,
+        ),
+    ],
     "cnav.revenu_solidarite_active": [
         (
             "missing optional fields",
@@ -903,6 +1290,14 @@ DECODED: dict[str, list[tuple[str, httpx.Response, dict[str, Any]]]] = {
     ],
 }
 """Upstream records and the data they decode to."""
+
+
+def _json(status: int, body: Mapping[str, Any]) -> httpx.Response:
+    return httpx.Response(status, json=body)
+
+
+WIRE: dict[str, Callable[[int, Mapping[str, Any]], httpx.Response]] = {"ants": _siv}
+"""How an upstream sends an answer (status, body), where it does not speak JSON."""
 
 
 async def _fetch(
@@ -966,6 +1361,7 @@ SAME_INE_RECORDS: dict[int, dict[str, Any]] = {
         "identite": {"nom": "B"},
     },
 }
+ANTS_FILE_NUMBER = {"immatriculation": "AB-123-CD"}
 UNKNOWN, REFUSED_IDENTITY = ("unknown answer", 502), ("identity refused by the provider", 422)
 FAILURE_CASES: list[tuple[str, int, str, dict[str, Any], list[tuple[str, int, str]]]] = [
     ("cnous.etudiant_boursier", 4, "ine", CNOUS_INE, [
@@ -976,8 +1372,21 @@ FAILURE_CASES: list[tuple[str, int, str, dict[str, Any], list[tuple[str, int, st
         (*REFUSED_IDENTITY, "00366")]),
     ("mesri.statut_etudiant", 3, "civility", MESRI, [
         (*UNKNOWN, "25999"), ("provider unavailable", 504, "25001"), (*REFUSED_IDENTITY, "00366")]),
+    ("ants.extrait_immatriculation_vehicule", 3, "france_connect", ANTS_FILE_NUMBER, [
+        (*UNKNOWN, "42999"), ("provider timeout", 504, "42002"),
+        ("provider unavailable", 504, "42001"), ("rate limited by the provider", 429, "42008"),
+        ("file unknown", 404, "42003")]),
 ]  # fmt: skip
 """Failing cases written for a dataset: (label, status, code) under one version and pivot."""
+
+ANTS_CITIZEN = {
+    "nomNaissance": "Delatour",
+    "prenoms": ["Thomas"],
+    "anneeDateNaissance": 1985,
+    "moisDateNaissance": 1,
+    "jourDateNaissance": 1,
+}
+"""The sample ANTS record's citizen, as FranceConnect may name him."""
 
 CASE_FILES: list[tuple[str, str, list[CaseFile]]] = [
     *[
@@ -1038,6 +1447,26 @@ CASE_FILES: list[tuple[str, str, list[CaseFile]]] = [
         ],
     ),
     (
+        "ants.extrait_immatriculation_vehicule",
+        "a file found by its number however typed",
+        [
+            CaseFile(
+                {"immatriculation": "123ab45"},
+                200,
+                {"data": ANTS_SAMPLE, "links": {}, "meta": {}},
+                pivot="france_connect",
+                ask={"immatriculation": " 123 AB 45", **ANTS_CITIZEN},
+            ),
+            CaseFile(
+                {"immatriculation": "ab 123 cd"},
+                404,
+                _errors("42003", "file unknown"),
+                pivot="france_connect",
+                ask={"immatriculation": "AB-123-CD", **ANTS_CITIZEN},
+            ),
+        ],
+    ),
+    (
         "sdh.statut_sportif",
         "cases of every kind",
         [
@@ -1073,6 +1502,12 @@ def _found(population: Population, count: int = 10) -> list[Person]:
 
 def _person(population: Population, *, found: bool) -> Person:
     return next(p for p in population if p.found is found)
+
+
+def _asked(dataset: Dataset, case: Case) -> dict[str, Any]:
+    """The params a staging case is asked with: its own, unless :data:`STAGING_ASKED` says."""
+    asked: dict[str, Any] = _pick(STAGING_ASKED, dataset, lambda c: dict(c.params))(case)
+    return asked
 
 
 def _params(dataset: Dataset, population: Population) -> dict[str, Any]:
@@ -1210,6 +1645,8 @@ REFERENCE_LISTINGS = [
     )
     if reference_scopes(endpoint) is not None
 ]
+"""Each dataset's pivots that api-particulier-scopes.yml lists; it lists no FranceConnect-mode
+endpoint, so none of ANTS (served in that mode only)."""
 
 
 @pytest.mark.parametrize(("dataset", "endpoint"), REFERENCE_LISTINGS)
@@ -1228,11 +1665,17 @@ async def test_every_staging_case_passes(running: RunningProvider, dataset: Data
     assert len(cases) >= _pick(MIN_STAGING_CASES, dataset, 1), "too few staging cases loaded"
     failures = []
     for case in cases:
-        got = await running.ask(dataset, case.params)
+        asked = _asked(dataset, case)
+        got = await running.ask(dataset, asked)
         if not outcome_matches(case, got):
             failures.append((case.path.parent.name, case.path.name, got.status, got.codes))
         elif case.status != 200 and dataset.provider_name in STAGING_ERRORS_VERBATIM:
             assert got.errors == case.payload["errors"], case.path.name
+        elif case.status == 200:
+            meta = case.payload.get("meta") or {}
+            expected = {k: v for k, v in meta.items() if k in REPLY_META}
+            valid = validate_params(dataset.params, asked)
+            assert dict(dataset.reply_meta(valid, got.data)) == expected, case.path.name
     assert failures == []
 
 
@@ -1245,7 +1688,7 @@ async def test_a_staging_failure_is_the_provider_s_own_error(
         kind = case.failure(errors) if case.status != 200 else "ok"
         if kind in ("not_found", "timeout", "unavailable", "rate_limited", "unknown"):
             spec: ErrorSpec = getattr(errors, kind)
-            got = await running.ask(dataset, case.params)
+            got = await running.ask(dataset, _asked(dataset, case))
             assert (got.status, got.codes) == (spec.status, [spec.code]), case.path.name
             assert got.errors[0]["meta"]["provider"] == _provider(dataset).label
 
@@ -1257,7 +1700,9 @@ async def test_example_params_answer_200(running: RunningProvider, dataset: Data
     validate_params(dataset.params, dataset.example_params)
     got = await running.ask(dataset, dataset.example_params)
     assert got.status == 200
-    matching = [c for c in running.cases(dataset) if c.params == dict(dataset.example_params)]
+    matching = [
+        c for c in running.cases(dataset) if _asked(dataset, c) == dict(dataset.example_params)
+    ]
     if dataset.provider_name in EXAMPLE_IS_A_STAGING_CASE:
         assert matching, "example_params are not a staging case's"
     assert all(got.data == case.data for case in matching)
@@ -1392,6 +1837,22 @@ async def test_unknown_people_are_not_found(
         )
 
 
+@pytest.mark.parametrize(
+    "dataset",
+    [d for d in DATASETS if d.provider_name in NOBODY_ON_FILE],
+    ids=_dataset_ids([d for d in DATASETS if d.provider_name in NOBODY_ON_FILE]),
+)
+async def test_a_file_of_other_people_is_not_answered(
+    running: RunningProvider, population: Population, dataset: Dataset
+) -> None:
+    spec, designations = NOBODY_ON_FILE[dataset.provider_name]
+    for params in designations(_person(population, found=True)):
+        got = await running.ask(dataset, params)
+        assert (got.status, got.codes) == (spec.status, [spec.code]), params
+        assert got.errors[0]["meta"] == {"provider": _provider(dataset).label}
+        assert got.errors[0]["detail"] == spec.detail
+
+
 # Upstream faults
 
 
@@ -1514,7 +1975,7 @@ async def test_every_declared_upstream_code_answers_its_refusal(dataset: Dataset
     for code, refusal in endpoint.errors.items():
         spec, parameter = refusal if isinstance(refusal, tuple) else (refusal, None)
         status, body = endpoint.failure(400, code)
-        error = await _refused_upstream(dataset, httpx.Response(status, json=body))
+        error = await _refused_upstream(dataset, _pick(WIRE, dataset, _json)(status, body))
         assert (error.spec, error.parameter) == (spec, parameter), code
 
 
