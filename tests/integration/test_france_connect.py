@@ -4,6 +4,7 @@ HTTP), and answers for the identity and the consent the token carries."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import asyncpg
@@ -238,3 +239,27 @@ async def test_ants_refusals(
     )
     assert (reply.status, [e.code for e in reply.body.errors]) == (status, [code])
     assert reply.data is None
+
+
+async def test_the_token_is_never_logged(
+    client: Client, simulator: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever becomes of a token (served, refused, FranceConnect down), no log line holds
+    it: the broker's own loggers at DEBUG, the libraries at the INFO the CLI runs them at (it
+    pins the AMQP client's frame dumps, which carry whole messages, to WARNING)."""
+    served = await _token(simulator, _claims(3600))
+    down = await _token(simulator, _claims(3700))
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="particulier")
+    for token in (served, "never-issued-" + served[:8], "é" * 8):
+        await client.request(DATASET, {}, recipient=SIRET, france_connect_token=token)
+    simulator.faults("france_connect").down = True
+    try:
+        await client.request(DATASET, {}, recipient=SIRET, france_connect_token=down)
+    finally:
+        simulator.reset()
+    assert caplog.records, "the worker logged its requests"
+    for record in caplog.records:
+        text = record.getMessage() + (record.exc_text or "")
+        for token in (served, down):
+            assert token not in text, record.name
