@@ -4,6 +4,7 @@ HTTP), and answers for the identity and the consent the token carries."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -70,6 +71,8 @@ async def test_a_token_stands_for_the_identity_and_its_consent_masks_the_data(
     ("case", "status", "code"),
     [
         ("unknown token", 401, "50002"),
+        ("revoked token", 401, "50002"),
+        ("expired token", 401, "50002"),
         ("malformed token", 401, "50001"),
         ("no consent to this dataset", 401, "50003"),
         ("token of another agency's service", 403, "00100"),
@@ -82,6 +85,16 @@ async def test_tokens_the_broker_cannot_use_are_answered_with_their_code(
     dataset, params = DATASET, {}
     if case == "unknown token":
         token = "never-issued"
+    elif case == "revoked token":
+        token = await _token(simulator, _claims(3100))
+        async with httpx.AsyncClient() as http:
+            revoked = await http.post(
+                f"{simulator.url}/france_connect/_admin/revoke", json={"token": token}
+            )
+        assert revoked.json() == {"revoked": True}
+    elif case == "expired token":
+        token = await _token(simulator, {**_claims(3100), "expires_in": 1})
+        await asyncio.sleep(2.1)
     elif case == "malformed token":
         token = "é" * 8
     elif case == "no consent to this dataset":
