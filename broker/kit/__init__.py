@@ -26,7 +26,7 @@ from ._dataset import (
     mask,
     validate_params,
 )
-from ._declaration import Declaration, declared
+from ._declaration import Declaration, declared, declared_versions
 from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Record, Renaming, Shape
 from ._upstream import Upstream, UpstreamCall
@@ -54,6 +54,7 @@ __all__ = [
     "UpstreamCall",
     "UpstreamRequest",
     "declared",
+    "declared_versions",
     "identifier_text",
     "ine_text",
     "mask",

@@ -36,7 +36,7 @@ from ._dataset import Dataset, Params
 from ._endpoint import Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Record, Renaming, Shape
 
-__all__ = ["Declaration", "declared"]
+__all__ = ["Declaration", "declared", "declared_versions"]
 
 _SCALARS: Mapping[str, type] = {
     "string": str,
@@ -90,6 +90,29 @@ class Declaration:
             identity=self.identity,
             france_connect_data=self.france_connect_data,
         )
+
+
+def declared_versions(
+    package: str | None,
+    stem: str,
+    apis: Mapping[int, str],
+    *,
+    params: type[Params],
+    request: Callable[[str, Any], UpstreamRequest],
+    errors: Mapping[str, Refusal],
+    envelope: Envelope | None = None,
+) -> tuple[Dataset, ...]:
+    """One register serving a dataset in several versions, each through its own API version:
+    version ``N`` is declared in ``<stem>.vN.json`` and asked with ``request(apis[N], params)``."""
+    return tuple(
+        declared(package, f"{stem}.v{version}.json").dataset(
+            params=params,
+            request=functools.partial(request, api),
+            errors=errors,
+            envelope=envelope,
+        )
+        for version, api in apis.items()
+    )
 
 
 def declared(package: str | None, name: str) -> Declaration:

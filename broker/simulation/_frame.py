@@ -22,7 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ProviderErrors
-from ..france_connect import carried
+from ..france_connect import IDENTITY_PARAMETERS, carried
 from ..kit import FRANCE_CONNECT_IDENTITY, Answer, Dataset
 from ._population import Population
 
@@ -98,6 +98,24 @@ class Case:
         if "data" in self.payload or "errors" in self.payload:
             return self.payload.get("data")
         return {k: v for k, v in self.payload.items() if k not in ("links", "meta")}
+
+    @property
+    def citizen(self) -> dict[str, Any]:
+        """A FranceConnect-mode case's citizen, in civility parameters: the identity its
+        ``params`` give, else the person its answer describes (an ANTS case gives only the
+        registration number, ``shared/france-connect/README.md``), else nobody (``{}``)."""
+        given = {k: v for k, v in self.params.items() if k in IDENTITY_PARAMETERS}
+        person = (self.data or {}).get("identite_particulier") if not given else None
+        if not isinstance(person, dict):
+            return given
+        return {
+            "nomNaissance": person["nom"],
+            "prenoms": person["prenom"].split(),
+            "sexeEtatCivil": person["sexe_etat_civil"],
+            "anneeDateNaissance": person["annee_date_naissance"],
+            "moisDateNaissance": person["mois_date_naissance"],
+            "jourDateNaissance": person["jour_date_naissance"],
+        }
 
     def is_provider(self, provider: str) -> bool:
         return self.endpoint.startswith(provider + "_")

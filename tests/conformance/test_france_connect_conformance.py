@@ -23,6 +23,8 @@ CASES = [
     if c.pivot == "france_connect"
 ]
 """The shared FranceConnect-mode cases, and those of any folder in ``PARTICULIER_CASES``."""
+NOBODY = {"nomNaissance": "PERSONNE", "prenoms": ["INCONNUE"]}
+"""The citizen of a case that names none (a failing ANTS case): someone no provider knows."""
 KNOWN_GAPS: dict[str, str] = {}
 """Staging cases the broker does not answer as staging does yet (issue 13), each with why. They
 run as strict expected failures: one that starts passing fails the run until it leaves this
@@ -54,9 +56,8 @@ async def test_france_connect_case(case: Case, client: Client, simulator: Any) -
     if set(case.error_codes) & ACCESS_CHECKS:
         pytest.skip("API Particulier's own access check (token or quota), not a provider answer")
     dataset_id = dataset_of(case)
-    identity = {k: v for k, v in case.params.items() if k in IDENTITY_PARAMETERS}
+    identity = case.citizen or NOBODY
     own = {k: v for k, v in case.params.items() if k not in IDENTITY_PARAMETERS}
-    identity = identity or _holder(case)
     token = await _token(simulator, dataset_id, case.version, identity)
     reply = await client.request(
         dataset_id,
@@ -71,22 +72,6 @@ async def test_france_connect_case(case: Case, client: Client, simulator: Any) -
         matching = reply.body.meta.identity_matching
         assert matching is not None
         assert matching.model_dump() == case.payload["meta"]["identity_matching"]
-
-
-def _holder(case: Case) -> dict[str, Any]:
-    """The citizen of a case whose ``params`` hold no identity (ANTS): the person its answer
-    describes (``identite_particulier``), else someone the provider cannot match."""
-    person = (case.data or {}).get("identite_particulier")
-    if not person:
-        return {"nomNaissance": "PERSONNE", "prenoms": ["INCONNUE"]}
-    return {
-        "nomNaissance": person["nom"],
-        "prenoms": person["prenom"].split(),
-        "sexeEtatCivil": person["sexe_etat_civil"],
-        "anneeDateNaissance": person["annee_date_naissance"],
-        "moisDateNaissance": person["mois_date_naissance"],
-        "jourDateNaissance": person["jour_date_naissance"],
-    }
 
 
 def test_the_france_connect_sample_is_there() -> None:

@@ -231,20 +231,8 @@ UNLISTED_SCOPES = {"cnous/etudiant_boursier_with_ine": {"cnous_ine"}}
 
 
 def _citizen_of(case: Case) -> dict[str, Any]:
-    """An ANTS case's params with the citizen FranceConnect names: the person its answer
-    describes (a failing case has no one, and its registration number is all it is asked)."""
-    person = (case.data or {}).get("identite_particulier") if case.status == 200 else None
-    if not person:
-        return dict(case.params)
-    return {
-        **case.params,
-        "nomNaissance": person["nom"],
-        "prenoms": person["prenom"].split(),
-        "sexeEtatCivil": person["sexe_etat_civil"],
-        "anneeDateNaissance": person["annee_date_naissance"],
-        "moisDateNaissance": person["mois_date_naissance"],
-        "jourDateNaissance": person["jour_date_naissance"],
-    }
+    """An ANTS case's params with the citizen FranceConnect names (:attr:`Case.citizen`)."""
+    return {**case.params, **case.citizen}
 
 
 STAGING_ASKED: dict[str, Callable[[Case], dict[str, Any]]] = {"ants": _citizen_of}

@@ -168,60 +168,42 @@ _STREETS = [
     (("PLACE", "DU MARCHE"), "35000", "RENNES"),
 ]
 
-_M1 = (
-    "Véhicule de transport de personnes comportant au maximum 8 places assises outre le siège "
-    "du conducteur"
-)
+_LABELS = {
+    "M1": "Véhicule de transport de personnes comportant au maximum 8 places assises outre le "
+    "siège du conducteur",
+    "L3e": "Motocyclette",
+    "VP": "Véhicule Particulier",
+    "MTL": "Motocyclette légère",
+    "ES": "Essence",
+    "EL": "Électricité",
+}
 
 
-def _euro(norm: str) -> dict[str, str]:
-    return {"code": f"Euro {norm}", "label": f"Norme européenne d'émission Euro {norm}"}
-
-
-_VEHICLES: list[dict[str, Any]] = [
-    {
-        "marque": "RENAULT",
-        "type_variante_version": "RJFB",
-        "denomination_commerciale": "CLIO",
-        "masse_charge_maximale": 1630,
-        "categorie_vehicule": {"code": "M1", "label": _M1},
-        "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
-        "cylindree": 999,
-        "type_carburant": {"code": "ES", "label": "Essence"},
-        "taux_co2": 118,
+def _vehicle(
+    make: str, tvv: str, name: str, mass: int, codes: tuple[str, str, str], cc: int, co2: int
+) -> dict[str, Any]:
+    """A vehicle's technical characteristics; ``codes`` are its category, genre and fuel."""
+    category, genre, fuel = ({"code": c, "label": _LABELS[c]} for c in codes)
+    norm = "6e" if fuel["code"] == "EL" else "6d" if category["code"] == "M1" else "5"
+    return {
+        "marque": make,
+        "type_variante_version": tvv,
+        "denomination_commerciale": name,
+        "masse_charge_maximale": mass,
+        "categorie_vehicule": category,
+        "genre_national": genre,
+        "cylindree": cc,
+        "type_carburant": fuel,
+        "taux_co2": co2,
         "classe_environnementale": {
-            "code": "Euro 6d",
-            "label": "Norme européenne d'émission Euro 6d",
+            "code": f"Euro {norm}",
+            "label": f"Norme européenne d'émission Euro {norm}",
         },
-    },
-    {
-        "marque": "PEUGEOT",
-        "type_variante_version": "UD9HN",
-        "denomination_commerciale": "E-208",
-        "masse_charge_maximale": 1910,
-        "categorie_vehicule": {"code": "M1", "label": _M1},
-        "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
-        "cylindree": 0,
-        "type_carburant": {"code": "EL", "label": "Électricité"},
-        "taux_co2": 0,
-        "classe_environnementale": {
-            "code": "Euro 6e",
-            "label": "Norme européenne d'émission Euro 6e",
-        },
-    },
-    {
-        "marque": "YAMAHA",
-        "type_variante_version": "RE44",
-        "denomination_commerciale": "NMAX",
-        "masse_charge_maximale": 310,
-        "categorie_vehicule": {"code": "L3e", "label": "Motocyclette"},
-        "genre_national": {"code": "MTL", "label": "Motocyclette légère"},
-        "cylindree": 125,
-        "type_carburant": {"code": "ES", "label": "Essence"},
-        "taux_co2": 52,
-        "classe_environnementale": {
-            "code": "Euro 5",
-            "label": "Norme européenne d'émission Euro 5",
-        },
-    },
+    }
+
+
+_VEHICLES = [
+    _vehicle("RENAULT", "RJFB", "CLIO", 1630, ("M1", "VP", "ES"), 999, 118),
+    _vehicle("PEUGEOT", "UD9HN", "E-208", 1910, ("M1", "VP", "EL"), 0, 0),
+    _vehicle("YAMAHA", "RE44", "NMAX", 310, ("L3e", "MTL", "ES"), 125, 52),
 ]

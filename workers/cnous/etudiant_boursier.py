@@ -7,10 +7,9 @@ v5 field) unmask nothing in these versions."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Literal
 
-from broker.kit import Endpoint, declared
+from broker.kit import Endpoint, declared_versions
 
 from ._upstream import APIS, BY_ERROR, ENVELOPE, StudentParams, request_of
 
@@ -21,14 +20,14 @@ class EtudiantBoursierParams(StudentParams):
     """``ine``, or the identity pivot (``nomNaissance``, ``prenoms``, birth date...)."""
 
 
-DATASETS = tuple(
-    declared(__package__, f"etudiant_boursier.v{version}.json").dataset(
-        params=EtudiantBoursierParams,
-        request=partial(request_of, api),
-        errors=BY_ERROR,
-        envelope=ENVELOPE,
-    )
-    for version, api in APIS.items()
+DATASETS = declared_versions(
+    __package__,
+    "etudiant_boursier",
+    APIS,
+    params=EtudiantBoursierParams,
+    request=request_of,
+    errors=BY_ERROR,
+    envelope=ENVELOPE,
 )
 
 ENDPOINTS: dict[int, Endpoint[StudentParams]] = {d.version: d.endpoint for d in DATASETS}

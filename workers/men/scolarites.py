@@ -5,9 +5,7 @@ As in API Particulier's serializer, ``men_regime_pensionnat`` unmasks a v5 field
 
 from __future__ import annotations
 
-from functools import partial
-
-from broker.kit import Endpoint, declared
+from broker.kit import Endpoint, declared_versions
 
 from ._upstream import (
     APIS,
@@ -22,14 +20,14 @@ class ScolaritesParams(SchoolingParams):
     """Identity pivot (without birthplace), ``anneeScolaire``, and a school or a search area."""
 
 
-DATASETS = tuple(
-    declared(__package__, f"scolarites.v{version}.json").dataset(
-        params=ScolaritesParams,
-        request=partial(request_of, api),
-        errors=BY_ERROR,
-        envelope=ENVELOPE,
-    )
-    for version, api in APIS.items()
+DATASETS = declared_versions(
+    __package__,
+    "scolarites",
+    APIS,
+    params=ScolaritesParams,
+    request=request_of,
+    errors=BY_ERROR,
+    envelope=ENVELOPE,
 )
 
 ENDPOINTS: dict[int, Endpoint[SchoolingParams]] = {d.version: d.endpoint for d in DATASETS}
