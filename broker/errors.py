@@ -186,6 +186,14 @@ class _Broker(_Catalogue):
         "Le numéro d'immatriculation est manquant ou mal formé : AA-123-AA, ou 123 AB 45 avant "
         "2009",
     )
+    NETWORK_ERROR = ErrorSpec(
+        "00501",
+        504,
+        "Erreur réseau",
+        "Problème de connexion au serveur distant. L'erreur peut venir soit du fournisseur, soit "
+        "du broker. Il s'agit souvent d'une erreur temporaire.",
+        retry_in=10,
+    )
     UNREADABLE = ErrorSpec(
         "00801",
         400,
@@ -279,6 +287,7 @@ class ProviderErrors(_Catalogue):
     timeout: ErrorSpec = field(init=False)
     not_found: ErrorSpec = field(init=False)
     rate_limited: ErrorSpec = field(init=False)
+    dns: ErrorSpec = field(init=False)
     unknown: ErrorSpec = field(init=False)
     overrides: Mapping[str, ErrorSpec | Mapping[str, Any]] = field(default_factory=dict)
     """A standard failure replaced whole, or only the fields given (``{"detail": ...}``)."""
@@ -318,6 +327,13 @@ class ProviderErrors(_Catalogue):
                 "réessayer plus tard.",
                 retry_in=10,
             ),
+            "dns": ErrorSpec(
+                f"{n}004",
+                504,
+                "Erreur de résolution DNS",
+                "Problème de résolution DNS de l'adresse du serveur",
+                retry_in=30,
+            ),
             "unknown": ErrorSpec(
                 f"{n}999",
                 502,
@@ -339,12 +355,21 @@ class ProviderErrors(_Catalogue):
         )
 
     def __iter__(self) -> Iterator[ErrorSpec]:
-        yield self.unavailable
-        yield self.timeout
-        yield self.not_found
-        yield self.rate_limited
-        yield self.unknown
-        yield from self.extra
+        """Each code once: a provider may answer two failures alike (DSNJ's DNS failure is its
+        server error)."""
+        seen: set[str] = set()
+        for spec in (
+            self.unavailable,
+            self.timeout,
+            self.not_found,
+            self.rate_limited,
+            self.dns,
+            self.unknown,
+            *self.extra,
+        ):
+            if spec.code not in seen:
+                seen.add(spec.code)
+                yield spec
 
     def by_code(self, code: str) -> ErrorSpec | None:
         for spec in self:

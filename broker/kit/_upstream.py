@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -22,14 +23,14 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from ..errors import ProblemError, ProviderErrors
+from ..errors import BROKER, ProblemError, ProviderErrors
 from ..metrics import UPSTREAM_ERRORS, UPSTREAM_RETRIES, UPSTREAM_SECONDS
 
 __all__ = ["Upstream", "UpstreamCall"]
 
 
 class _Transient(Exception):
-    """An attempt that may succeed if repeated (5xx, 429, connection failure)."""
+    """An attempt that may succeed if repeated (5xx, 429, timeout, DNS or network failure)."""
 
     def __init__(self, kind: str, response: httpx.Response | None = None) -> None:
         super().__init__(kind)
@@ -45,6 +46,23 @@ def _retry_after(response: httpx.Response | None) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def _failure_of(exc: httpx.TransportError) -> str:
+    """``dns``, ``network`` or ``timeout``: what an exchange that never got an answer met.
+
+    The aiohttp transport reports every connector failure as a connect timeout; its causes say
+    whether the name did not resolve or the connection was refused or cut."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, socket.gaierror | aiohttp.ClientConnectorDNSError):
+            return "dns"
+        if isinstance(cause, ConnectionError | aiohttp.ClientConnectionError) and not isinstance(
+            cause, aiohttp.ServerTimeoutError
+        ):
+            return "network"
+        cause = cause.__cause__ or cause.__context__
+    return "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
 
 
 class Upstream:
@@ -133,8 +151,9 @@ class UpstreamCall:
     ) -> httpx.Response:
         """Send one request, retrying transient failures; any other answer is returned.
 
-        Raises :class:`ProblemError` with the provider's timeout, unavailable or rate-limited
-        code once retrying is over or the deadline leaves no room.
+        Raises :class:`ProblemError` with the provider's timeout, unavailable, rate-limited or
+        DNS code, or the network error ``00501``, once retrying is over or the deadline leaves
+        no room.
         """
         name = self._upstream.name
         errors = self.errors
@@ -150,6 +169,10 @@ class UpstreamCall:
                     return await self._attempt(method, path, params, json_body, content, headers)
         except _Transient as exc:
             UPSTREAM_ERRORS.labels(name, exc.kind).inc()
+            if exc.kind == "dns":
+                raise ProblemError(errors.dns) from None
+            if exc.kind == "network":
+                raise ProblemError(BROKER.NETWORK_ERROR) from None
             if exc.kind == "timeout" or (
                 exc.response is not None and exc.response.status_code == 504
             ):
@@ -185,10 +208,8 @@ class UpstreamCall:
                 headers=headers,
                 timeout=remaining,
             )
-        except httpx.TimeoutException:
-            raise _Transient("timeout") from None
-        except httpx.TransportError:
-            raise _Transient("connect") from None
+        except httpx.TransportError as exc:
+            raise _Transient(_failure_of(exc)) from None
         finally:
             spent = time.perf_counter() - started
             self.elapsed += spent

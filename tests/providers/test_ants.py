@@ -126,7 +126,9 @@ def _siv_answer(dossier: Mapping[str, Any]) -> httpx.Response:
 
 
 def test_error_codes() -> None:
-    assert [spec.code for spec in ERRORS] == ["42001", "42002", "42003", "42008", "42999", "42005"]
+    assert [spec.code for spec in ERRORS] == [
+        *("42001", "42002", "42003", "42008", "42004", "42999", "42005")
+    ]
     assert {spec.provider for spec in ERRORS} == {"ANTS"}
     assert ERRORS.not_found.detail == UNKNOWN_PARAMETERS_DETAIL
     assert ERRORS.by_code("42005") == NOBODY_MATCHES

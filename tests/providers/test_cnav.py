@@ -91,3 +91,31 @@ async def test_synthetic_benefits_vary_across_people(
             got = await cnav.ask(dataset, person.params())
             answers.add(got.data["est_beneficiaire"])
     assert answers == {True, False}
+
+
+EXPECTED_ABSENCES = {
+    "cnav.complementaire_sante_solidaire": {("40003", "RNCPS")},
+    "cnav.participation_familiale_eaje": {("37003", "CNAV")},
+}
+"""Where a DSS route's not-found does not name the CNAF or the MSA (OpenAPI: C2S asks the
+RNCPS; EAJE says only that no file exists)."""
+CNAF_OR_MSA = {("10003", "MSA"), ("23003", "CNAF"), ("35003", "CNAF & MSA")}
+
+
+@pytest.mark.parametrize("dataset_id", sorted(DATASETS))
+async def test_the_not_found_names_the_organism_lacking_the_file(
+    cnav: RunningProvider, dataset_id: str
+) -> None:
+    """People known to no organism get the code of the organism the DSS says it asked, as API
+    Particulier's OpenAPI documents them, with that organism as ``meta.provider``; a name the
+    DSS cannot place at all is the CNAV's own ``37003``."""
+    dataset = cnav.dataset(dataset_id)
+    unknown = [p for p in map(Population(20_000).person, range(400)) if not p.found][:12]
+    answered = set()
+    for person in unknown:
+        got = await cnav.ask(dataset, person.params())
+        assert got.status == 404, got.codes
+        answered.add((got.codes[0], got.errors[0]["meta"]["provider"]))
+    assert answered == EXPECTED_ABSENCES.get(dataset_id, CNAF_OR_MSA)
+    nobody = await cnav.ask(dataset, {**IDENTITY, "nomNaissance": "INCONNU"})
+    assert (nobody.status, nobody.codes) == (404, ["37003"])

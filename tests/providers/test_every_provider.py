@@ -11,6 +11,7 @@ real quirks are tested in its own ``test_<provider>.py``.
 from __future__ import annotations
 
 import json
+import socket
 import time
 import types
 import typing
@@ -33,6 +34,7 @@ from workers.ants._upstream import ANSWER, NOBODY_MATCHES, RegistrationParams
 from workers.ants.extrait_immatriculation_vehicule import ENDPOINT as ANTS_ENDPOINT
 from workers.ants.simulator import plate_of
 from workers.cnav._benefits import NOT_FOUND_DETAIL
+from workers.cnav._upstream import ABSENT_FROM, ABSENT_FROM_RNCPS
 from workers.dgfip.simulator import reference_avis_of
 from workers.sdh.simulator import identifiant_of
 
@@ -180,6 +182,10 @@ NOBODY_ON_FILE: dict[str, tuple[ErrorSpec, Callable[[Person], list[dict[str, Any
 a known person ``p`` with an identity none of its people has, and the error answered (ANTS: the
 citizen signed in is not on the vehicle's file, ``42005``, not its unknown file ``42003``)."""
 
+ORGANISMS = [*ABSENT_FROM.values(), *ABSENT_FROM_RNCPS.values()]
+"""The DSS's not-found answers naming the organism lacking the file: where a dataset has them,
+a person known to no organism gets one of them (``test_cnav``)."""
+
 NOT_FOUND_DETAIL_OF = {
     d.id: NOT_FOUND_DETAIL
     for d in registry.provider("cnav").datasets
@@ -246,27 +252,28 @@ REPLY_META = {"identity_matching"}
 
 
 def _codes(number: str, *tails: str) -> set[str]:
-    return {number + tail for tail in tails or ("001", "002", "003", "008", "999")}
+    return {number + tail for tail in tails or ("001", "002", "003", "004", "008", "999")}
 
 
+DSS_ORGANISMS = {"10003", "23003", "35003", "40003"}
 DECLARED: dict[str, tuple[str, set[str], list[tuple[str, int]]]] = {
-    "ants": ("ANTS", _codes("42", "001", "002", "003", "005", "008", "999"),
+    "ants": ("ANTS", _codes("42", "001", "002", "003", "004", "005", "008", "999"),
              [("ants.extrait_immatriculation_vehicule", 3)]),
-    "cnav": ("CNAV", _codes("37"), [(f"cnav.{n}", 3) for n in sorted(
+    "cnav": ("CNAV", _codes("37") | DSS_ORGANISMS, [(f"cnav.{n}", 3) for n in sorted(
         ["allocation_adulte_handicape", "allocation_enfant_handicape",
          "allocation_soutien_familial", "complementaire_sante_solidaire",
          "participation_familiale_eaje", "prime_activite", "quotient_familial",
          "revenu_solidarite_active"])]),
     "cnous": ("CNOUS", _codes("26"), [("cnous.etudiant_boursier", v) for v in (3, 4)]),
     "dgfip": ("DGFIP", _codes("27"), [("dgfip.situation_fiscale", 3)]),
-    "dsnj": ("DSNJ", _codes("39", "001", "002", "003", "004", "005", "999"),
+    "dsnj": ("DSNJ", _codes("39", "001", "002", "003", "004", "005", "999"),  # 39004: quota
              [("dsnj.service_national", 3)]),
     "france_travail": ("France Travail", _codes("24"),
                        [("france_travail.indemnites", 3), ("france_travail.statut", 3)]),
     "gip_mds": ("GIP-MDS", _codes("31"), [("gip_mds.service_civique", 3)]),
     "men": ("MEN", _codes("30"), [("men.scolarites", v) for v in (3, 4)]),
     "mesri": ("MESRI", _codes("25"), [("mesri.statut_etudiant", 3)]),
-    "sdh": ("SDH", _codes("37", "002", "003", "999") | _codes("41", "001", "008"),
+    "sdh": ("SDH", _codes("37", "002", "003", "999") | _codes("41", "001", "004", "008"),
             [("sdh.statut_sportif", 3)]),
 }  # fmt: skip
 """Label, error codes and datasets (id, version) of each provider."""
@@ -1813,16 +1820,23 @@ async def test_unknown_people_are_not_found(
     running: RunningProvider, population: Population, dataset: Dataset
 ) -> None:
     name = dataset.provider_name
-    errors = _provider(dataset).errors
     unknown = _person(population, found=False)
-    nobody = [*LOOKUPS[name](unknown), *NOBODY[name](_person(population, found=True))]
-    for params in nobody:
+    organisms = [s for s in dataset.endpoint.errors.values() if s in ORGANISMS]
+    for params in LOOKUPS[name](unknown):  # known by name, but to no organism
         got = await running.ask(dataset, params)
-        assert (got.status, got.codes) == (404, [errors.not_found.code]), params
-        assert got.errors[0]["meta"] == {"provider": _provider(dataset).label}
-        assert got.errors[0]["detail"] == _pick(
-            NOT_FOUND_DETAIL_OF, dataset, errors.not_found.detail
-        )
+        if organisms:
+            assert got.status == 404 and got.errors[0] in [s.error() for s in organisms], params
+            continue
+        _assert_not_found(dataset, got, params)
+    for params in NOBODY[name](_person(population, found=True)):
+        _assert_not_found(dataset, await running.ask(dataset, params), params)
+
+
+def _assert_not_found(dataset: Dataset, got: Outcome, params: Mapping[str, Any]) -> None:
+    errors = _provider(dataset).errors
+    assert (got.status, got.codes) == (404, [errors.not_found.code]), params
+    assert got.errors[0]["meta"] == {"provider": _provider(dataset).label}
+    assert got.errors[0]["detail"] == _pick(NOT_FOUND_DETAIL_OF, dataset, errors.not_found.detail)
 
 
 @pytest.mark.parametrize(
@@ -1874,6 +1888,38 @@ async def test_timeout(running: RunningProvider, population: Population, dataset
         await running.faults(reset=True)
     assert (got.status, got.codes) == (spec.status, [spec.code])
     assert spent < 1.5
+
+
+def _refusing_url() -> str:
+    """A local address nothing listens on: connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@each_dataset
+@pytest.mark.parametrize("failure", ["name that does not resolve", "connection refused"])
+async def test_an_unreachable_upstream_says_why(
+    population: Population, dataset: Dataset, failure: str
+) -> None:
+    """A DNS failure is the provider's DNS error (``xx004``; DSNJ, whose ``39004`` is its quota,
+    answers its server error), a refused or cut connection the network error ``00501``, both
+    with ``retry_in``; neither is a timeout."""
+    provider = _provider(dataset)
+    dns = failure.startswith("name")
+    url = "http://upstream.invalid/" if dns else _refusing_url()
+    upstream = Upstream(provider.name, url, provider.errors, attempts=2)
+    try:
+        params = validate_params(dataset.params, _params(dataset, population), france_connect=True)
+        with pytest.raises(ProblemError) as failed:
+            await dataset.fetch(upstream.call(time.monotonic() + 5), params)
+    finally:
+        await upstream.aclose()
+    spec = provider.errors.dns if dns else BROKER.NETWORK_ERROR
+    assert failed.value.spec == spec
+    assert dns or (spec.code, spec.status) == ("00501", 504)
+    assert failed.value.error()["meta"]["retry_in"] > 0
 
 
 RATE_LIMITED_ON = {"cnav": "cnav.prime_activite"}

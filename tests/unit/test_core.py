@@ -113,7 +113,7 @@ def test_renaming_round_trips_nulls_and_lists() -> None:
 
 def test_provider_errors_use_the_provider_number() -> None:
     errors = ProviderErrors(label="X", number=7)
-    assert [s.code for s in errors] == ["07001", "07002", "07003", "07008", "07999"]
+    assert [s.code for s in errors] == ["07001", "07002", "07003", "07008", "07004", "07999"]
     assert errors.not_found.error()["meta"] == {"provider": "X"}
     assert BROKER.RATE_LIMITED.error()["meta"] == {"retry_in": 1}
     assert BROKER.RECIPIENT_MISSING.error(parameter="recipient")["source"] == {

@@ -21,16 +21,20 @@ from broker.kit import Civility, Envelope, UpstreamRequest
 ACCESS_DENIED = ErrorSpec(
     "39001", 403, "Accès refusé", "Le SIRET n'est pas autorisé à accéder à l'API", provider="DSNJ"
 )
+SERVER_ERROR = {
+    "code": "39002",
+    "status": 502,
+    "title": "Erreur serveur",
+    "detail": "Une erreur est survenue lors de la connexion au service distant.",
+}
+"""DSNJ's own answer when it cannot be reached: also its answer to a DNS failure, since its
+``39004`` is the quota."""
 ERRORS = ProviderErrors(
     label="DSNJ",
     number=39,
     overrides={
-        "unavailable": {
-            "code": "39002",
-            "status": 502,
-            "title": "Erreur serveur",
-            "detail": ("Une erreur est survenue lors de la connexion au service distant."),
-        },
+        "unavailable": SERVER_ERROR,
+        "dns": SERVER_ERROR,
         "timeout": {
             "code": "39005",
             "title": "Temps d'attente dépassé",

@@ -68,8 +68,10 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
 
 def _from_population(ctx: SimulatorContext, dataset: Dataset, individu: dict[str, Any]) -> Answer:
     person = ctx.population.by_name(str(individu.get("nomNaissance") or ""))
-    if person is None or not person.found:
+    if person is None:
         return _FAILURES["not_found"]
+    if not person.found:
+        return _absent(dataset, random.Random(person.seed(dataset.id)))
     born = str(individu.get("dateNaissance") or "")
     if individu.get("sexe") not in (None, person.sexe):
         return _FAILURES["not_found"]
@@ -77,3 +79,11 @@ def _from_population(ctx: SimulatorContext, dataset: Dataset, individu: dict[str
         return _FAILURES["not_found"]
     rng = random.Random(person.seed(dataset.id))
     return _endpoint(dataset).success(SYNTHESIZERS[dataset.name](person, rng))
+
+
+def _absent(dataset: Dataset, rng: random.Random) -> Answer:
+    """A synthetic person no organism knows: the DSS says which one it asked, where the
+    dataset's answers name it (the organism codes of its endpoint's error table)."""
+    named = sorted(set(_endpoint(dataset).errors) - {NOT_FOUND, UNIDENTIFIABLE})
+    code = rng.choice(named) if named else NOT_FOUND
+    return 404, {"codeRetour": code, "libelle": "Aucun dossier"}
