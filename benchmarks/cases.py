@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from broker.sdk import Client
 from broker.sdk.contract import Lane
 
@@ -63,6 +65,7 @@ class Config:
     probe_rate: float = 25.0
     probe_seconds: float = 30.0
     flood_concurrency: int = 512
+    coalescing_people: int = 5_000
 
     @classmethod
     def quick(cls) -> Config:
@@ -77,6 +80,7 @@ class Config:
             cost_requests=1_500,
             cost_runs=1,
             probe_seconds=6.0,
+            coalescing_people=1_000,
         )
 
 
@@ -587,6 +591,53 @@ def summarise_batch(bench: Bench) -> dict[str, Any]:
     return summary
 
 
+# -- case 7: coalescing ------------------------------------------------------------------------
+
+
+async def _upstream_calls(bench: Bench) -> int:
+    async with httpx.AsyncClient() as http:
+        health = await http.get(f"{bench.env.simulator_url}/_admin/health", timeout=10)
+    return int(health.json()["received"].get(PROVIDER, 0))
+
+
+async def case_coalescing(bench: Bench, run: int) -> None:
+    """A nightly run in which every person appears twice, one after the other (a file with
+    duplicates, or two agencies' runs at once), on the bulk lane with the upstream at 50 ms:
+    how many upstream calls it costs. Without coalescing it would be one per row."""
+    await bench.use_worker("production")
+    people = bench.config.coalescing_people
+    rows = [bench.params(i) for i in range(people) for _ in range(2)]
+    await bench.env.set_faults(PROVIDER, {"latency_ms": 50})
+    try:
+        before = await _upstream_calls(bench)
+        async with bench.client(lane=Lane.BULK) as client:
+            statuses: Counter[int] = Counter()
+            async with client.batch(DATASET, rows, recipient=RECIPIENT, window=256) as results:
+                async for result in results:
+                    statuses[result.status] += 1
+        calls = await _upstream_calls(bench) - before
+    finally:
+        await bench.env.set_faults(PROVIDER, {"reset": True})
+    figures = {
+        "rows": len(rows),
+        "people": people,
+        "upstream_calls": calls,
+        "calls_per_row": round(calls / len(rows), 3),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+    bench.record("coalescing", figures)
+    bench.log(
+        f"coalescing run {run + 1}: {len(rows)} rows for {people} people cost {calls} upstream "
+        f"calls ({figures['calls_per_row']} per row)"
+    )
+
+
+def summarise_coalescing(bench: Bench) -> dict[str, Any]:
+    summary = _summary(bench, "coalescing", ("rows", "upstream_calls", "calls_per_row"))
+    summary["note"] = "every person twice in a row, bulk lane, window 256, upstream at 50 ms"
+    return summary
+
+
 # -- case 6: profile, cost of signing and journal, lanes -------------------------------------
 
 
@@ -1032,6 +1083,13 @@ CASES: dict[str, Case] = {
             summarise_hiding,
         ),
         Case("batch", "5", "batch run", case_batch, summarise_batch),
+        Case(
+            "coalescing",
+            "7",
+            "every person twice: upstream calls",
+            case_coalescing,
+            summarise_coalescing,
+        ),
         Case(
             "profile", "6", "where the worker's CPU goes (py-spy)", case_profile, summarise_profile
         ),

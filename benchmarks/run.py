@@ -43,6 +43,7 @@ ORDER = (
     "lanes_split",
     "hiding",
     "batch",
+    "coalescing",
 )
 
 

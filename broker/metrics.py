@@ -10,6 +10,7 @@ __all__ = [
     "IN_FLIGHT",
     "PROCESSING_SECONDS",
     "REQUESTS",
+    "UPSTREAM_COALESCED",
     "UPSTREAM_ERRORS",
     "UPSTREAM_RETRIES",
     "UPSTREAM_SECONDS",
@@ -60,8 +61,13 @@ UPSTREAM_RETRIES = Counter(
 )
 UPSTREAM_ERRORS = Counter(
     "particulier_upstream_errors_total",
-    "Upstream failures by kind (timeout, connect, status_5xx, rate_limited, invalid).",
+    "Upstream failures by kind (timeout, dns, network, status_5xx, rate_limited, invalid).",
     ["provider", "kind"],
+)
+UPSTREAM_COALESCED = Counter(
+    "particulier_upstream_coalesced_total",
+    "Requests served by an identical request's upstream call already in flight.",
+    ["provider"],
 )
 DEAD_LETTERS = Counter(
     "particulier_dead_letters_total", "Messages dead-lettered, by reason.", ["reason"]

@@ -7,6 +7,7 @@ injected, so that tests and benchmarks swap one without patching a module.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -20,7 +21,8 @@ from ..france_connect import ERRORS as FRANCE_CONNECT
 from ..france_connect import FranceConnectError, Introspection, Introspector
 from ..habilitations import Grant, check_recipient
 from ..journal import pseudonym
-from ..kit import Dataset, Provider, Upstream, validate_params
+from ..kit import Dataset, Params, Provider, Upstream, UpstreamCall, validate_params
+from ..metrics import UPSTREAM_COALESCED
 from ..sdk.contract import Mode
 from ._request import Request
 
@@ -109,6 +111,14 @@ class Answer:
 
 
 @dataclass
+class _Shared:
+    """An upstream call in flight, and how many requests wait for it."""
+
+    call: asyncio.Future[dict[str, Any]]
+    waiting: int = 0
+
+
+@dataclass
 class Pipeline:
     """Serves the datasets of ``providers``; one per worker process."""
 
@@ -118,6 +128,10 @@ class Pipeline:
     pseudonym: Callable[[Mapping[str, Any]], str] = field(default=pseudonym)
     introspector: Introspector | None = None
     """FranceConnect, for requests in FranceConnect mode (none: they are answered 51001)."""
+    _in_flight: dict[tuple[str, int, str, str], _Shared] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    """Upstream calls in flight, by what they ask: identical requests share one."""
 
     def dataset_of(self, request: Request) -> Dataset | None:
         body = request.body
@@ -175,7 +189,7 @@ class Pipeline:
             call = self.upstreams[dataset.provider_name].call(request.deadline - REPLY_MARGIN)
             try:
                 async with slot.released():
-                    data = await dataset.fetch(call, params)
+                    data = await self._fetch(dataset, call, params)
             finally:
                 known["upstream_seconds"] = call.elapsed
             return Answer(
@@ -188,6 +202,42 @@ class Pipeline:
         except Exception:
             log.exception("unexpected failure serving %s", dataset.id)
             return Answer.problem(ProblemError(BROKER.INTERNAL), **known)
+
+    async def _fetch(self, dataset: Dataset, call: UpstreamCall, params: Params) -> dict[str, Any]:
+        """The upstream's data for ``params``, sharing the call of an identical request already
+        in flight (same dataset, version, route and parameters) instead of asking twice: what
+        API Particulier refuses with a 409 ``00015``, a message broker coalesces. Each
+        requester is still authorised, masked, journaled and answered on its own, waits no
+        longer than its own deadline, and a call that every requester gave up is cancelled,
+        so that it never holds the next identical request."""
+        key = (dataset.id, dataset.version, dataset.route, params.model_dump_json())
+        shared = self._in_flight.get(key)
+        if shared is None:
+            shared = _Shared(asyncio.ensure_future(dataset.fetch(call, params)))
+            shared.call.add_done_callback(functools.partial(self._landed, key, shared))
+            self._in_flight[key] = shared
+        else:
+            UPSTREAM_COALESCED.labels(dataset.provider_name).inc()
+        shared.waiting += 1
+        left = call.deadline - time.monotonic() if call.deadline is not None else None
+        try:
+            return await asyncio.wait_for(asyncio.shield(shared.call), left)
+        except TimeoutError:
+            raise ProblemError(call.errors.timeout) from None
+        finally:
+            shared.waiting -= 1
+            if not shared.waiting and not shared.call.done():
+                self._landed(key, shared)
+                shared.call.cancel()
+
+    def _landed(self, key: tuple[str, int, str, str], shared: _Shared, *_: Any) -> None:
+        """An upstream call ended or was given up: the next identical request asks again. A
+        failure is read here, so that one whose waiters all gave up is not reported as never
+        retrieved."""
+        if self._in_flight.get(key) is shared:
+            del self._in_flight[key]
+        if shared.call.done() and not shared.call.cancelled():
+            shared.call.exception()
 
     async def _introspect(self, dataset: Dataset, token: str, slot: Slot) -> Introspection:
         """The token's introspection; FranceConnect's refusals as API Particulier answers them.

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 import uuid
+from typing import Any
 
 import aio_pika
 import pytest
@@ -276,3 +277,24 @@ async def test_health_says_ready_only_once_every_lane_is_consumed(worker) -> Non
     )
     assert not fresh.healthy()
     assert worker.healthy()
+
+
+async def test_identical_requests_at_once_cost_one_upstream_call(
+    client: Client, simulator: Any
+) -> None:
+    """Coalescing instead of API Particulier's 409 ``00015``: the same question asked five
+    times at once is one upstream call, and five replies of their own."""
+    person = next(p for p in map(POPULATION.person, range(7000, 7100)) if p.found)
+    simulator.faults("cnav").latency_ms = 300
+    try:
+        before = simulator.received("cnav")
+        replies = await asyncio.gather(
+            *(client.request(DATASET, person.params(), recipient=SIRET) for _ in range(5))
+        )
+        calls = simulator.received("cnav") - before
+    finally:
+        simulator.reset()
+    assert calls == 1
+    assert [r.status for r in replies] == [200] * 5
+    assert len({r.message_id for r in replies}) == 5
+    assert all(r.data == replies[0].data for r in replies)
