@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from aiohttp import web
 from joserfc import jwe, jwt
@@ -38,7 +39,13 @@ from ..france_connect import DECRYPTION, SIGNATURE
 from ..habilitations import DEMO_FRANCE_CONNECT_CLIENT
 from ._frame import shared_dir
 
-__all__ = ["DEFAULT_CLIENT_ID", "FranceConnect", "build_france_connect", "staging_tokens"]
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "FranceConnect",
+    "build_france_connect",
+    "mint_token",
+    "staging_tokens",
+]
 
 DEFAULT_CLIENT_ID = DEMO_FRANCE_CONNECT_CLIENT
 """The client staging's test tokens were issued to (their ``aud``): the demo agency's."""
@@ -128,6 +135,15 @@ class FranceConnect:
         if recipient.kid:
             protected["kid"] = recipient.kid
         return jwe.encrypt_compact(protected, signed, recipient, registry=_JWE).encode()
+
+
+async def mint_token(base_url: str, claims: Mapping[str, Any]) -> str:
+    """A token minted by the FranceConnect simulator at ``base_url`` (its ``/france_connect``)
+    for ``claims``: what tests and the demo send as a citizen's token."""
+    async with httpx.AsyncClient() as http:
+        minted = await http.post(f"{base_url.rstrip('/')}/_admin/tokens", json=dict(claims))
+    minted.raise_for_status()
+    return str(minted.json()["access_token"])
 
 
 def staging_tokens(folders: Iterable[Path] | None = None) -> dict[str, dict[str, Any]]:

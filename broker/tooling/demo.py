@@ -25,6 +25,7 @@ from ..config import Settings, settings
 from ..france_connect import claims_of, new_encryption_key
 from ..sdk import Client, Reply, ReplyTimeout
 from ..simulation import Population
+from ..simulation.france_connect import mint_token
 
 __all__ = ["run_demo", "started"]
 
@@ -173,10 +174,7 @@ async def _france_connect_request(
     dataset = registry.dataset(DATASET)
     assert dataset is not None
     claims = {**claims_of(identity), "scope": " ".join(["openid", *dataset.scopes])}
-    async with httpx.AsyncClient() as http:
-        minted = await http.post(f"{config.france_connect_base()}/_admin/tokens", json=claims)
-    minted.raise_for_status()
-    token = str(minted.json()["access_token"])
+    token = await mint_token(config.france_connect_base(), claims)
     return await client.request(
         DATASET, {}, recipient=RECIPIENT, france_connect_token=token, timeout=30
     )

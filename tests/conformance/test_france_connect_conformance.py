@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from broker import registry
 from broker.france_connect import IDENTITY_PARAMETERS, claims_of
 from broker.sdk import Client
 from broker.simulation import Case, france_connect_cases_dirs, load_cases
+from broker.simulation.france_connect import mint_token
 
 from ..conftest import extra_case_dirs
 from .test_conformance import ACCESS_CHECKS, SIRET, assert_answers, dataset_of
@@ -39,10 +39,7 @@ async def _token(simulator: Any, dataset_id: str, version: int, identity: dict[s
     dataset = registry.dataset(dataset_id, version)
     assert dataset is not None and dataset.france_connect
     claims = {**claims_of(identity), "scope": " ".join(["openid", *dataset.scopes])}
-    async with httpx.AsyncClient() as http:
-        minted = await http.post(f"{simulator.url}/france_connect/_admin/tokens", json=claims)
-    minted.raise_for_status()
-    return str(minted.json()["access_token"])
+    return await mint_token(f"{simulator.url}/france_connect", claims)
 
 
 def _param(case: Case) -> Any:

@@ -14,6 +14,7 @@ import pytest
 
 from broker.sdk import Client
 from broker.simulation import Population
+from broker.simulation.france_connect import mint_token
 
 DATASET = "cnav.quotient_familial"
 SIRET = "13002526500013"
@@ -38,10 +39,7 @@ def _claims(start: int, **extra: Any) -> dict[str, Any]:
 
 
 async def _token(simulator: Any, claims: dict[str, Any]) -> str:
-    async with httpx.AsyncClient() as http:
-        minted = await http.post(f"{simulator.url}/france_connect/_admin/tokens", json=claims)
-    minted.raise_for_status()
-    return str(minted.json()["access_token"])
+    return await mint_token(f"{simulator.url}/france_connect", claims)
 
 
 async def test_a_token_stands_for_the_identity_and_its_consent_masks_the_data(

@@ -346,14 +346,21 @@ async def test_a_lessee_behind_a_legal_holder_is_the_citizen(
     assert meta == {"identity_matching": FULL_MATCH}
 
 
-async def test_a_holder_behind_a_co_holder_is_the_citizen(
+async def _someone_behind_a_co_holder(
     ants: RunningProvider, population: Population
-) -> None:
-    person, people = await _someone_whose_file(
+) -> tuple[Person, list[dict[str, Any]]]:
+    """A synthetic person whose file lists another physical person (a co-holder) first."""
+    return await _someone_whose_file(
         ants,
         population,
         lambda p, first: first["nature"] == "physique" and first["nom"] != p.nom_naissance,
     )
+
+
+async def test_a_holder_behind_a_co_holder_is_the_citizen(
+    ants: RunningProvider, population: Population
+) -> None:
+    person, people = await _someone_behind_a_co_holder(ants, population)
     assert [p["nature"] for p in people] == ["physique", "physique"]
     got, meta = await _answer(ants, {"immatriculation": plate_of(person), **person.params()})
     assert got.status == 200, (person.index, got.codes)
@@ -365,11 +372,7 @@ async def test_a_holder_behind_a_co_holder_is_the_citizen(
 async def test_the_co_holder_before_the_holder_is_found_too(
     ants: RunningProvider, population: Population
 ) -> None:
-    person, people = await _someone_whose_file(
-        ants,
-        population,
-        lambda p, first: first["nature"] == "physique" and first["nom"] != p.nom_naissance,
-    )
+    person, people = await _someone_behind_a_co_holder(ants, population)
     first = people[0]
     co_holder = {
         "immatriculation": plate_of(person),
