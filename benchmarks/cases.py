@@ -66,6 +66,7 @@ class Config:
     probe_seconds: float = 30.0
     flood_concurrency: int = 512
     coalescing_people: int = 5_000
+    cache_requests: int = 5_000
 
     @classmethod
     def quick(cls) -> Config:
@@ -81,6 +82,7 @@ class Config:
             cost_runs=1,
             probe_seconds=6.0,
             coalescing_people=1_000,
+            cache_requests=1_000,
         )
 
 
@@ -638,6 +640,63 @@ def summarise_coalescing(bench: Bench) -> dict[str, Any]:
     return summary
 
 
+# -- case 8: the reply cache ------------------------------------------------------------------
+
+
+async def case_cache(bench: Bench, run: int) -> None:
+    """What the reply cache costs a run of people asked for the first time (a look-up and an
+    upsert in PostgreSQL per request), against a worker without it, and what it saves when the
+    same people are asked again, with the upstream at 50 ms."""
+    count = bench.config.cache_requests
+    await bench.env.set_faults(PROVIDER, {"latency_ms": 50})
+    try:
+        await bench.use_worker("production", {"PARTICULIER_CACHE": "false"})
+        without = await bench.measure_path(count)
+        await bench.use_worker("production")
+        await bench.env.empty_cache()
+        before = await _upstream_calls(bench)
+        misses = await bench.measure_path(count)
+        between = await _upstream_calls(bench)
+        hits = await bench.measure_path(count)
+        after = await _upstream_calls(bench)
+    finally:
+        await bench.env.set_faults(PROVIDER, {"reset": True})
+    figures: dict[str, Any] = {"requests": count}
+    for name, measured in (("without", without), ("misses", misses), ("hits", hits)):
+        figures[name] = {
+            "throughput_rps": measured["throughput_rps"],
+            "latency_ms": measured["latency_ms"],
+            "worker_cpu_ms": measured["cpu_ms_per_request"].get("worker"),
+            "postgres_cpu_ms": measured["cpu_ms_per_request"].get("postgres"),
+        }
+    figures["upstream_calls_misses"] = between - before
+    figures["upstream_calls_hits"] = after - between
+    bench.record("cache", figures)
+    bench.log(
+        f"cache run {run + 1}: {without['throughput_rps']:.0f} req/s without, "
+        f"{misses['throughput_rps']:.0f} with misses, {hits['throughput_rps']:.0f} with hits "
+        f"({after - between} upstream calls for {count} hits)"
+    )
+
+
+def summarise_cache(bench: Bench) -> dict[str, Any]:
+    summary = _summary(
+        bench,
+        "cache",
+        (
+            *(
+                f"{name}.{key}"
+                for name in ("without", "misses", "hits")
+                for key in ("throughput_rps", "latency_ms.p50", "latency_ms.p99", "worker_cpu_ms")
+            ),
+            "upstream_calls_misses",
+            "upstream_calls_hits",
+        ),
+    )
+    summary["note"] = "closed loop, 256 in flight, upstream at 50 ms, distinct people"
+    return summary
+
+
 # -- case 6: profile, cost of signing and journal, lanes -------------------------------------
 
 
@@ -1090,6 +1149,7 @@ CASES: dict[str, Case] = {
             case_coalescing,
             summarise_coalescing,
         ),
+        Case("cache", "8", "the reply cache: misses and hits", case_cache, summarise_cache),
         Case(
             "profile", "6", "where the worker's CPU goes (py-spy)", case_profile, summarise_profile
         ),

@@ -498,6 +498,16 @@ class BenchEnv:
             await asyncio.sleep(0.5)
         return False
 
+    async def empty_cache(self) -> None:
+        """Drop the reply cache before each measured run: the runs ask the same synthetic
+        people again, which a nightly run never does, so a kept answer would measure the cache
+        instead of the path (case ``cache`` measures it)."""
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            await conn.execute("TRUNCATE reply_cache")
+        finally:
+            await conn.close()
+
     async def upstream_ms(self, message_ids: Sequence[str]) -> dict[str, float]:
         """The journal's ``upstream_latency_ms`` of each request, by message id."""
         if not message_ids:

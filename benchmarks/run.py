@@ -44,6 +44,7 @@ ORDER = (
     "hiding",
     "batch",
     "coalescing",
+    "cache",
 )
 
 
@@ -128,6 +129,7 @@ async def _main(args: argparse.Namespace, config: Config, selected: list[str]) -
             try:
                 for run in range(rounds):
                     for name in phase:
+                        await env.empty_cache()
                         await CASES[name].run(bench, run)
             except Exception as exc:  # one case failing must not lose the others
                 _log(f"case {'/'.join(phase)} failed: {exc!r}")

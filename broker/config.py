@@ -54,6 +54,21 @@ class Settings(BaseSettings):
         "and its prefetch slot freed. Waiting out a journal outage does not count.",
     )
     upstream_attempts: int = 3
+    maintenance_file: str | None = Field(
+        default=None,
+        description="TOML file of the providers' maintenance windows (deploy/maintenance.toml "
+        "shows the form); none: no window.",
+    )
+    breaker_threshold: int = Field(
+        default=5,
+        description="Failed upstream calls in a row (unavailable, timeout, 5xx) that open a "
+        "provider's circuit breaker.",
+    )
+    breaker_cool_down: float = Field(
+        default=30.0,
+        description="Seconds an opened breaker answers at once before a probe is let through "
+        "(doubling, up to 300 s, while probes fail).",
+    )
     upstream_max_connections: int = 512
     france_connect_key: str | None = Field(
         default=None,

@@ -7,8 +7,13 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "BULK_HELD_BACK",
+    "CACHE_LOOKUPS",
     "IN_FLIGHT",
     "PROCESSING_SECONDS",
+    "PROVIDER_BREAKER_OPEN",
+    "PROVIDER_ERROR_RATIO",
+    "PROVIDER_MAINTENANCE",
+    "PROVIDER_UP",
     "REQUESTS",
     "UPSTREAM_COALESCED",
     "UPSTREAM_ERRORS",
@@ -75,4 +80,31 @@ DEAD_LETTERS = Counter(
 JOURNAL_WAITS = Counter(
     "particulier_journal_unavailable_total",
     "Times a request waited because the journal was unreachable.",
+)
+CACHE_LOOKUPS = Counter(
+    "particulier_cache_lookups_total",
+    "Reply cache look-ups by outcome: hit, miss, bypass (no-cache asked), error (the cache "
+    "could not be read or written; the provider is asked).",
+    ["provider", "outcome"],
+)
+PROVIDER_UP = Gauge(
+    "particulier_provider_up",
+    "The provider's ping: 1 ok, 0 bad_gateway (its last call failed, or its breaker is open); "
+    "NaN until this worker has called it.",
+    ["provider"],
+)
+PROVIDER_BREAKER_OPEN = Gauge(
+    "particulier_provider_breaker_open",
+    "1 while the provider's circuit breaker is open in this worker.",
+    ["provider"],
+)
+PROVIDER_ERROR_RATIO = Gauge(
+    "particulier_provider_error_ratio",
+    "Share of the provider's last 100 calls that failed (unavailable, timeout, 5xx).",
+    ["provider"],
+)
+PROVIDER_MAINTENANCE = Gauge(
+    "particulier_provider_maintenance",
+    "1 while the provider is in a declared maintenance window.",
+    ["provider"],
 )

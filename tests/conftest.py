@@ -187,6 +187,20 @@ def _reset_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         request.getfixturevalue("simulator").reset()
 
 
+@pytest.fixture(autouse=True)
+def _empty_reply_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with an empty reply cache: a person another test asked about is not
+    answered from it (a test of faults would otherwise never reach the simulator)."""
+    yield
+    if "services" in request.fixturenames:
+        services = request.getfixturevalue("services")
+        subprocess.run(
+            ["psql", services.admin_url, "-qc", "TRUNCATE reply_cache"],
+            check=False,
+            capture_output=True,
+        )
+
+
 def pytest_terminal_summary(terminalreporter: object) -> None:
     from tests.conformance.test_conformance import SKIPPED
 

@@ -118,6 +118,9 @@ class Dataset:
     Particulier's ``/france_connect`` route of the dataset)."""
     identity: bool = True
     """Served in identity mode (the person named in ``params``); ANTS is FranceConnect only."""
+    cache_seconds: int = 0
+    """How long the reply cache keeps its upstream answers (data, or nobody found); 0: never
+    cached."""
     france_connect_data: Record | None = field(default=None, repr=False)
     """The data of the FranceConnect route where it has fewer fields than the identity
     route's (the citizen is known: no ``identite``); ``None`` when both have the same."""

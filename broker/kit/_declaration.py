@@ -5,10 +5,11 @@ route, title, modes, scopes, example and the JSON Schema of its data, whose prop
 the upstream's field they come from (``x-upstream``). ``france_connect`` says the dataset has a
 FranceConnect route, ``identity: false`` that it has no other (ANTS), and
 ``france_connect_without`` the fields its FranceConnect route does not disclose (the citizen
-being known, ``identite``). The data model that validates upstream
-records, the renaming between the two dialects and the published schemas all derive from that
-file, so a field is declared once. The Python beside it says only what JSON cannot: the
-parameters model and how the upstream is asked (:class:`~broker.kit.Endpoint`).
+being known, ``identite``), ``cache_seconds`` how long the reply cache keeps its answers. The
+data model that validates upstream records, the renaming between the two dialects and the
+published schemas all derive from that file, so a field is declared once. The Python beside
+it says only what JSON cannot: the parameters model and how the upstream is asked
+(:class:`~broker.kit.Endpoint`).
 
 The schema is a small subset of JSON Schema: ``type`` (``string``, ``integer``, ``number``,
 ``boolean``, ``null`` or a list of them, ``array`` with ``items``), ``enum``, ``pattern``,
@@ -60,6 +61,7 @@ class Declaration:
     example_params: Mapping[str, Any]
     france_connect: bool
     identity: bool
+    cache_seconds: int
     record: Record
     france_connect_data: Record | None
 
@@ -88,6 +90,7 @@ class Declaration:
             example_params=self.example_params,
             france_connect=self.france_connect,
             identity=self.identity,
+            cache_seconds=self.cache_seconds,
             france_connect_data=self.france_connect_data,
         )
 
@@ -148,6 +151,7 @@ def _declared(package: str, name: str) -> Declaration:
         example_params=document.get("example_params", {}),
         france_connect=document.get("france_connect", False),
         identity=document.get("identity", True),
+        cache_seconds=document.get("cache_seconds", 0),
         record=_Builder(package, name).record(data),
         france_connect_data=france_connect_data,
     )

@@ -31,6 +31,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .. import topology
+from ..cache import CacheSettings, ReplyCache
 from ..certification import Certifier, KeyRing
 from ..config import Settings
 from ..config import settings as default_settings
@@ -53,9 +54,12 @@ from ..sdk.contract import (
     DeadReason,
     Lane,
     own_reply_queue,
+    ping_dataset,
 )
 from ..sdk.proof import request_hash
+from ._health import Health
 from ._lanes import LaneGate, Permit
+from ._maintenance import Maintenance
 from ._pipeline import Answer, Pipeline
 from ._request import HashRequest, Request, read_request
 from ._sealing import Sealed, Sealer
@@ -66,6 +70,13 @@ log = logging.getLogger("particulier.worker")
 
 HANDLING_GRACE = 2.0
 """Seconds past a request's deadline (or ``max_handling``) before the last resort ends it."""
+
+WATCH_EVERY = 1.0
+"""Seconds between two looks at the providers' health: how soon a bulk lane pauses when a
+window opens or a breaker trips, and resumes after."""
+
+TRIM_EVERY = 60.0
+"""Seconds between two trims of the reply cache (expired rows, and past its bound)."""
 
 
 class _BoundExceeded(Exception):
@@ -92,10 +103,15 @@ class Worker:
         sealer: Sealer | None = None,
         hash_request: HashRequest = request_hash,
         introspector: Introspector | None = None,
+        cache: ReplyCache | None = None,
+        health: Health | None = None,
+        maintenance: Maintenance | None = None,
     ) -> None:
         self.providers = {p.name: p for p in providers}
         self.lanes = tuple(lanes)
-        self._served = frozenset(d.id for p in providers for d in p.datasets)
+        self._served = frozenset(d.id for p in providers for d in p.datasets) | {
+            ping_dataset(p.name) for p in providers
+        }
         self.habilitations = habilitations
         self.journal = journal
         self.certifier = certifier
@@ -112,14 +128,29 @@ class Worker:
             )
             for p in providers
         }
+        self.health = health or Health.of(
+            {p.name: p.errors.unavailable for p in providers},
+            maintenance or Maintenance.load(self.config.maintenance_file, self.providers),
+            threshold=self.config.breaker_threshold,
+            cool_down=self.config.breaker_cool_down,
+        )
+        self.cache = cache
         self.pipeline = pipeline or Pipeline(
-            self.providers, habilitations, self.upstreams, introspector=introspector
+            self.providers,
+            habilitations,
+            self.upstreams,
+            introspector=introspector,
+            cache=cache,
+            health=self.health,
         )
         self.sealer = sealer or Sealer(certifier)
         self._hash_request = hash_request
         self._connection: AbstractRobustConnection | None = None
         self._channels: list[AbstractChannel] = []
-        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._consumers: dict[tuple[str, Lane], tuple[AbstractQueue, Any, str | None]] = {}
+        """Each lane queue of each provider: the queue, its callback, its consumer tag (none
+        while the lane is paused)."""
+        self._watcher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: dict[tuple[str, str], asyncio.Future[None]] = {}
         """Requests being answered, by (requester, message_id): a copy waits for the first."""
@@ -155,10 +186,44 @@ class Worker:
             self._channels.append(channel)
             for name in self.providers:
                 queue = await channel.get_queue(topology.queue_name(name, lane), ensure=True)
-                tag = await queue.consume(self._consumer(lane, channel))
-                self._consumers.append((queue, tag))
+                callback = self._consumer(lane, channel)
+                paused = lane is Lane.BULK and self.health.paused(name)
+                tag = None if paused else await queue.consume(callback)
+                self._consumers[(name, lane)] = (queue, callback, tag)
         self._consuming.set()
+        self._watcher = asyncio.create_task(self._watch())
         log.info("worker started: providers=%s", ",".join(self.providers))
+
+    async def _watch(self) -> None:
+        """Pause a provider's bulk lane while it is in maintenance or its breaker is open (its
+        messages wait in RabbitMQ), resume it after; trim the reply cache now and then."""
+        trimmed = time.monotonic()
+        while not self._stopping.is_set():
+            await asyncio.sleep(WATCH_EVERY)
+            for name in self.providers:
+                with contextlib.suppress(Exception):  # a closed channel: the next turn retries
+                    await self._follow(name)
+            if self.cache is not None and time.monotonic() - trimmed >= TRIM_EVERY:
+                trimmed = time.monotonic()
+                try:
+                    await self.cache.trim()
+                except Exception as exc:
+                    log.warning("reply cache not trimmed (%s)", type(exc).__name__)
+
+    async def _follow(self, provider: str) -> None:
+        consumer = self._consumers.get((provider, Lane.BULK))
+        if consumer is None or self._stopping.is_set():
+            return
+        queue, callback, tag = consumer
+        paused = self.health.paused(provider)
+        if paused and tag is not None:
+            await queue.cancel(tag)
+            self._consumers[(provider, Lane.BULK)] = (queue, callback, None)
+            log.warning("bulk lane of %s paused: provider unavailable or in maintenance", provider)
+        elif not paused and tag is None:
+            tag = await queue.consume(callback)
+            self._consumers[(provider, Lane.BULK)] = (queue, callback, tag)
+            log.info("bulk lane of %s resumed", provider)
 
     async def serve_metrics(self, port: int | None = None) -> None:
         """``/metrics`` for Prometheus, ``/.well-known/jwks.json`` for reply verifiers."""
@@ -181,9 +246,21 @@ class Worker:
             ok = self.healthy()
             return web.json_response({"amqp": ok}, status=200 if ok else 503)
 
+        async def pings(_: web.Request) -> web.Response:
+            return web.json_response({name: self.health.ping(name) for name in self.providers})
+
+        async def ping(request: web.Request) -> web.Response:
+            name = request.match_info["provider"]
+            if name not in self.providers:
+                return web.json_response({"error": "provider not served here"}, status=404)
+            body = self.health.ping(name)
+            return web.json_response(body, status=502 if body["status"] == "bad_gateway" else 200)
+
         app.router.add_get("/metrics", metrics)
         app.router.add_get("/.well-known/jwks.json", jwks)
         app.router.add_get("/healthz", health)
+        app.router.add_get("/ping", pings)
+        app.router.add_get("/ping/{provider}", ping)
         self._metrics = web.AppRunner(app, access_log=None)
         await self._metrics.setup()
         await web.TCPSite(self._metrics, "0.0.0.0", port or self.config.metrics_port).start()
@@ -201,9 +278,14 @@ class Worker:
     async def stop(self, grace: float = 30.0) -> None:
         """Stop consuming, let what is in flight finish, then close."""
         self._stopping.set()
-        for queue, tag in self._consumers:
-            with contextlib.suppress(Exception):
-                await queue.cancel(tag)
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await self._watcher
+        for queue, _, tag in self._consumers.values():
+            if tag is not None:
+                with contextlib.suppress(Exception):
+                    await queue.cancel(tag)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
         if self._connection is not None:
@@ -334,8 +416,9 @@ class Worker:
         self._count(request, answer)
 
     def _count(self, request: Request, answer: Answer) -> None:
+        served = request.dataset_id in self._served
         self._requests(
-            answer.dataset.id if answer.dataset else "unknown",
+            answer.dataset.id if answer.dataset else request.dataset_id if served else "unknown",
             request.lane.value,
             str(answer.status),
             answer.code or "",
@@ -471,6 +554,8 @@ async def serving(
     journal = journal_of(pool)
     keyring = KeyRing.load()
     options.setdefault("introspector", connect(config))
+    if CacheSettings().cache:
+        options.setdefault("cache", ReplyCache(pool))
     worker = Worker(
         providers,
         habilitations=habilitations,

@@ -16,14 +16,16 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ..cache import CachedAnswer, ReplyCache
 from ..errors import BROKER, ProblemError
 from ..france_connect import ERRORS as FRANCE_CONNECT
 from ..france_connect import FranceConnectError, Introspection, Introspector
 from ..habilitations import Grant, check_recipient
 from ..journal import pseudonym
 from ..kit import Dataset, Params, Provider, Upstream, UpstreamCall, validate_params
-from ..metrics import UPSTREAM_COALESCED
-from ..sdk.contract import Mode
+from ..metrics import CACHE_LOOKUPS, UPSTREAM_COALESCED
+from ..sdk.contract import PING, Mode
+from ._health import Health
 from ._request import Request
 
 __all__ = ["REPLY_MARGIN", "Answer", "Authorizer", "Pipeline"]
@@ -92,7 +94,9 @@ class Answer:
     upstream_seconds: float | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     """What the reply's ``meta`` says beside ``data`` (the dataset's own, see
-    :meth:`Dataset.reply_meta`)."""
+    :meth:`Dataset.reply_meta`, and whether it comes from the reply cache)."""
+    cached: bool = False
+    """The provider's answer came from the reply cache (journal column ``cached``)."""
 
     @classmethod
     def problem(cls, exc: ProblemError, **known: Any) -> Answer:
@@ -128,6 +132,10 @@ class Pipeline:
     pseudonym: Callable[[Mapping[str, Any]], str] = field(default=pseudonym)
     introspector: Introspector | None = None
     """FranceConnect, for requests in FranceConnect mode (none: they are answered 51001)."""
+    cache: ReplyCache | None = None
+    """The reply cache (none: every request asks its provider)."""
+    health: Health | None = None
+    """The providers' health and maintenance windows (none: every request is let through)."""
     _in_flight: dict[tuple[str, int, str, str], _Shared] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -146,6 +154,9 @@ class Pipeline:
             return Answer.problem(request.problem)
         body = request.body
         assert body is not None  # a request without a body has a problem
+        provider_name, _, name = body.dataset.partition(".")
+        if name == PING and provider_name in self.providers:
+            return self._ping(provider_name)
         dataset = self.dataset_of(request)
         if dataset is None:
             provider = self.providers.get(body.dataset.split(".", 1)[0])
@@ -158,6 +169,7 @@ class Pipeline:
         try:
             _check_recipient(body.recipient)
             raw, mode, client, consent = body.params, Mode.IDENTITY, None, None
+            citizen: str | None = None
             if body.france_connect_token is not None:
                 introspection = await self._introspect(dataset, body.france_connect_token, slot)
                 identity = introspection.civility()
@@ -165,6 +177,7 @@ class Pipeline:
                     raise ProblemError(BROKER.FRANCE_CONNECT_INSUFFICIENT)
                 raw, mode = {**body.params, **identity}, Mode.FRANCE_CONNECT
                 client, consent = introspection.client, introspection.scopes
+                citizen = introspection.subject
                 dataset = known["dataset"] = dataset.in_france_connect
             elif not dataset.identity:
                 raise ProblemError(BROKER.IDENTITY_NOT_SERVED, parameter="france_connect_token")
@@ -186,15 +199,33 @@ class Pipeline:
                     raise ProblemError(BROKER.FRANCE_CONNECT_INSUFFICIENT)
             if request.deadline <= time.monotonic():
                 raise ProblemError(BROKER.DEADLINE_EXPIRED)
+            cache_key = self._cache_key(dataset, params, citizen)
+            if cache_key is not None and not request.no_cache:
+                hit = await self._cached(dataset, cache_key)
+                if hit is not None:
+                    return self._from_cache(dataset, params, hit, known)
+            elif cache_key is not None:
+                CACHE_LOOKUPS.labels(dataset.provider_name, "bypass").inc()
+            try:
+                probe = await self.health.admit(dataset.provider_name) if self.health else False
+            except ProblemError:
+                known["meta"] = {"provider_paused": True}
+                raise
             call = self.upstreams[dataset.provider_name].call(request.deadline - REPLY_MARGIN)
             try:
                 async with slot.released():
-                    data = await self._fetch(dataset, call, params)
+                    data = await self._fetch(dataset, call, params, cache_key)
+            except ProblemError as exc:
+                if exc.status == 404:
+                    known["meta"] = {"cached": False}
+                raise
             finally:
                 known["upstream_seconds"] = call.elapsed
+                if probe and self.health is not None:
+                    self.health.providers[dataset.provider_name].probe_ended()
             return Answer(
                 data=dataset.mask(data, grant.scopes),
-                meta=dataset.reply_meta(params, data),
+                meta={**dataset.reply_meta(params, data), "cached": False},
                 **known,
             )
         except ProblemError as exc:
@@ -203,7 +234,93 @@ class Pipeline:
             log.exception("unexpected failure serving %s", dataset.id)
             return Answer.problem(ProblemError(BROKER.INTERNAL), **known)
 
-    async def _fetch(self, dataset: Dataset, call: UpstreamCall, params: Params) -> dict[str, Any]:
+    def _ping(self, provider: str) -> Answer:
+        """The provider's health, as API Particulier's pings answer it."""
+        label = self.providers[provider].label
+        data: dict[str, Any] = self.health.ping(provider) if self.health else {"status": "unknown"}
+        return Answer(data=data, provider_label=label)
+
+    def _cache_key(self, dataset: Dataset, params: Params, citizen: str | None) -> bytes | None:
+        if self.cache is None or not dataset.cache_seconds:
+            return None
+        return self.cache.key_of(
+            dataset.id,
+            dataset.version,
+            dataset.route,
+            params.model_dump(mode="json", exclude_none=True),
+            citizen,
+        )
+
+    async def _cached(self, dataset: Dataset, key: bytes) -> CachedAnswer | None:
+        """The cache's answer, if it holds one; a cache that cannot be read is a miss."""
+        assert self.cache is not None
+        try:
+            hit = await self.cache.get(key)
+        except Exception as exc:
+            log.warning("reply cache unreadable (%s); asking the provider", type(exc).__name__)
+            CACHE_LOOKUPS.labels(dataset.provider_name, "error").inc()
+            return None
+        CACHE_LOOKUPS.labels(dataset.provider_name, "hit" if hit else "miss").inc()
+        return hit
+
+    @staticmethod
+    def _from_cache(
+        dataset: Dataset, params: Params, hit: CachedAnswer, known: dict[str, Any]
+    ) -> Answer:
+        """A disclosure from the cache: masked by this requester's own scopes."""
+        meta = {"cached": True, "cache_expires_in": hit.expires_in}
+        if hit.data is None:
+            assert hit.error is not None
+            return Answer(status=404, errors=(hit.error,), meta=meta, cached=True, **known)
+        grant: Grant = known["grant"]
+        return Answer(
+            data=dataset.mask(hit.data, grant.scopes),
+            meta={**dataset.reply_meta(params, hit.data), **meta},
+            cached=True,
+            **known,
+        )
+
+    async def _keep(
+        self, dataset: Dataset, key: bytes, data: dict[str, Any] | None, error: Any = None
+    ) -> None:
+        """Put the provider's answer in the cache; a cache that cannot be written is only
+        counted: the answer still goes out."""
+        assert self.cache is not None
+        try:
+            await self.cache.put(
+                key, dataset=dataset.id, lifetime=dataset.cache_seconds, data=data, error=error
+            )
+        except Exception as exc:
+            log.warning("reply cache unwritable (%s)", type(exc).__name__)
+            CACHE_LOOKUPS.labels(dataset.provider_name, "error").inc()
+
+    async def _asked(
+        self, dataset: Dataset, call: UpstreamCall, params: Params, cache_key: bytes | None
+    ) -> dict[str, Any]:
+        """One upstream call: its outcome feeds the provider's health and, data or nobody
+        found, the cache. Unavailability, timeouts, rate limits are neither."""
+        health = self.health.providers[dataset.provider_name] if self.health else None
+        try:
+            data = await dataset.fetch(call, params)
+        except ProblemError as exc:
+            if health is not None:
+                health.record(None if exc.status == 429 else exc.status < 500)
+            if exc.status == 404 and cache_key is not None:
+                await self._keep(dataset, cache_key, None, exc.error())
+            raise
+        if health is not None:
+            health.record(True)
+        if cache_key is not None:
+            await self._keep(dataset, cache_key, data)
+        return data
+
+    async def _fetch(
+        self,
+        dataset: Dataset,
+        call: UpstreamCall,
+        params: Params,
+        cache_key: bytes | None = None,
+    ) -> dict[str, Any]:
         """The upstream's data for ``params``, sharing the call of an identical request already
         in flight (same dataset, version, route and parameters) instead of asking twice: what
         API Particulier refuses with a 409 ``00015``, a message broker coalesces. Each
@@ -213,22 +330,26 @@ class Pipeline:
         key = (dataset.id, dataset.version, dataset.route, params.model_dump_json())
         shared = self._in_flight.get(key)
         if shared is None:
-            shared = _Shared(asyncio.ensure_future(dataset.fetch(call, params)))
+            shared = _Shared(asyncio.ensure_future(self._asked(dataset, call, params, cache_key)))
             shared.call.add_done_callback(functools.partial(self._landed, key, shared))
             self._in_flight[key] = shared
         else:
             UPSTREAM_COALESCED.labels(dataset.provider_name).inc()
         shared.waiting += 1
         left = call.deadline - time.monotonic() if call.deadline is not None else None
+        timed_out = False
         try:
             return await asyncio.wait_for(asyncio.shield(shared.call), left)
         except TimeoutError:
+            timed_out = True
             raise ProblemError(call.errors.timeout) from None
         finally:
             shared.waiting -= 1
             if not shared.waiting and not shared.call.done():
                 self._landed(key, shared)
                 shared.call.cancel()
+                if timed_out and self.health is not None:
+                    self.health.providers[dataset.provider_name].record(False)
 
     def _landed(self, key: tuple[str, int, str, str], shared: _Shared, *_: Any) -> None:
         """An upstream call ended or was given up: the next identical request asks again. A

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import BROKER, ProblemError
-from ..sdk.contract import DEADLINE_HEADER, Lane, RequestBody
+from ..sdk.contract import CACHE_CONTROL_HEADER, DEADLINE_HEADER, Lane, RequestBody
 from ..sdk.proof import request_hash
 
 __all__ = ["HashRequest", "Request", "deadline_of", "read_request"]
@@ -42,6 +42,8 @@ class Request:
     """The coded error that answers this request instead of serving it, if any."""
     digest: str
     """The request hash its reply's proof is bound to."""
+    no_cache: bool = False
+    """Header ``cache-control: no-cache``: ask the provider even if the cache holds an answer."""
 
     @property
     def dataset_id(self) -> str | None:
@@ -82,6 +84,7 @@ def read_request(
         body=parsed,
         problem=problem,
         digest=digest,
+        no_cache="no-cache" in str((headers or {}).get(CACHE_CONTROL_HEADER, "")).lower(),
     )
 
 

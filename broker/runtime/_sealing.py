@@ -73,7 +73,7 @@ class Sealer:
             status=answer.status,
             error_code=answer.code,
             upstream_latency_ms=upstream * 1000 if upstream is not None else None,
-            cached=False,
+            cached=answer.cached,
             subject=answer.subject,
         )
 

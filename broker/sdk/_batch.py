@@ -209,6 +209,11 @@ class BatchStats:
     """Transient errors re-sent (timeouts, unavailable upstream)."""
     silent: int = 0
     """Re-sends after ``reply_timeout`` without a reply."""
+    paused: int = 0
+    """Rows refused because their provider was in maintenance or its breaker open, re-sent
+    once it was expected back (not counted as retries)."""
+    paused_seconds: float = 0.0
+    """How long the run held its sending for such a provider."""
     ignored: int = 0
     """Replies for rows already answered, or foreign to the run."""
     early: int = 0
@@ -249,6 +254,10 @@ class BatchSession:
     ``done`` tells which rows a previous session already stored (their late replies are
     dropped); ``drain`` makes the session take in the replies already waiting in the queue
     before it publishes anything, so a resumed run does not ask again for them.
+
+    A reply saying the provider is paused (``meta.provider_paused``: a maintenance window, an
+    open breaker) holds the session's sending until the error's ``retry_in``, and the row is
+    asked again then without spending a retry; ``max_pause`` bounds the total wait of a run.
     """
 
     def __init__(
@@ -264,6 +273,7 @@ class BatchSession:
         rate: float | None = None,
         reply_timeout: float = 600.0,
         retries: int = 3,
+        max_pause: float = 6 * 3600.0,
         auto_ack: bool = True,
         done: Callable[[int], bool] | None = None,
         drain: bool = False,
@@ -280,6 +290,8 @@ class BatchSession:
         self.run_id = check_run_id(run_id or new_run_id())
         self.reply_timeout = reply_timeout
         self.retries = retries
+        self.max_pause = max_pause
+        self._paused_until = 0.0
         self.auto_ack = auto_ack
         self.queue_expires_ms = queue_expires_ms
         self.delete_queue = delete_queue
@@ -486,6 +498,8 @@ class BatchSession:
             _, _, pending = heapq.heappop(self._ready)
             if self._pending.get(pending.row.number) is not pending or pending.state != _QUEUED:
                 continue
+            if (hold := self._paused_until - time.monotonic()) > 0:
+                await asyncio.sleep(hold)  # a provider paused: its lane waits for its return
             await self.pacer.wait()
             await self._publish_slots.acquire()
             task = asyncio.get_running_loop().create_task(self._publish(pending))
@@ -555,7 +569,8 @@ class BatchSession:
             for pending in list(self._pending.values()):
                 if pending.state != _SENT:
                     continue
-                if now - pending.sent_at.get(pending.message_id, now) < self.reply_timeout:
+                sent = max(pending.sent_at.get(pending.message_id, now), self._paused_until)
+                if now - sent < self.reply_timeout:
                     continue
                 if pending.silences >= self.retries:
                     self._final(
@@ -639,7 +654,8 @@ class BatchSession:
             return
         status = body.status
         retry_in = body.retry_in
-        if body.retryable and (status == 429 or pending.transient < self.retries):
+        paused = body.provider_paused and retry_in is not None and self._may_pause()
+        if body.retryable and (status == 429 or paused or pending.transient < self.retries):
             await _ack(message)
             if not current or pending.state != _SENT:
                 self.stats.ignored += 1  # a newer attempt is on its way
@@ -647,6 +663,10 @@ class BatchSession:
             if status == 429:
                 self.stats.throttled += 1
                 self.pacer.throttled()
+            elif paused:
+                assert retry_in is not None
+                self.stats.paused += 1
+                self._pause(retry_in)
             else:
                 pending.transient += 1
                 self.stats.transient += 1
@@ -656,6 +676,18 @@ class BatchSession:
             return
         self.pacer.answered()
         self._final(pending, self._result(pending, body, message, mid))
+
+    def _may_pause(self) -> bool:
+        return self.stats.paused_seconds < self.max_pause
+
+    def _pause(self, seconds: float) -> None:
+        """Hold sending until the provider is expected back; replies overdue meanwhile are
+        not silences (their requests wait in RabbitMQ while its lane is paused)."""
+        now = time.monotonic()
+        until = now + seconds
+        if until > self._paused_until:
+            self.stats.paused_seconds += until - max(now, self._paused_until)
+            self._paused_until = until
 
     def _final(self, pending: _Pending, result: BatchResult) -> None:
         if self._pending.get(pending.row.number) is pending:

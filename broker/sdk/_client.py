@@ -38,7 +38,15 @@ from ._reasons import CertificationError
 from ._reply import ParticulierError, ProofError, Reply, ReplyTimeout
 from ._rows import BatchRow
 from ._verify import Verifier
-from .contract import EXCHANGE, Lane, ReplyBody, RequestProperties, reply_queue, routing_key
+from .contract import (
+    EXCHANGE,
+    Lane,
+    ReplyBody,
+    RequestProperties,
+    ping_dataset,
+    reply_queue,
+    routing_key,
+)
 
 __all__ = [
     "DEFAULT_URL",
@@ -165,12 +173,14 @@ class Client:
         lane: Lane | None = None,
         retry_rate_limited: bool = False,
         france_connect_token: str | None = None,
+        no_cache: bool = False,
     ) -> Reply:
         """Ask for ``dataset`` about the person ``params`` designates (or, in FranceConnect
         mode, the citizen whose ``france_connect_token`` it is); wait for the reply.
 
         With ``retry_rate_limited``, a 429 reply is retried after its ``retry_in`` while the
-        timeout allows.
+        timeout allows; with ``no_cache``, the provider is asked even if the reply cache holds
+        an answer.
         """
         ends = time.monotonic() + timeout
         while True:
@@ -182,21 +192,28 @@ class Client:
                 ends - time.monotonic(),
                 lane or self.lane,
                 france_connect_token,
+                no_cache,
             )
             wait = reply.retry_in if reply.status == 429 else None
             if not retry_rate_limited or wait is None or time.monotonic() + wait >= ends:
                 return reply
             await asyncio.sleep(wait)
 
+    async def ping(self, provider: str, *, timeout: float = 10.0) -> Reply:
+        """The provider's health as its workers see it (``data.status``: ok, bad_gateway or
+        unknown; ``last_update``, ``last_ok_status``, ``breaker``, ``maintenance``)."""
+        return await self._call(ping_dataset(provider), {}, None, None, timeout, Lane.INTERACTIVE)
+
     async def _call(
         self,
         dataset: str,
         params: Mapping[str, Any],
-        recipient: str,
+        recipient: str | None,
         version: int | None,
         timeout: float,
         lane: Lane,
         france_connect_token: str | None = None,
+        no_cache: bool = False,
     ) -> Reply:
         if timeout <= 0:
             raise ReplyTimeout("no time left")
@@ -214,6 +231,7 @@ class Client:
             "message_id": message_id,
             "deadline": time.time() + timeout,
             "france_connect_token": france_connect_token,
+            "no_cache": no_cache,
         }
         self._pending[correlation_id] = _Pending(
             future,
@@ -257,7 +275,7 @@ class Client:
         dataset: str,
         params: Mapping[str, Any],
         *,
-        recipient: str,
+        recipient: str | None,
         correlation_id: str,
         message_id: str,
         reply_to: str | None = None,
@@ -265,10 +283,13 @@ class Client:
         lane: Lane | None = None,
         deadline: float | None = None,
         france_connect_token: str | None = None,
+        no_cache: bool = False,
     ) -> None:
         """Publish one request (confirmed) without waiting for its reply."""
         assert self._exchange is not None, "not connected"
-        body: dict[str, Any] = {"dataset": dataset, "recipient": recipient, "params": dict(params)}
+        body: dict[str, Any] = {"dataset": dataset, "params": dict(params)}
+        if recipient is not None:
+            body["recipient"] = recipient
         if version is not None:
             body["version"] = version
         if france_connect_token is not None:
@@ -281,6 +302,7 @@ class Client:
             content_type="application/json",
             type=dataset,
             deadline=None if deadline is None else int(deadline * 1000),
+            cache_control="no-cache" if no_cache else None,
         )
         await self._exchange.publish(
             aio_pika.Message(

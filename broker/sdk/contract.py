@@ -16,10 +16,12 @@ from ._canonical import canonical
 from ._reasons import CertificationError
 
 __all__ = [
+    "CACHE_CONTROL_HEADER",
     "DEADLINE_HEADER",
     "DEAD_EXCHANGE",
     "DEAD_QUEUE",
     "EXCHANGE",
+    "PING",
     "REASON_HEADER",
     "REPLY_QUEUE_PREFIX",
     "REQUESTER_HEADER",
@@ -33,6 +35,7 @@ __all__ = [
     "RequestBody",
     "RequestProperties",
     "own_reply_queue",
+    "ping_dataset",
     "reply_queue",
     "routing_key",
 ]
@@ -42,6 +45,9 @@ DEAD_EXCHANGE = "particulier.dead"
 DEAD_QUEUE = "particulier.dead"
 DEADLINE_HEADER = "x-deadline"
 """Header holding the requester's deadline, in milliseconds since the Unix epoch."""
+CACHE_CONTROL_HEADER = "cache-control"
+"""Header of a request: ``no-cache`` asks the provider even when the reply cache holds an
+answer (and refreshes it), as HTTP's ``Cache-Control: no-cache`` does."""
 REQUESTER_HEADER = "x-requester"
 """Header of a dead letter: the request's ``user_id``, which a replay must restore (a worker
 cannot publish under another user's ``user_id``)."""
@@ -108,6 +114,15 @@ class Mode(StrEnum):
     FRANCE_CONNECT = "france_connect"
 
 
+PING = "ping"
+"""The dataset name of a provider's ping (``cnav.ping``): its health as the worker sees it,
+asked like any request, by any requester, disclosing nobody's data."""
+
+
+def ping_dataset(provider: str) -> str:
+    return f"{provider}.{PING}"
+
+
 def routing_key(lane: Lane | str, dataset: str) -> str:
     """``<lane>.<provider>.<dataset>``, e.g. ``interactive.cnav.quotient_familial``."""
     return f"{Lane(lane).value}.{dataset}"
@@ -140,11 +155,27 @@ class RequestProperties(BaseModel):
             }
         ),
     ] = Field(default=None, alias=DEADLINE_HEADER)
+    cache_control: Annotated[
+        Literal["no-cache"] | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": ["no-cache"],
+                "description": "Header: ``no-cache`` asks the provider even when the reply "
+                "cache holds an answer, and refreshes the cache.",
+            }
+        ),
+    ] = Field(default=None, alias=CACHE_CONTROL_HEADER)
 
     def message_fields(self) -> dict[str, Any]:
         """The keyword arguments of an AMQP message carrying these properties."""
-        fields = self.model_dump(exclude={"deadline"})
-        fields["headers"] = {} if self.deadline is None else {DEADLINE_HEADER: self.deadline}
+        fields = self.model_dump(exclude={"deadline", "cache_control"})
+        headers: dict[str, Any] = {}
+        if self.deadline is not None:
+            headers[DEADLINE_HEADER] = self.deadline
+        if self.cache_control is not None:
+            headers[CACHE_CONTROL_HEADER] = self.cache_control
+        fields["headers"] = headers
         return fields
 
 
@@ -249,6 +280,20 @@ class ReplyMeta(BaseModel):
         description="FranceConnect mode, datasets that match the citizen against their record "
         "(ANTS): how the FranceConnect identity compares with it.",
     )
+    cached: bool | None = Field(
+        default=None,
+        description="The provider's answer came from the reply cache (true) or from the "
+        "provider now (false); absent when the provider was not asked.",
+    )
+    cache_expires_in: int | None = Field(
+        default=None, description="When ``cached``: seconds the cache keeps that answer."
+    )
+    provider_paused: bool | None = Field(
+        default=None,
+        description="The provider is in a maintenance window or its circuit breaker is open: "
+        "the error's ``retry_in`` says when it is expected back. A batch waits for it rather "
+        "than spending its retries.",
+    )
 
 
 class ReplyBody(BaseModel):
@@ -277,6 +322,11 @@ class ReplyBody(BaseModel):
             if isinstance(wait, int | float) and not isinstance(wait, bool):
                 return float(wait)
         return None
+
+    @property
+    def provider_paused(self) -> bool:
+        """Refused because the provider is in maintenance or its breaker is open."""
+        return self.meta.provider_paused is True
 
     @property
     def retryable(self) -> bool:

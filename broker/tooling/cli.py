@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..cache.cli import cache_app
 from ..certification.cli import keys_app, verify_command
 from ..db.cli import db_app
 from ..habilitations.cli import agencies_app, habilitations_app
@@ -36,6 +37,7 @@ app.add_typer(agencies_app, name="agencies")
 app.add_typer(habilitations_app, name="habilitations")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(cache_app, name="cache")
 app.command("verify", help="Check a saved reply's proof of origin offline.")(verify_command)
 app.command("stats", help="Requests answered, by dataset and day.")(stats_command)
 
@@ -180,6 +182,9 @@ def request_command(
             show_default=False,
         ),
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask the provider even if the cache holds it.")
+    ] = False,
 ) -> None:
     """Send one request and print the reply as JSON."""
     from ..certification import local_jwks
@@ -198,11 +203,33 @@ def request_command(
                 version=version,
                 timeout=timeout,
                 france_connect_token=france_connect_token,
+                no_cache=no_cache,
             )
             return reply.raw
 
     raw = asyncio.run(main())
     typer.echo(json.dumps(json.loads(raw), ensure_ascii=False, indent=2))
+
+
+@app.command("ping")
+def ping_command(
+    provider: Annotated[str, typer.Argument(help="Provider name, e.g. cnav.")],
+    timeout: float = 10.0,
+) -> None:
+    """Ask a provider's workers how it is (status ok / bad_gateway / unknown, last success,
+    breaker, maintenance); exits 1 unless the status is ok."""
+    from ..certification import local_jwks
+    from ..config import settings
+    from ..sdk import Client
+
+    async def main() -> tuple[int, dict[str, Any]]:
+        async with Client(settings().amqp_url, jwks=local_jwks()) as client:
+            reply = await client.ping(provider, timeout=timeout)
+            return reply.status, reply.data or {"errors": reply.raw.decode()}
+
+    status, data = asyncio.run(main())
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    raise typer.Exit(0 if status == 200 and data.get("status") == "ok" else 1)
 
 
 @app.command("demo")

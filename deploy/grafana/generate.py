@@ -70,6 +70,7 @@ def gauge(metric: str, selector: str, by: str = "") -> str:
 
 
 REQUESTS = "particulier_requests_total"
+CACHE_LOOKUPS = "particulier_cache_lookups_total"
 FAILED = REQ + ', status=~"5.."'
 DEAD = 'queue="particulier.dead"'
 ALL_BY_DATASET = rate(REQUESTS, REQ, "dataset")
@@ -232,6 +233,68 @@ ROWS = [
                 [(rate("particulier_journal_unavailable_total", by="instance"), "{{instance}}")],
                 "ops",
                 description="Requests held because the journal (PostgreSQL) was unreachable.",
+            ),
+        ],
+    ),
+    Row(
+        "Providers",
+        [
+            Panel(
+                "Provider up (ping)",
+                [(f"min by (provider) (particulier_provider_up{{{UP}}})", "{{provider}}")],
+                description="1: the last call succeeded in every worker; 0: it failed in one, "
+                "or its breaker is open (ping bad_gateway). No line: not called yet.",
+            ),
+            Panel(
+                "Breakers open and maintenance windows",
+                [
+                    (
+                        gauge("particulier_provider_breaker_open", UP, "provider"),
+                        "{{provider}} breakers open",
+                    ),
+                    (
+                        f"max by (provider) (particulier_provider_maintenance{{{UP}}})",
+                        "{{provider}} in maintenance",
+                    ),
+                ],
+                description="Workers whose breaker is open, per provider, and the declared "
+                "windows: both pause the provider's bulk lane.",
+            ),
+            Panel(
+                "Error ratio of the last 100 calls",
+                [(f"max by (provider) (particulier_provider_error_ratio{{{UP}}})", "{{provider}}")],
+                "percentunit",
+            ),
+            Panel(
+                "Reply cache hit ratio",
+                [
+                    (
+                        rate(CACHE_LOOKUPS, UP + ', outcome="hit"', "provider")
+                        + " / "
+                        + rate(CACHE_LOOKUPS, UP, "provider"),
+                        "{{provider}}",
+                    )
+                ],
+                "percentunit",
+                description="Share of the look-ups answered from the reply cache (misses, "
+                "no-cache bypasses and cache errors ask the provider).",
+            ),
+            Panel(
+                "Reply cache look-ups",
+                [
+                    (
+                        rate(CACHE_LOOKUPS, UP, "provider, outcome"),
+                        "{{provider}} {{outcome}}",
+                    )
+                ],
+                "ops",
+                stack=True,
+            ),
+            Panel(
+                "Upstream calls shared (coalesced)",
+                [(rate("particulier_upstream_coalesced_total", UP, "provider"), "{{provider}}")],
+                "ops",
+                description="Requests served by an identical request's call already in flight.",
             ),
         ],
     ),

@@ -254,6 +254,20 @@ class Checkpoint:
         self.session = int(cursor.lastrowid or 0)
         return self.session
 
+    def add_pause(self, requests: int, seconds: float) -> None:
+        """Count requests a paused provider refused and the time the run waited for it."""
+        if not requests:
+            return
+        before, waited = self.pauses
+        with self._tx():
+            self._put("paused_requests", str(before + requests))
+            self._put("paused_seconds", repr(waited + seconds))
+
+    @property
+    def pauses(self) -> tuple[int, float]:
+        """``(requests, seconds)``: what :meth:`add_pause` counted over every session."""
+        return int(self._get("paused_requests") or 0), float(self._get("paused_seconds") or 0)
+
     def end_session(self, state: str) -> None:
         """``complete`` or ``interrupted``."""
         with self._tx():

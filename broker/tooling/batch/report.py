@@ -20,7 +20,14 @@ from pathlib import Path
 from ...sdk import LOCAL_CODES, OUTCOMES, outcome_of
 from .checkpoint import Checkpoint
 
-__all__ = ["LatencyHistogram", "Report", "build_report", "code_title", "render_html"]
+__all__ = [
+    "LatencyHistogram",
+    "Report",
+    "build_report",
+    "code_title",
+    "paused_text",
+    "render_html",
+]
 
 _EDGES_MS = tuple(m * 10.0**e for e in range(0, 6) for m in (1, 2, 5))
 """Display bins: 1, 2, 5, 10, 20, 50 ... 500,000 ms."""
@@ -123,6 +130,10 @@ class Report:
     histogram: LatencyHistogram = field(default_factory=LatencyHistogram)
     session_rows: int = 0
     session_seconds: float = 0.0
+    paused_requests: int = 0
+    """Requests refused because the provider was in maintenance or its breaker open."""
+    paused_seconds: float = 0.0
+    """How long the run held its sending for that provider."""
 
     @property
     def throughput(self) -> float:
@@ -143,6 +154,10 @@ class Report:
             "by_code": [{"status": s, "code": c, "rows": n} for s, c, n in self.groups],
             "throughput_rows_per_s": round(self.throughput, 1),
             "active_seconds": round(self.active_seconds, 1),
+            "provider_paused": {
+                "requests": self.paused_requests,
+                "seconds": round(self.paused_seconds, 1),
+            },
             "latency_ms": {
                 k: (None if v is None else round(v, 1)) for k, v in self.percentiles().items()
             },
@@ -156,6 +171,7 @@ def build_report(checkpoint: Checkpoint) -> Report:
     for status, _, n in groups:
         outcomes[outcome_of(status)] += n
     sessions = checkpoint.sessions()
+    paused_requests, paused_seconds = checkpoint.pauses
     return Report(
         run_id=spec.run_id,
         dataset=spec.dataset + (f" v{spec.version}" if spec.version else ""),
@@ -171,6 +187,8 @@ def build_report(checkpoint: Checkpoint) -> Report:
         sessions=len(sessions),
         created=spec.created,
         histogram=LatencyHistogram().extend(checkpoint.latencies_ms()),
+        paused_requests=paused_requests,
+        paused_seconds=paused_seconds,
     )
 
 
@@ -178,6 +196,25 @@ def _ms(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+
+
+def paused_text(report: Report) -> str | None:
+    """The run's wait for a paused provider, in a sentence (``None`` when it did not wait)."""
+    if not report.paused_requests:
+        return None
+    return (
+        f"{report.paused_requests:,} requests met the provider in maintenance or unavailable; "
+        f"the run waited {report.paused_seconds:,.0f} s for it and asked them again"
+    )
+
+
+def _paused_html(report: Report) -> str:
+    if not report.paused_requests:
+        return ""
+    return (
+        f"<p>Fournisseur en maintenance ou indisponible : {report.paused_requests:,} demandes "
+        f"reportées, le lot a attendu {report.paused_seconds:,.0f} s puis les a reposées.</p>\n"
+    )
 
 
 def _edge(value: float) -> str:
@@ -302,7 +339,7 @@ Lancé le {created}, {report.sessions} session(s), état : <b>{e(report.state)}<
 <div>p95<b>{_ms(pct["p95"])}</b></div>
 <div>p99<b>{_ms(pct["p99"])}</b></div>
 </div>
-<h2>Résultats par issue</h2>
+{_paused_html(report)}<h2>Résultats par issue</h2>
 {_outcomes_svg(report)}
 <h2>Latence des réponses</h2>
 <p>Du dépôt de la demande à la réception de sa réponse ({report.histogram.count:,} mesures).</p>

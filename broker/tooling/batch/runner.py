@@ -47,7 +47,7 @@ from ...sdk.contract import Lane
 from .checkpoint import Checkpoint, CheckpointError, RunSpec, run_path, state_dir
 from .outputs import data_columns, open_writer, output_format
 from .progress import make_progress
-from .report import Report, build_report, code_title, render_html
+from .report import Report, build_report, code_title, paused_text, render_html
 
 __all__ = ["BatchError", "RunOptions", "resume_run", "run_status", "start_run"]
 
@@ -294,6 +294,7 @@ async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -
             await result.ack()
 
     state = "interrupted"
+    session: BatchSession | None = None
     progress = make_progress(spec.run_id, spec.total, len(answered), counts, console)
     try:
         jwks = local_jwks() if spec.verify else None
@@ -364,6 +365,8 @@ async def _execute(checkpoint: Checkpoint, *, resumed: bool, console: Console) -
         with contextlib.suppress(Exception):
             await commit()
         writer.close()
+        if session is not None:
+            checkpoint.add_pause(session.stats.paused, session.stats.paused_seconds)
         checkpoint.end_session(state)
         report = build_report(checkpoint)
         report.session_rows = session_rows
@@ -414,6 +417,9 @@ def _print_report(report: Report, console: Console) -> None:
         f"latency p50 {ms(pct['p50'])}, p95 {ms(pct['p95'])}, p99 {ms(pct['p99'])}",
         highlight=False,
     )
+    paused = paused_text(report)
+    if paused is not None:
+        console.print(paused, highlight=False)
 
 
 def run_status(
