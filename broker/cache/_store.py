@@ -16,7 +16,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -31,6 +31,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..certification import canonical
+from ..db.grouped import Grouped
 
 __all__ = ["CacheSettings", "CachedAnswer", "ReplyCache", "cache_secret"]
 
@@ -83,7 +84,8 @@ class CachedAnswer:
 
 class ReplyCache:
     """Reads and writes the ``reply_cache`` table; every method may raise the pool's errors,
-    which the worker counts and reads as a miss."""
+    which the worker counts and reads as a miss. Look-ups and writes made while one is in
+    flight go together in the next statement (:class:`~broker.db.grouped.Grouped`)."""
 
     def __init__(
         self, pool: asyncpg.Pool, *, secret: bytes | None = None, max_entries: int | None = None
@@ -95,6 +97,8 @@ class ReplyCache:
         self.max_entries = (
             max_entries if max_entries is not None else CacheSettings().cache_max_entries
         )
+        self._reads = Grouped(self._read)
+        self._writes = Grouped(self._write)
 
     def key_of(
         self,
@@ -109,19 +113,16 @@ class ReplyCache:
         return hmac.new(self._index, asked, hashlib.sha256).digest()
 
     async def get(self, key: bytes) -> CachedAnswer | None:
-        row = await self.pool.fetchrow(
-            "SELECT sealed, expires_at FROM reply_cache WHERE key = $1 AND expires_at > now()",
-            key,
-        )
+        """The answer kept under ``key``, if any and not expired."""
+        row = await self._reads(key)
         if row is None:
             return None
-        sealed: bytes = row["sealed"]
+        sealed, left = row
         try:
             plain = self._seal.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], key)
         except InvalidTag:
             return None  # sealed under another key
         kept = json.loads(plain)
-        left = (row["expires_at"] - datetime.now(UTC)).total_seconds()
         return CachedAnswer(kept.get("data"), kept.get("error"), max(1, int(left)))
 
     async def put(
@@ -137,17 +138,33 @@ class ReplyCache:
         nonce = os.urandom(_NONCE_BYTES)
         plain = json.dumps({"data": data, "error": error}, separators=(",", ":")).encode()
         sealed = nonce + self._seal.encrypt(nonce, plain, key)
+        expires = datetime.now(UTC) + timedelta(seconds=lifetime)
+        await self._writes((key, dataset, expires, sealed))
+
+    async def _read(self, keys: Sequence[bytes]) -> list[tuple[bytes, float] | None]:
+        rows = await self.pool.fetch(
+            "SELECT key, sealed, extract(epoch FROM expires_at - now()) AS left_s"
+            " FROM reply_cache WHERE key = ANY($1::bytea[]) AND expires_at > now()",
+            list(keys),
+        )
+        found = {bytes(r["key"]): (bytes(r["sealed"]), float(r["left_s"])) for r in rows}
+        return [found.get(key) for key in keys]
+
+    async def _write(self, rows: Sequence[tuple[bytes, str, datetime, bytes]]) -> list[None]:
+        latest = {row[0]: row for row in rows}  # one statement cannot upsert a key twice
+        keys, datasets, expires, sealed = zip(*latest.values(), strict=True)
         await self.pool.execute(
             "INSERT INTO reply_cache (key, provider, dataset, expires_at, sealed)"
-            " VALUES ($1, $2, $3, $4, $5)"
+            " SELECT k, split_part(d, '.', 1), d, e, s"
+            " FROM unnest($1::bytea[], $2::text[], $3::timestamptz[], $4::bytea[]) AS t(k, d, e, s)"
             " ON CONFLICT (key) DO UPDATE SET stored_at = now(),"
             " expires_at = EXCLUDED.expires_at, sealed = EXCLUDED.sealed",
-            key,
-            dataset.split(".", 1)[0],
-            dataset,
-            datetime.now(UTC) + timedelta(seconds=lifetime),
-            sealed,
+            list(keys),
+            list(datasets),
+            list(expires),
+            list(sealed),
         )
+        return [None] * len(rows)
 
     async def trim(self) -> int:
         """Drop expired rows, then the soonest to expire past ``max_entries``; rows dropped."""

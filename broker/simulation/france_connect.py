@@ -21,6 +21,7 @@ its recorded lifetime.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -51,6 +52,21 @@ DEFAULT_CLIENT_ID = DEMO_FRANCE_CONNECT_CLIENT
 """The client staging's test tokens were issued to (their ``aud``): the demo agency's."""
 ISSUER = "https://fcp-low.integ01.dev-franceconnect.fr/api/v2"
 _JWE = jwe.JWERegistry(algorithms=list(DECRYPTION))
+_IDENTITY_CLAIMS = (
+    "family_name",
+    "given_name",
+    "birthdate",
+    "gender",
+    "birthplace",
+    "birthcountry",
+)
+
+
+def _subject(claims: Mapping[str, Any]) -> str:
+    """FranceConnect's ``sub``: the same for one citizen at one service, token after token
+    (pairwise), and telling nothing of the identity."""
+    who = [claims.get(k) for k in ("aud", *_IDENTITY_CLAIMS)]
+    return hashlib.sha256(json.dumps(who, sort_keys=True).encode()).hexdigest() + "v1"
 
 
 @dataclass
@@ -87,7 +103,7 @@ class FranceConnect:
     def mint(self, claims: Mapping[str, Any], *, expires_in: int = 60) -> str:
         token = secrets.token_urlsafe(32)
         body = {"aud": DEFAULT_CLIENT_ID, **claims}
-        body.setdefault("sub", secrets.token_hex(32) + "v1")
+        body.setdefault("sub", _subject(body))
         self.tokens[token] = _Token(dict(body), expires_in, issued_at=int(time.time()))
         return token
 

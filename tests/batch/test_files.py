@@ -28,7 +28,7 @@ from broker.sdk import (
 )
 from broker.tooling.batch.checkpoint import Answered, Checkpoint, CheckpointError, RunSpec
 from broker.tooling.batch.outputs import data_columns, flatten, open_writer
-from broker.tooling.batch.report import LatencyHistogram, build_report, render_html
+from broker.tooling.batch.report import LatencyHistogram, build_report, paused_text, render_html
 from workers.cnav.datasets import DATASETS as CNAV
 from workers.cnav.quotient_familial import QuotientFamilialParams
 
@@ -232,6 +232,25 @@ def test_report_has_percentiles_and_an_offline_html_page(tmp_path: Path) -> None
     page = render_html(report)
     assert "<svg" in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "37003" in page and "Entité non trouvée" in page
+
+
+def test_the_report_says_how_long_the_run_waited_for_a_paused_provider(tmp_path: Path) -> None:
+    checkpoint = Checkpoint.create(tmp_path / "r3.checkpoint", _spec("r3"), offset=0)
+    checkpoint.begin_session()
+    checkpoint.record([(1, 200, None, 5.0, 2)], offset=0)
+    assert paused_text(build_report(checkpoint)) is None, "no wait, nothing said"
+    checkpoint.add_pause(12, 1800.4)
+    checkpoint.end_session("interrupted")
+    checkpoint.begin_session()  # a resumed run adds its own wait
+    checkpoint.add_pause(3, 60.0)
+    checkpoint.end_session("complete")
+    report = build_report(checkpoint)
+    assert report.as_dict()["provider_paused"] == {"requests": 15, "seconds": 1860.4}
+    assert paused_text(report) == (
+        "15 requests met the provider in maintenance or unavailable; the run waited 1,860 s "
+        "for it and asked them again"
+    )
+    assert "Fournisseur en maintenance ou indisponible : 15 demandes" in render_html(report)
 
 
 def test_histogram_is_within_two_percent() -> None:

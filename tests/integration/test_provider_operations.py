@@ -4,6 +4,7 @@ and the pings, over the real RabbitMQ, PostgreSQL and simulators (faults set at 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -157,6 +158,71 @@ async def test_the_cache_names_nobody_and_the_purge_command_empties_it(
     after = await client.request(DATASET, person, recipient=SIRET)
     assert after.body.meta.cached is False
     assert simulator.received("cnav") == before + 1
+
+
+async def test_the_cache_forgets_expired_answers_and_keeps_its_bound(services: Services) -> None:
+    from broker.cache import ReplyCache
+
+    pool = await asyncpg.create_pool(services.database_url, min_size=1, max_size=2)
+    try:
+        cache = ReplyCache(pool, secret=b"a test secret of thirty-two bytes!", max_entries=3)
+        await pool.execute("DELETE FROM reply_cache")
+        keys = [cache.key_of("sdh.statut_sportif", 3, "/r", {"id": str(n)}) for n in range(5)]
+        await cache.put(keys[0], dataset="sdh.statut_sportif", lifetime=0, data={"n": 0})
+        for n, key in enumerate(keys[1:], 1):
+            await cache.put(key, dataset="sdh.statut_sportif", lifetime=60 * n, data={"n": n})
+        assert await cache.get(keys[0]) is None, "an expired answer is never given"
+        hit = await cache.get(keys[4])
+        assert hit is not None and hit.data == {"n": 4} and 230 < hit.expires_in <= 240
+        assert await cache.trim() == 2  # the expired one, then the soonest to expire past 3
+        kept = [await cache.get(k) for k in keys]
+        assert [h.data["n"] if h and h.data else None for h in kept] == [None, None, 2, 3, 4]
+        other = ReplyCache(pool, secret=b"another secret, thirty-two bytes", max_entries=3)
+        assert await other.get(keys[4]) is None, "sealed under another key: a miss"
+    finally:
+        await pool.execute("DELETE FROM reply_cache")
+        await pool.close()
+
+
+async def test_a_france_connect_answer_is_kept_per_citizen(
+    client: Client, simulator: Simulator
+) -> None:
+    from broker.simulation.france_connect import mint_token
+
+    async def token(start: int) -> str:
+        person = next(p for p in map(POPULATION.person, range(start, start + 100)) if p.found)
+        claims = {
+            "family_name": person.nom_naissance,
+            "given_name": " ".join(person.prenoms),
+            "birthdate": person.date_naissance.isoformat(),
+            "gender": "female" if person.sexe == "F" else "male",
+            "birthplace": person.params()["codeCogInseeCommuneNaissance"],
+            "birthcountry": "99100",
+            "scope": "openid identite_pivot cnaf_quotient_familial",
+        }
+        return await mint_token(f"{simulator.url}/france_connect", claims)
+
+    first = await client.request(
+        DATASET, {}, recipient=SIRET, france_connect_token=await token(28_000)
+    )
+    again = await client.request(
+        DATASET, {}, recipient=SIRET, france_connect_token=await token(28_000)
+    )
+    other = await client.request(
+        DATASET, {}, recipient=SIRET, france_connect_token=await token(28_500)
+    )
+    assert (first.status, again.status, other.status) == (200, 200, 200)
+    assert (first.body.meta.cached, again.body.meta.cached) == (False, True)
+    assert other.body.meta.cached is False, "another citizen is asked about on their own"
+    assert again.data == first.data != other.data
+
+
+async def test_a_cached_answer_still_needs_a_habilitation(client: Client, agency: Agency) -> None:
+    (person,) = people(29_000)
+    assert (await client.request(DATASET, person, recipient=SIRET)).status == 200
+    async with Client(agency.url) as stranger:
+        refused = await stranger.request(DATASET, person, recipient=SIRET)
+    assert refused.status == 403 and refused.data is None
 
 
 # -- maintenance windows ----------------------------------------------------------------------
@@ -318,3 +384,15 @@ async def test_a_ping_names_no_one_and_needs_no_habilitation(agency: Agency, wor
     assert reply.status == 200
     assert set(reply.data) >= {"status", "last_update", "last_ok_status"}
     assert reply.body.meta.dataset == "dgfip.ping"
+
+
+async def test_particulier_ping_prints_the_health_and_exits_1_unless_ok(worker: Any) -> None:
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "broker.tooling.cli", "ping", "sdh"],
+        capture_output=True,
+        text=True,
+    )
+    body = json.loads(done.stdout)
+    assert body["status"] in ("ok", "bad_gateway", "unknown")
+    assert done.returncode == (0 if body["status"] == "ok" else 1)
