@@ -6,6 +6,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from stdnum import luhn
@@ -55,3 +56,49 @@ def agency(services: Services) -> Agency:
     )
     host = services.amqp_url.split("@", 1)[1]
     return Agency(name, user, f"amqp://{user}:secret@{host}")
+
+
+async def grant_scopes(
+    services: Services,
+    agency: Agency,
+    scopes: dict[str, list[str]],
+    *,
+    rate_interactive: int | None = None,
+) -> None:
+    """Grant ``agency`` a habilitation to ``scopes`` (dataset -> scopes), as an operator does,
+    then wait for the workers' habilitations to refresh (every 2 s)."""
+    import asyncio
+
+    import asyncpg
+
+    from broker.habilitations import grant
+
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        await grant(
+            conn,
+            agency.name,
+            scopes,
+            legal_basis="Tarification sociale",
+            legal_reference="CASF L123-1",
+            rate_interactive=rate_interactive,
+        )
+    finally:
+        await conn.close()
+    await asyncio.sleep(2.5)
+
+
+async def journal_rows(services: Services, message_id: str) -> list[Any]:
+    """The journal rows of ``message_id`` (``cached``, ``status``, ``scopes``), oldest first."""
+    import asyncpg
+
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        return list(
+            await conn.fetch(
+                "SELECT cached, status, scopes FROM journal WHERE message_id = $1 ORDER BY seq",
+                message_id,
+            )
+        )
+    finally:
+        await conn.close()

@@ -26,7 +26,7 @@ from broker.simulation import Population
 from ..conftest import Services, Simulator
 from ..db.support import Proxy
 from .amqp import decode, raw_request, take_dead_letter
-from .conftest import Agency
+from .conftest import Agency, grant_scopes
 
 DATASET = "cnav.quotient_familial"
 SIRET = "13002526500013"
@@ -81,19 +81,7 @@ async def test_one_scope_unmasks_one_group_then_revocation_bites(
 async def test_rate_limit_answers_429_and_the_sdk_can_wait(
     agency: Agency, services: Services, worker: object
 ) -> None:
-    conn = await asyncpg.connect(services.admin_url)
-    try:
-        await grant(
-            conn,
-            agency.name,
-            {DATASET: ["cnaf_quotient_familial"]},
-            legal_basis="Tarifs",
-            legal_reference="CGCT",
-            rate_interactive=5,
-        )
-    finally:
-        await conn.close()
-    await asyncio.sleep(2.5)
+    await grant_scopes(services, agency, {DATASET: ["cnaf_quotient_familial"]}, rate_interactive=5)
     async with Client(agency.url) as client:
         burst = await asyncio.gather(
             *(

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
-import asyncpg
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +25,7 @@ from broker.simulation import Population
 
 from ..conftest import Services, Simulator
 from .amqp import decode, raw_request, take_dead_letter
-from .conftest import Agency
+from .conftest import Agency, journal_rows
 
 DATASET = "cnav.quotient_familial"
 SIRET = "13002526500013"
@@ -317,14 +316,7 @@ async def test_any_body_and_properties_end_in_a_reply_or_a_dead_letter(
 
 async def _journal_rows(services: Services, message_id: str) -> list[bool]:
     """The ``cached`` flag of each journal row of ``message_id``, oldest first."""
-    conn = await asyncpg.connect(services.admin_url)
-    try:
-        rows = await conn.fetch(
-            "SELECT cached FROM journal WHERE message_id = $1 ORDER BY seq", message_id
-        )
-    finally:
-        await conn.close()
-    return [row["cached"] for row in rows]
+    return [row["cached"] for row in await journal_rows(services, message_id)]
 
 
 async def test_a_republished_request_is_answered_from_the_journal(

@@ -21,7 +21,7 @@ SIRET = "13002526500013"
 EVERY_SCOPE = "openid identite_pivot cnaf_quotient_familial cnaf_allocataires cnaf_enfants"
 
 
-def _claims(start: int, **extra: Any) -> dict[str, Any]:
+def citizen_claims(start: int, **extra: Any) -> dict[str, Any]:
     """FranceConnect's claims for a person the CNAV simulator knows."""
     person = next(
         p for p in map(Population(1_000_000).person, range(start, start + 100)) if p.found
@@ -45,7 +45,7 @@ async def _token(simulator: Any, claims: dict[str, Any]) -> str:
 async def test_a_token_stands_for_the_identity_and_its_consent_masks_the_data(
     client: Client, simulator: Any
 ) -> None:
-    token = await _token(simulator, _claims(3000))
+    token = await _token(simulator, citizen_claims(3000))
     reply = await client.request(
         DATASET, {}, recipient=SIRET, france_connect_token=token, timeout=15
     )
@@ -57,7 +57,7 @@ async def test_a_token_stands_for_the_identity_and_its_consent_masks_the_data(
         "cnaf_allocataires",
         "cnaf_enfants",
     }
-    narrow = await _token(simulator, _claims(3000, scope="openid cnaf_quotient_familial"))
+    narrow = await _token(simulator, citizen_claims(3000, scope="openid cnaf_quotient_familial"))
     masked = await client.request(
         DATASET, {}, recipient=SIRET, france_connect_token=narrow, timeout=15
     )
@@ -84,23 +84,24 @@ async def test_tokens_the_broker_cannot_use_are_answered_with_their_code(
     if case == "unknown token":
         token = "never-issued"
     elif case == "revoked token":
-        token = await _token(simulator, _claims(3100))
+        token = await _token(simulator, citizen_claims(3100))
         async with httpx.AsyncClient() as http:
             revoked = await http.post(
                 f"{simulator.url}/france_connect/_admin/revoke", json={"token": token}
             )
         assert revoked.json() == {"revoked": True}
     elif case == "expired token":
-        token = await _token(simulator, {**_claims(3100), "expires_in": 1})
+        token = await _token(simulator, {**citizen_claims(3100), "expires_in": 1})
         await asyncio.sleep(2.1)
     elif case == "malformed token":
         token = "é" * 8
     elif case == "no consent to this dataset":
-        token = await _token(simulator, _claims(3100, scope="openid dsnj_statut_service_national"))
+        claims = citizen_claims(3100, scope="openid dsnj_statut_service_national")
+        token = await _token(simulator, claims)
     elif case == "token of another agency's service":
-        token = await _token(simulator, _claims(3100, aud="another-agencys-service"))
+        token = await _token(simulator, citizen_claims(3100, aud="another-agencys-service"))
     else:
-        token = await _token(simulator, _claims(3100))
+        token = await _token(simulator, citizen_claims(3100))
         dataset, params = "dgfip.situation_fiscale", {}
     reply = await client.request(
         dataset, params, recipient=SIRET, france_connect_token=token, timeout=15
@@ -110,7 +111,7 @@ async def test_tokens_the_broker_cannot_use_are_answered_with_their_code(
 
 
 async def test_the_token_is_never_journaled(client: Client, simulator: Any, services: Any) -> None:
-    token = await _token(simulator, _claims(3200))
+    token = await _token(simulator, citizen_claims(3200))
     reply = await client.request(
         DATASET, {}, recipient=SIRET, france_connect_token=token, timeout=15
     )
@@ -151,7 +152,7 @@ async def test_france_connect_itself_failing(
 ) -> None:
     """FranceConnect slow, down, or answering what the broker must not trust: the request is
     answered with its code (``retry_in`` where retrying helps), and nothing is disclosed."""
-    token = await _token(simulator, _claims(3300 + 10 * len(fault)))
+    token = await _token(simulator, citizen_claims(3300 + 10 * len(fault)))
     faults: Any = simulator.faults("france_connect")
     try:
         if fault.startswith("slow"):
@@ -195,7 +196,7 @@ def _driver(start: int) -> tuple[dict[str, Any], str]:
     person = next(
         p for p in map(Population(1_000_000).person, range(start, start + 100)) if p.found
     )
-    claims = _claims(person.index, scope=" ".join(["openid", *ANTS_SCOPES]))
+    claims = citizen_claims(person.index, scope=" ".join(["openid", *ANTS_SCOPES]))
     return claims, plate_of(person)
 
 
@@ -258,8 +259,8 @@ async def test_the_token_is_never_logged(
     """Whatever becomes of a token (served, refused, FranceConnect down), no log line holds
     it: the broker's own loggers at DEBUG, the libraries at the INFO the CLI runs them at (it
     pins the AMQP client's frame dumps, which carry whole messages, to WARNING)."""
-    served = await _token(simulator, _claims(3600))
-    down = await _token(simulator, _claims(3700))
+    served = await _token(simulator, citizen_claims(3600))
+    down = await _token(simulator, citizen_claims(3700))
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="particulier")
     for token in (served, "never-issued-" + served[:8], "é" * 8):

@@ -24,7 +24,7 @@ from broker.sdk import Client
 from broker.simulation import Population
 
 from ..conftest import Services, Simulator, free_port
-from .conftest import Agency
+from .conftest import Agency, grant_scopes, journal_rows
 
 DATASET = "cnav.quotient_familial"
 SIRET = "13002526500013"
@@ -43,15 +43,8 @@ def people(start: int, *, found: bool = True, count: int = 1) -> list[dict[str, 
     raise AssertionError("the population has too few such people here")
 
 
-async def journal_row(services: Services, message_id: str) -> asyncpg.Record:
-    conn = await asyncpg.connect(services.admin_url)
-    try:
-        row = await conn.fetchrow(
-            "SELECT cached, status, scopes FROM journal WHERE message_id = $1", message_id
-        )
-    finally:
-        await conn.close()
-    assert row is not None, "every reply has its journal row"
+async def journal_row(services: Services, message_id: str) -> Any:
+    (row,) = await journal_rows(services, message_id)
     return row
 
 
@@ -106,21 +99,7 @@ async def test_nobody_found_is_cached_an_outage_is_not(
 async def test_each_disclosure_from_the_cache_is_masked_by_its_own_requesters_scopes(
     client: Client, agency: Agency, services: Services
 ) -> None:
-    from broker.habilitations import grant
-
-    conn = await asyncpg.connect(services.admin_url)
-    try:
-        await grant(
-            conn,
-            agency.name,
-            {DATASET: ["cnaf_adresse"]},
-            legal_basis="Tarification sociale",
-            legal_reference="CASF L123-1",
-            rate_interactive=None,
-        )
-    finally:
-        await conn.close()
-    await asyncio.sleep(2.5)  # the workers' habilitations refresh every 2 s
+    await grant_scopes(services, agency, {DATASET: ["cnaf_adresse"]})
     (person,) = people(22_000)
     everything = await client.request(DATASET, person, recipient=SIRET)
     assert everything.data is not None and len(everything.data) == 4
@@ -189,28 +168,14 @@ async def test_a_france_connect_answer_is_kept_per_citizen(
 ) -> None:
     from broker.simulation.france_connect import mint_token
 
-    async def token(start: int) -> str:
-        person = next(p for p in map(POPULATION.person, range(start, start + 100)) if p.found)
-        claims = {
-            "family_name": person.nom_naissance,
-            "given_name": " ".join(person.prenoms),
-            "birthdate": person.date_naissance.isoformat(),
-            "gender": "female" if person.sexe == "F" else "male",
-            "birthplace": person.params()["codeCogInseeCommuneNaissance"],
-            "birthcountry": "99100",
-            "scope": "openid identite_pivot cnaf_quotient_familial",
-        }
-        return await mint_token(f"{simulator.url}/france_connect", claims)
+    from .test_france_connect import citizen_claims
 
-    first = await client.request(
-        DATASET, {}, recipient=SIRET, france_connect_token=await token(28_000)
-    )
-    again = await client.request(
-        DATASET, {}, recipient=SIRET, france_connect_token=await token(28_000)
-    )
-    other = await client.request(
-        DATASET, {}, recipient=SIRET, france_connect_token=await token(28_500)
-    )
+    async def ask(start: int) -> Any:
+        claims = citizen_claims(start, scope="openid identite_pivot cnaf_quotient_familial")
+        token = await mint_token(f"{simulator.url}/france_connect", claims)
+        return await client.request(DATASET, {}, recipient=SIRET, france_connect_token=token)
+
+    first, again, other = await ask(28_000), await ask(28_000), await ask(28_500)
     assert (first.status, again.status, other.status) == (200, 200, 200)
     assert (first.body.meta.cached, again.body.meta.cached) == (False, True)
     assert other.body.meta.cached is False, "another citizen is asked about on their own"
