@@ -259,6 +259,19 @@ class _Broker(_Catalogue):
         "Ce jeu de données n'est servi qu'en mode FranceConnect : la demande porte le jeton "
         "FranceConnect de l'usager (france_connect_token).",
     )
+    AGENCY_NOT_NAMED = ErrorSpec(
+        "00808",
+        400,
+        "Agence non précisée",
+        "Un éditeur précise l'agence pour laquelle il agit (on_behalf_of : son nom ou son SIRET).",
+    )
+    NOT_DELEGATED = ErrorSpec(
+        "00809",
+        403,
+        "Délégation absente",
+        "Aucune délégation en cours ne lie cet éditeur à cette agence ; seul un éditeur agit "
+        "pour une autre agence que la sienne.",
+    )
 
 
 BROKER = _Broker()

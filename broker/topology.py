@@ -10,9 +10,9 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
-from .sdk.contract import DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE, Lane
+from .sdk.contract import BROKER_QUEUES, DEAD_EXCHANGE, DEAD_QUEUE, EXCHANGE, Lane
 
-__all__ = ["DELIVERY_LIMIT", "QueueSpec", "apply", "queue_name", "queues_for"]
+__all__ = ["DELIVERY_LIMIT", "QueueSpec", "apply", "queue_name", "queues_for", "served"]
 
 DELIVERY_LIMIT = 5
 """Deliveries of one request before RabbitMQ dead-letters it (a poison message)."""
@@ -47,15 +47,22 @@ def queues_for(provider: str) -> list[QueueSpec]:
     ]
 
 
+def served(providers: Iterable[str]) -> list[str]:
+    """The names whose lane queues exist: every provider's, and the broker's own
+    (:data:`~broker.sdk.contract.BROKER_QUEUES`: the rights look-up)."""
+    return [*providers, BROKER_QUEUES]
+
+
 async def apply(channel: AbstractChannel, providers: Iterable[str]) -> AbstractExchange:
-    """Declare exchanges, the dead-letter queue and each provider's lane queues."""
+    """Declare exchanges, the dead-letter queue, each provider's lane queues and the
+    broker's own."""
     exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
     dead = await channel.declare_exchange(DEAD_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
     dead_queue = await channel.declare_queue(
         DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
     )
     await dead_queue.bind(dead)
-    for provider in providers:
+    for provider in served(providers):
         for spec in queues_for(provider):
             queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
             await queue.bind(exchange, spec.binding)

@@ -84,6 +84,8 @@ async def create_agency(conn: asyncpg.Connection, name: str, *, siret: str, user
     siret = validate_siret(siret)
     validate_user(user)
     async with conn.transaction():
+        if await conn.fetchval("SELECT 1 FROM editors WHERE rabbitmq_user = $1", user):
+            raise AgencyConflict("this RabbitMQ user is an editor's")
         row = await conn.fetchrow(
             """INSERT INTO agencies (name, siret, rabbitmq_user) VALUES ($1, $2, $3)
                ON CONFLICT DO NOTHING RETURNING *""",

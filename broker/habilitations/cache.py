@@ -15,7 +15,8 @@ import math
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -41,6 +42,13 @@ WHERE (h.revoked_at IS NULL OR h.revoked_at > now())
   AND (h.valid_until IS NULL OR h.valid_until > now())
 GROUP BY h.id, a.id
 """
+_LOAD_DELEGATIONS = """
+SELECT e.rabbitmq_user AS editor_user, e.name AS editor, a.rabbitmq_user AS agency_user,
+       a.name AS agency, a.siret
+FROM editors e
+LEFT JOIN delegations d ON d.editor_id = e.id AND (d.revoked_at IS NULL OR d.revoked_at > now())
+LEFT JOIN agencies a ON a.id = d.agency_id
+"""
 _LOAD_CLIENTS = """
 SELECT a.rabbitmq_user, array_agg(c.client_id) AS clients
 FROM france_connect_clients c JOIN agencies a ON a.id = c.agency_id
@@ -63,6 +71,8 @@ class Grant:
     """The granted scopes of this dataset (never empty)."""
     legal_basis: str | None
     legal_reference: str | None = None
+    editor: str | None = None
+    """The editor that asked for the agency, under a delegation."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,25 @@ def _habilitation(row: asyncpg.Record) -> _Habilitation:
     )
 
 
+def _instant(epoch: float) -> str | None:
+    if math.isinf(epoch):
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _rights_of(habilitation: _Habilitation) -> dict[str, Any]:
+    return {
+        "id": habilitation.id,
+        "legal_basis": habilitation.legal_basis,
+        "legal_reference": habilitation.legal_reference,
+        "valid_from": _instant(habilitation.valid_from),
+        "valid_until": _instant(min(habilitation.valid_until, habilitation.revoked_at)),
+        "modes": sorted(habilitation.modes),
+        "lanes": {lane: {"rate_per_second": rate} for lane, rate in habilitation.rates.items()},
+        "datasets": {d: sorted(s) for d, s in sorted(habilitation.scopes.items())},
+    }
+
+
 class Habilitations:
     """Authorises requests against the habilitations of the requester's agency."""
 
@@ -121,6 +150,14 @@ class Habilitations:
         self._clock = clock
         self._by_user: dict[str, tuple[_Habilitation, ...]] = {}
         self._france_connect_clients: dict[str, frozenset[str]] = {}
+        self._editors: dict[str, str] = {}
+        """Editors' RabbitMQ users -> their names."""
+        self._agencies: dict[str, tuple[str, str]] = {}
+        """Agencies' RabbitMQ users -> their name and SIRET (those with a habilitation or a
+        delegation in force)."""
+        self._delegated: dict[str, dict[str, tuple[str, ...]]] = {}
+        """An editor's user -> the name and the SIRET of each agency it may act for -> the
+        RabbitMQ users of the agencies so named (more than one: ambiguous, refused)."""
         self._revision: int | None = None
         self._loaded_at = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -157,6 +194,7 @@ class Habilitations:
                 return False
             rows = await conn.fetch(_LOAD)
             clients = await conn.fetch(_LOAD_CLIENTS)
+            delegations = await conn.fetch(_LOAD_DELEGATIONS)
         by_user: dict[str, list[_Habilitation]] = {}
         for row in rows:
             by_user.setdefault(row["rabbitmq_user"], []).append(_habilitation(row))
@@ -164,9 +202,37 @@ class Habilitations:
         self._france_connect_clients = {
             r["rabbitmq_user"]: frozenset(r["clients"]) for r in clients
         }
+        editors: dict[str, str] = {}
+        delegated: dict[str, dict[str, tuple[str, ...]]] = {}
+        agencies = {row["rabbitmq_user"]: (row["agency"], row["siret"]) for row in rows}
+        for row in delegations:
+            editors[row["editor_user"]] = row["editor"]
+            names = delegated.setdefault(row["editor_user"], {})
+            if row["agency_user"] is not None:
+                agencies[row["agency_user"]] = (row["agency"], row["siret"])
+                for key in {row["agency"], row["siret"]}:
+                    names[key] = (*names.get(key, ()), row["agency_user"])
+        self._editors, self._delegated, self._agencies = editors, delegated, agencies
         self._revision = revision
         self._loaded_at = time.monotonic()
         return True
+
+    def acting_for(self, requester: str, on_behalf_of: str | None) -> tuple[str, str | None]:
+        """``(the RabbitMQ user of the agency the request is for, the editor asking)``.
+
+        An editor names the agency in ``on_behalf_of`` (its name or SIRET) and must hold a
+        current delegation from it; anybody else asks for its own agency only."""
+        editor = self._editors.get(requester)
+        if editor is None:
+            if on_behalf_of is not None:
+                raise ProblemError(BROKER.NOT_DELEGATED, parameter="on_behalf_of")
+            return requester, None
+        if on_behalf_of is None:
+            raise ProblemError(BROKER.AGENCY_NOT_NAMED, parameter="on_behalf_of")
+        agencies = self._delegated.get(requester, {}).get(on_behalf_of, ())
+        if len(agencies) != 1:
+            raise ProblemError(BROKER.NOT_DELEGATED, parameter="on_behalf_of")
+        return agencies[0], editor
 
     async def _refresh_loop(self) -> None:
         while True:
@@ -185,6 +251,34 @@ class Habilitations:
                     self._stale = False
                     log.warning("habilitations refreshed again")
 
+    def rights(self, requester: str, on_behalf_of: str | None = None) -> dict[str, Any]:
+        """What ``requester`` may ask now, as API Particulier's ``/api/introspect`` says: for
+        its agency (an editor: for each agency that delegated to it, or the one it names),
+        each habilitation in force with its legal basis, validity, modes, lanes with their
+        rate limits, datasets and scopes."""
+        if self._revision is None:
+            raise HabilitationsUnavailable("Habilitations.start() was not awaited")
+        editor = self._editors.get(requester)
+        if editor is not None and on_behalf_of is None:
+            delegated = self._delegated.get(requester, {}).values()
+            users = sorted({user for named in delegated for user in named})
+        else:
+            users = [self.acting_for(requester, on_behalf_of)[0]]
+        now = self._clock()
+        agencies = []
+        for user in users:
+            name, siret = self._agencies.get(user, (None, None))
+            held = [h for h in self._by_user.get(user, ()) if h.valid_at(now)]
+            agencies.append(
+                {
+                    "name": name,
+                    "siret": siret,
+                    "france_connect_clients": len(self._france_connect_clients.get(user, ())),
+                    "habilitations": [_rights_of(h) for h in sorted(held, key=lambda h: h.id)],
+                }
+            )
+        return {"requester": requester, "editor": editor, "agencies": agencies}
+
     async def authorize(
         self,
         *,
@@ -194,8 +288,11 @@ class Habilitations:
         lane: str,
         mode: Mode = Mode.IDENTITY,
         france_connect_client: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> Grant:
-        """The grant of ``requester`` on ``dataset`` for a request on ``lane`` in ``mode``.
+        """The grant of ``requester`` on ``dataset`` for a request on ``lane`` in ``mode``; an
+        editor's, of the agency it names in ``on_behalf_of`` (:meth:`acting_for`), whose rate
+        limits count it.
 
         Raises ``ProblemError(BROKER.FORBIDDEN)`` when no valid habilitation allowing ``mode``
         holds a scope of the dataset, or, in FranceConnect mode, when the token was obtained by
@@ -205,6 +302,7 @@ class Habilitations:
         """
         if self._revision is None:
             raise HabilitationsUnavailable("Habilitations.start() was not awaited")
+        requester, editor = self.acting_for(requester, on_behalf_of)
         lane = Lane(lane).value
         now = self._clock()
         wanted = (
@@ -244,4 +342,5 @@ class Habilitations:
             scopes=best_scopes,
             legal_basis=best.legal_basis,
             legal_reference=best.legal_reference,
+            editor=editor,
         )

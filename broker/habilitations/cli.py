@@ -1,4 +1,5 @@
-"""``particulier agencies`` and ``particulier habilitations``: who may see what."""
+"""``particulier agencies``, ``habilitations``, ``editors`` and ``delegations``: who may see
+what, and who may ask for whom."""
 
 from __future__ import annotations
 
@@ -34,10 +35,18 @@ from .admin import (
     validate_siret,
     validate_user,
 )
+from .editors import (
+    EditorConflict,
+    create_editor,
+    delegate,
+    list_delegations,
+    list_editors,
+    revoke_delegation,
+)
 from .provision import ProvisioningError, RabbitMQ, vhost_of
 from .settings import ProvisioningSettings
 
-__all__ = ["agencies_app", "habilitations_app"]
+__all__ = ["agencies_app", "delegations_app", "editors_app", "habilitations_app"]
 
 agencies_app = typer.Typer(no_args_is_help=True, help="Agencies and their RabbitMQ users.")
 habilitations_app = typer.Typer(
@@ -47,6 +56,24 @@ habilitations_app = typer.Typer(
 T = TypeVar("T")
 
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+
+Password = Annotated[
+    str | None,
+    typer.Option(
+        "--password",
+        help="RabbitMQ password; generated (and printed) for a new user when absent.",
+        show_default=False,
+    ),
+]
+Vhost = Annotated[
+    str | None,
+    typer.Option(
+        "--vhost", help="Virtual host; default the one of PARTICULIER_AMQP_URL.", show_default=False
+    ),
+]
+Provision = Annotated[
+    bool, typer.Option("--rabbitmq/--no-rabbitmq", help="Provision the RabbitMQ user too.")
+]
 
 AdminUrl = Annotated[
     str | None,
@@ -107,25 +134,9 @@ def create_command(
     user: Annotated[
         str, typer.Option("--user", help="Its RabbitMQ login: letters, digits, _ and -.")
     ],
-    password: Annotated[
-        str | None,
-        typer.Option(
-            "--password",
-            help="RabbitMQ password; generated (and printed) for a new user when absent.",
-            show_default=False,
-        ),
-    ] = None,
-    vhost: Annotated[
-        str | None,
-        typer.Option(
-            "--vhost",
-            help="Virtual host; default the one of PARTICULIER_AMQP_URL.",
-            show_default=False,
-        ),
-    ] = None,
-    rabbitmq: Annotated[
-        bool, typer.Option("--rabbitmq/--no-rabbitmq", help="Provision the RabbitMQ user too.")
-    ] = True,
+    password: Password = None,
+    vhost: Vhost = None,
+    rabbitmq: Provision = True,
     admin_url: AdminUrl = None,
 ) -> None:
     """Create an agency: its RabbitMQ user, confined permissions, and its database row.
@@ -139,27 +150,7 @@ def create_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     if rabbitmq:
-        settings = ProvisioningSettings()
-        broker = RabbitMQ(
-            vhost or vhost_of(settings.amqp_url),
-            rabbitmqctl=settings.rabbitmqctl,
-            node=settings.rabbitmq_node,
-        )
-        try:
-            generated = None
-            if password is None and user not in broker.users():
-                password = generated = secrets.token_urlsafe(24)
-            created = broker.ensure_user(user, password)
-            permissions = broker.grant_agency(user)
-        except ProvisioningError as exc:
-            raise _fail(str(exc)) from None
-        typer.echo(
-            f"RabbitMQ user {user} {'created' if created else 'updated'} on vhost "
-            f"{broker.vhost}: configure {permissions.configure!r}, write "
-            f"{permissions.write!r}, read {permissions.read!r}"
-        )
-        if generated is not None:
-            typer.echo(f"password (shown once): {generated}")
+        _provision(user, password, vhost)
     try:
         agency = _with_admin(admin_url, lambda c: create_agency(c, name, siret=siret, user=user))
     except AgencyConflict as exc:
@@ -167,6 +158,31 @@ def create_command(
     typer.echo(
         f"agency {agency.id} {agency.name} (SIRET {agency.siret}, user {agency.rabbitmq_user})"
     )
+
+
+def _provision(user: str, password: str | None, vhost: str | None) -> None:
+    """The RabbitMQ user of an agency or an editor: publish requests, own reply queues."""
+    settings = ProvisioningSettings()
+    broker = RabbitMQ(
+        vhost or vhost_of(settings.amqp_url),
+        rabbitmqctl=settings.rabbitmqctl,
+        node=settings.rabbitmq_node,
+    )
+    try:
+        generated = None
+        if password is None and user not in broker.users():
+            password = generated = secrets.token_urlsafe(24)
+        created = broker.ensure_user(user, password)
+        permissions = broker.grant_agency(user)
+    except ProvisioningError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"RabbitMQ user {user} {'created' if created else 'updated'} on vhost "
+        f"{broker.vhost}: configure {permissions.configure!r}, write "
+        f"{permissions.write!r}, read {permissions.read!r}"
+    )
+    if generated is not None:
+        typer.echo(f"password (shown once): {generated}")
 
 
 @agencies_app.command("list")
@@ -396,3 +412,109 @@ def seed_demo_command(admin_url: AdminUrl = None) -> None:
     every declared dataset and no rate limit. Idempotent; rerun after adding datasets."""
     seed = _with_admin(admin_url, lambda c: seed_demo(c, registry.datasets()))
     typer.echo(f"demo habilitation {seed.habilitation_id}: {seed.added} scope(s) added")
+
+
+editors_app = typer.Typer(
+    no_args_is_help=True, help="Editors: software vendors acting for agencies under delegation."
+)
+delegations_app = typer.Typer(
+    no_args_is_help=True, help="Delegations: which editor may act for which agency."
+)
+
+
+@editors_app.command("create")
+def create_editor_command(
+    name: Annotated[str, typer.Argument(help="The editor's name, e.g. 'Logiciel Mairie'.")],
+    user: Annotated[
+        str, typer.Option("--user", help="Its RabbitMQ login: letters, digits, _ and -.")
+    ],
+    password: Password = None,
+    vhost: Vhost = None,
+    rabbitmq: Provision = True,
+    admin_url: AdminUrl = None,
+) -> None:
+    """Create an editor: its RabbitMQ user (an agency's permissions: publish requests, its own
+    reply queues) and its row. It may ask for nobody until delegations say for whom."""
+    try:
+        validate_user(user)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if rabbitmq:
+        _provision(user, password, vhost)
+    try:
+        editor = _with_admin(admin_url, lambda c: create_editor(c, name, user=user))
+    except EditorConflict as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"editor {editor.id} {editor.name} (user {editor.rabbitmq_user})")
+
+
+@editors_app.command("list")
+def list_editors_command(as_json: AsJson = False, admin_url: AdminUrl = None) -> None:
+    """The editors."""
+    editors = _with_admin(admin_url, list_editors)
+    if as_json:
+        for editor in editors:
+            typer.echo(json.dumps(asdict(editor), default=json_default, ensure_ascii=False))
+        return
+    table = Table("id", "name", "RabbitMQ user", "created")
+    for editor in editors:
+        table.add_row(str(editor.id), editor.name, editor.rabbitmq_user, _stamp(editor.created_at))
+    console().print(table)
+
+
+@delegations_app.command("grant")
+def delegate_command(
+    editor: Annotated[str, typer.Argument(help="The editor's name.")],
+    agency: Annotated[str, typer.Argument(help="The agency's name.")],
+    admin_url: AdminUrl = None,
+) -> None:
+    """Let the editor act for the agency: its requests naming the agency (on_behalf_of, its name
+    or SIRET) are then authorised by the agency's habilitations."""
+    try:
+        delegation = _with_admin(admin_url, lambda c: delegate(c, editor, agency))
+    except LookupError as exc:
+        raise _fail(f"no {exc.args[0]} of that name") from None
+    typer.echo(f"delegation {delegation.id}: {editor} acts for {agency}")
+
+
+@delegations_app.command("revoke")
+def revoke_delegation_command(
+    editor: Annotated[str, typer.Argument(help="The editor's name.")],
+    agency: Annotated[str, typer.Argument(help="The agency's name.")],
+    admin_url: AdminUrl = None,
+) -> None:
+    """Revoke the delegation now (the workers refuse within seconds)."""
+    if not _with_admin(admin_url, lambda c: revoke_delegation(c, editor, agency)):
+        raise _fail("no such delegation in force")
+    typer.echo(f"{editor} no longer acts for {agency}")
+
+
+@delegations_app.command("list")
+def list_delegations_command(
+    editor: Annotated[
+        str | None, typer.Option("--editor", help="Only this editor's.", show_default=False)
+    ] = None,
+    active: Annotated[bool, typer.Option("--active", help="Only those in force.")] = False,
+    as_json: AsJson = False,
+    admin_url: AdminUrl = None,
+) -> None:
+    """The delegations, in force and revoked."""
+    delegations = _with_admin(
+        admin_url, lambda c: list_delegations(c, editor=editor, active=active)
+    )
+    if as_json:
+        for item in delegations:
+            line = {**asdict(item), "active": item.active}
+            typer.echo(json.dumps(line, default=json_default, ensure_ascii=False))
+        return
+    table = Table("id", "editor", "agency", "SIRET", "since", "revoked")
+    for item in delegations:
+        table.add_row(
+            str(item.id),
+            item.editor,
+            item.agency,
+            item.siret,
+            _stamp(item.created_at),
+            _stamp(item.revoked_at),
+        )
+    console().print(table)

@@ -2,7 +2,7 @@
 
 from .entry import JournalEntry, reply_digest
 from .lookup import Access, DailyCount, accesses_by_agency, accesses_to_subject, daily_counts
-from .pseudonym import pseudonym
+from .pseudonym import agent_pseudonym, pseudonym
 from .purge import PurgeError, PurgeResult, parse_age, purge
 from .settings import JournalSettings, journal_key, pseudonym_key
 from .verify import Problem, Verification, verify
@@ -23,6 +23,7 @@ __all__ = [
     "Verification",
     "accesses_by_agency",
     "accesses_to_subject",
+    "agent_pseudonym",
     "daily_counts",
     "journal_key",
     "parse_age",

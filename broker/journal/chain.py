@@ -27,6 +27,12 @@ __all__ = [
 FIELDS = ("seq", "recorded_at", *ENTRY_COLUMNS)
 """The hashed columns, in hashing order."""
 
+_LATER = ("editor", "agent")
+"""Columns added after the first rows were chained (migration 0006): a row where they are all
+null hashes as before (format ``j1``), one that holds any of them as ``j2``, which covers
+them too. Clearing them in a ``j2`` row changes its hash: the chain still tells."""
+_J1 = tuple(f for f in FIELDS if f not in _LATER)
+
 GENESIS = bytes(32)
 """The "previous hash" of the very first row."""
 
@@ -51,9 +57,11 @@ _TIMESTAMPS = frozenset({"recorded_at", "at"})
 
 
 def hashed_form(row: Mapping[str, Any]) -> bytes:
-    """The bytes of a row that its hash covers (format ``j1``: a JSON array of ``FIELDS``)."""
-    values: list[Any] = [_FORMAT]
-    for name in FIELDS:
+    """The bytes of a row that its hash covers: a JSON array of its format and ``FIELDS``
+    (``j1``: those of the first rows; ``j2``: all)."""
+    later = any(row[name] is not None for name in _LATER)
+    values: list[Any] = ["j2" if later else _FORMAT]
+    for name in FIELDS if later else _J1:
         value = row[name]
         if name in _TIMESTAMPS:
             value = _timestamp(value)

@@ -66,15 +66,17 @@ def _app_url(url: str | None) -> str:
 def _print_accesses(accesses: Sequence[Access], as_json: bool) -> None:
     if as_json:
         for access in accesses:
-            typer.echo(json.dumps(asdict(access), default=json_default, ensure_ascii=False))
+            line = {**asdict(access), "asked_by": access.asked_by}
+            typer.echo(json.dumps(line, default=json_default, ensure_ascii=False))
         return
-    table = Table("when (UTC)", "agency", "recipient", "dataset", "scopes", "status", "legal basis")
+    columns = ("when (UTC)", "asked by", "recipient", "dataset", "scopes", "status", "legal basis")
+    table = Table(*columns)
     for a in accesses:
         status = str(a.status) + (f" {a.error_code}" if a.error_code else "")
         basis = "" if a.legal_basis is None else f"{a.legal_basis} ({a.legal_reference})"
         table.add_row(
             a.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            a.agency or a.requester,
+            a.asked_by,
             a.recipient or "",
             a.dataset or "",
             ", ".join(a.scopes),

@@ -36,6 +36,10 @@ class JournalEntry:
     cached: bool = field(metadata={"sql": "boolean"})
     reply_digest: str = field(metadata={"sql": "text"})
     subject: str | None = field(metadata={"sql": "text"})
+    editor: str | None = field(default=None, metadata={"sql": "text"})
+    """The editor (software vendor) that sent the request for ``agency``, if any."""
+    agent: str | None = field(default=None, metadata={"sql": "text"})
+    """The keyed hash of the agent at the counter the requester named, never the id itself."""
 
 
 ENTRY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalEntry))

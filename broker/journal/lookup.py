@@ -30,12 +30,24 @@ class Access:
     habilitation_id: int | None
     legal_basis: str | None
     legal_reference: str | None
+    editor: str | None = None
+    """The editor that asked for the agency, under a delegation."""
+    agent: str | None = None
+    """The keyed hash of the agent at the counter, when the request named one."""
+
+    @property
+    def asked_by(self) -> str:
+        """Who asked, as a data protection officer reads it: "an agent of <agency>", and the
+        editor's software it went through ("… via <editor>")."""
+        agency = self.agency or self.requester
+        who = f"an agent of {agency}" if self.agent else agency
+        return f"{who} via {self.editor}" if self.editor else who
 
 
 _ACCESS = """
 SELECT j.seq, j.recorded_at, j.message_id, j.requester, j.agency, j.recipient, j.dataset,
        j.version, j.lane, j.scopes, j.status, j.error_code, j.cached, j.habilitation_id,
-       h.legal_basis, h.legal_reference
+       h.legal_basis, h.legal_reference, j.editor, j.agent
 FROM journal j LEFT JOIN habilitations h ON h.id = j.habilitation_id
 """
 

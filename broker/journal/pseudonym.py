@@ -12,7 +12,7 @@ from typing import Any
 from ..certification import canonical as canonical_json
 from .settings import pseudonym_key
 
-__all__ = ["normalise", "pseudonym"]
+__all__ = ["agent_pseudonym", "normalise", "pseudonym"]
 
 
 def _text(value: str) -> str:
@@ -54,3 +54,11 @@ def pseudonym(subject: Mapping[str, Any], key: bytes | None = None) -> str:
     canonical = canonical_json(normalise(subject))
     secret = key if key is not None else pseudonym_key()
     return hmac.new(secret, canonical, hashlib.sha256).hexdigest()
+
+
+def agent_pseudonym(agency: str, agent: str, key: bytes | None = None) -> str:
+    """The keyed hash of the agent at an agency's counter (API Particulier's planned
+    ``X-Agent-Id``): the journal can tell one agent's requests from another's, and an agency
+    that knows its agent's id can find them, but the id is never stored."""
+    secret = key if key is not None else pseudonym_key()
+    return hmac.new(secret, canonical_json(["agent", agency, agent]), hashlib.sha256).hexdigest()

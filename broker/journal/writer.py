@@ -143,6 +143,8 @@ def _row(entry: JournalEntry) -> dict[str, Any]:
         "cached": bool(entry.cached),
         "reply_digest": _text(entry.reply_digest),
         "subject": _opt_text(entry.subject),
+        "editor": _opt_text(entry.editor),
+        "agent": _opt_text(entry.agent),
         "_scopes_json": json.dumps([_text(s) for s in entry.scopes]),
     }
 

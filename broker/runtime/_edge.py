@@ -51,6 +51,7 @@ from ..sdk.contract import (
     DEAD_EXCHANGE,
     REASON_HEADER,
     REQUESTER_HEADER,
+    RIGHTS,
     DeadReason,
     Lane,
     own_reply_queue,
@@ -110,7 +111,8 @@ class Worker:
         self.providers = {p.name: p for p in providers}
         self.lanes = tuple(lanes)
         self._served = frozenset(d.id for p in providers for d in p.datasets) | {
-            ping_dataset(p.name) for p in providers
+            RIGHTS,
+            *(ping_dataset(p.name) for p in providers),
         }
         self.habilitations = habilitations
         self.journal = journal
@@ -184,10 +186,10 @@ class Worker:
             channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
             await channel.set_qos(prefetch_count=prefetch)
             self._channels.append(channel)
-            for name in self.providers:
+            for name in topology.served(self.providers):
                 queue = await channel.get_queue(topology.queue_name(name, lane), ensure=True)
                 callback = self._consumer(lane, channel)
-                paused = lane is Lane.BULK and self.health.paused(name)
+                paused = lane is Lane.BULK and name in self.providers and self.health.paused(name)
                 tag = None if paused else await queue.consume(callback)
                 self._consumers[(name, lane)] = (queue, callback, tag)
         self._consuming.set()

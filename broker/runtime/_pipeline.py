@@ -24,7 +24,7 @@ from ..habilitations import Grant, check_recipient
 from ..journal import pseudonym
 from ..kit import Dataset, Params, Provider, Upstream, UpstreamCall, validate_params
 from ..metrics import CACHE_LOOKUPS, UPSTREAM_COALESCED
-from ..sdk.contract import PING, Mode
+from ..sdk.contract import PING, RIGHTS, Mode
 from ._health import Health
 from ._request import Request
 
@@ -59,7 +59,12 @@ class Authorizer(Protocol):
         lane: str,
         mode: Mode = Mode.IDENTITY,
         france_connect_client: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> Grant: ...
+
+    def rights(self, requester: str, on_behalf_of: str | None = None) -> dict[str, Any]:
+        """What the requester's habilitations (an editor's: its delegations) grant now."""
+        ...
 
 
 class Slot(Protocol):
@@ -157,6 +162,12 @@ class Pipeline:
         provider_name, _, name = body.dataset.partition(".")
         if name == PING and provider_name in self.providers:
             return self._ping(provider_name)
+        if body.dataset == RIGHTS:
+            try:
+                rights = self.authorizer.rights(request.requester, body.on_behalf_of)
+            except ProblemError as exc:
+                return Answer.problem(exc)
+            return Answer(data=rights)
         dataset = self.dataset_of(request)
         if dataset is None:
             provider = self.providers.get(body.dataset.split(".", 1)[0])
@@ -192,6 +203,7 @@ class Pipeline:
                 lane=request.lane.value,
                 mode=mode,
                 france_connect_client=client,
+                on_behalf_of=body.on_behalf_of,
             )
             if consent is not None:
                 grant = known["grant"] = replace(grant, scopes=grant.scopes & consent)

@@ -73,6 +73,8 @@ def read_request(
         message_id=message_id or "",
         requester=requester,
         france_connect_token=parsed.france_connect_token if parsed else None,
+        on_behalf_of=parsed.on_behalf_of if parsed else None,
+        agent=parsed.agent if parsed else None,
     )
     return Request(
         message_id=message_id or "",

@@ -15,12 +15,18 @@ from typing import Any
 
 from ..certification import Certifier, reply_digest
 from ..errors import BROKER, ProblemError
-from ..journal import JournalEntry
+from ..journal import JournalEntry, agent_pseudonym
 from ..sdk.proof import sealed_request_hash
 from ._pipeline import Answer
 from ._request import Request
 
 __all__ = ["Sealed", "Sealer"]
+
+
+def _agent(request: Request, agency: str | None) -> str | None:
+    """The keyed hash of the agent the request names, once its agency is known."""
+    agent = request.body.agent if request.body else None
+    return agent_pseudonym(agency, agent) if agent and agency else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,8 @@ class Sealer:
             upstream_latency_ms=upstream * 1000 if upstream is not None else None,
             cached=answer.cached,
             subject=answer.subject,
+            editor=grant.editor if grant else None,
+            agent=_agent(request, grant.agency if grant else None),
         )
 
     def replay(self, request: Request, saved: bytes) -> Sealed:

@@ -258,6 +258,7 @@ class BatchSession:
     A reply saying the provider is paused (``meta.provider_paused``: a maintenance window, an
     open breaker) holds the session's sending until the error's ``retry_in``, and the row is
     asked again then without spending a retry; ``max_pause`` bounds the total wait of a run.
+    An editor's run names the agency it acts for in ``on_behalf_of``.
     """
 
     def __init__(
@@ -274,6 +275,7 @@ class BatchSession:
         reply_timeout: float = 600.0,
         retries: int = 3,
         max_pause: float = 6 * 3600.0,
+        on_behalf_of: str | None = None,
         auto_ack: bool = True,
         done: Callable[[int], bool] | None = None,
         drain: bool = False,
@@ -291,6 +293,7 @@ class BatchSession:
         self.reply_timeout = reply_timeout
         self.retries = retries
         self.max_pause = max_pause
+        self.on_behalf_of = on_behalf_of
         self._paused_until = 0.0
         self.auto_ack = auto_ack
         self.queue_expires_ms = queue_expires_ms
@@ -519,6 +522,7 @@ class BatchSession:
                     self.dataset,
                     pending.params,
                     recipient=self.recipient,
+                    on_behalf_of=self.on_behalf_of,
                     correlation_id=mid,
                     message_id=mid,
                     reply_to=self.queue_name,
@@ -559,6 +563,7 @@ class BatchSession:
             recipient=self.recipient,
             message_id=mid,
             requester=self.client.requester,
+            on_behalf_of=self.on_behalf_of,
         )
 
     async def _sweep(self) -> None:

@@ -88,12 +88,16 @@ def request_hash(
     message_id: str,
     requester: str,
     france_connect_token: str | None = None,
+    on_behalf_of: str | None = None,
+    agent: str | None = None,
 ) -> str:
     """Lowercase hex SHA-256 of the canonical request: binds a reply to what was asked, by whom.
 
     ``requester`` is the AMQP ``user_id`` RabbitMQ validated, so a reply cannot be passed off
     as the answer to another agency's request. A request in FranceConnect mode is bound to the
-    SHA-256 of its token (member ``france_connect_token_sha256``), never to the token itself.
+    SHA-256 of its token (member ``france_connect_token_sha256``), never to the token itself;
+    an editor's request also to the agency it acts for (``on_behalf_of``) and the agent
+    (``agent``), members present only when given, so that other requests hash as before.
     """
     body = {
         "dataset": dataset,
@@ -106,6 +110,10 @@ def request_hash(
     if france_connect_token is not None:
         token = france_connect_token.encode("utf-8", "surrogatepass")
         body["france_connect_token_sha256"] = hashlib.sha256(token).hexdigest()
+    if on_behalf_of is not None:
+        body["on_behalf_of"] = on_behalf_of
+    if agent is not None:
+        body["agent"] = agent
     return hashlib.sha256(canonical(body)).hexdigest()
 
 

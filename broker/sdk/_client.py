@@ -40,6 +40,7 @@ from ._rows import BatchRow
 from ._verify import Verifier
 from .contract import (
     EXCHANGE,
+    RIGHTS,
     Lane,
     ReplyBody,
     RequestProperties,
@@ -174,13 +175,16 @@ class Client:
         retry_rate_limited: bool = False,
         france_connect_token: str | None = None,
         no_cache: bool = False,
+        on_behalf_of: str | None = None,
+        agent: str | None = None,
     ) -> Reply:
         """Ask for ``dataset`` about the person ``params`` designates (or, in FranceConnect
         mode, the citizen whose ``france_connect_token`` it is); wait for the reply.
 
         With ``retry_rate_limited``, a 429 reply is retried after its ``retry_in`` while the
         timeout allows; with ``no_cache``, the provider is asked even if the reply cache holds
-        an answer.
+        an answer. An editor names the agency it acts for in ``on_behalf_of``; ``agent`` is
+        the agent at the counter (kept only as a keyed hash).
         """
         ends = time.monotonic() + timeout
         while True:
@@ -193,6 +197,8 @@ class Client:
                 lane or self.lane,
                 france_connect_token,
                 no_cache,
+                on_behalf_of,
+                agent,
             )
             wait = reply.retry_in if reply.status == 429 else None
             if not retry_rate_limited or wait is None or time.monotonic() + wait >= ends:
@@ -204,6 +210,14 @@ class Client:
         unknown; ``last_update``, ``last_ok_status``, ``breaker``, ``maintenance``)."""
         return await self._call(ping_dataset(provider), {}, None, None, timeout, Lane.INTERACTIVE)
 
+    async def rights(self, *, on_behalf_of: str | None = None, timeout: float = 10.0) -> Reply:
+        """What this login may ask now (``data.agencies``: each agency's habilitations in force
+        with their datasets, scopes, modes, lanes, rate limits and validity); an editor's: for
+        each agency that delegated to it, or only ``on_behalf_of``."""
+        return await self._call(
+            RIGHTS, {}, None, None, timeout, Lane.INTERACTIVE, on_behalf_of=on_behalf_of
+        )
+
     async def _call(
         self,
         dataset: str,
@@ -214,6 +228,8 @@ class Client:
         lane: Lane,
         france_connect_token: str | None = None,
         no_cache: bool = False,
+        on_behalf_of: str | None = None,
+        agent: str | None = None,
     ) -> Reply:
         if timeout <= 0:
             raise ReplyTimeout("no time left")
@@ -232,6 +248,8 @@ class Client:
             "deadline": time.time() + timeout,
             "france_connect_token": france_connect_token,
             "no_cache": no_cache,
+            "on_behalf_of": on_behalf_of,
+            "agent": agent,
         }
         self._pending[correlation_id] = _Pending(
             future,
@@ -243,6 +261,8 @@ class Client:
                 message_id=message_id,
                 requester=self.requester,
                 france_connect_token=france_connect_token,
+                on_behalf_of=on_behalf_of,
+                agent=agent,
             ),
             message_id,
         )
@@ -284,6 +304,8 @@ class Client:
         deadline: float | None = None,
         france_connect_token: str | None = None,
         no_cache: bool = False,
+        on_behalf_of: str | None = None,
+        agent: str | None = None,
     ) -> None:
         """Publish one request (confirmed) without waiting for its reply."""
         assert self._exchange is not None, "not connected"
@@ -294,6 +316,10 @@ class Client:
             body["version"] = version
         if france_connect_token is not None:
             body["france_connect_token"] = france_connect_token
+        if on_behalf_of is not None:
+            body["on_behalf_of"] = on_behalf_of
+        if agent is not None:
+            body["agent"] = agent
         properties = RequestProperties(
             message_id=message_id,
             correlation_id=correlation_id,

@@ -16,6 +16,7 @@ from ._canonical import canonical
 from ._reasons import CertificationError
 
 __all__ = [
+    "BROKER_QUEUES",
     "CACHE_CONTROL_HEADER",
     "DEADLINE_HEADER",
     "DEAD_EXCHANGE",
@@ -25,6 +26,7 @@ __all__ = [
     "REASON_HEADER",
     "REPLY_QUEUE_PREFIX",
     "REQUESTER_HEADER",
+    "RIGHTS",
     "DeadReason",
     "ErrorObject",
     "IdentityMatching",
@@ -113,6 +115,13 @@ class Mode(StrEnum):
     IDENTITY = "identity"
     FRANCE_CONNECT = "france_connect"
 
+
+BROKER_QUEUES = "broker"
+"""The lane queues of what the broker answers itself, whatever the provider
+(``particulier.broker.<lane>``): every worker consumes them."""
+RIGHTS = f"{BROKER_QUEUES}.rights"
+"""The dataset id of the rights look-up: what the requester's habilitations (an editor's:
+its delegations) grant now, as API Particulier's ``/api/introspect`` says."""
 
 PING = "ping"
 """The dataset name of a provider's ping (``cnav.ping``): its health as the worker sees it,
@@ -219,6 +228,25 @@ class RequestBody(BaseModel):
         description="FranceConnect mode: the citizen's FranceConnect access token, instead of "
         "the identity in ``params`` (which then holds only the dataset's own parameters, e.g. "
         "``annee``/``mois``). A credential: never logged, journaled or echoed.",
+    )
+
+    on_behalf_of: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="An editor's request: the agency it acts for (its name, or its SIRET), "
+        "which a delegation must link to the editor. The agency's habilitations and rate "
+        "limits apply; the journal records both.",
+        examples=["Mairie de Lyon"],
+    )
+    agent: str | None = Field(
+        default=None,
+        repr=False,
+        min_length=1,
+        max_length=255,
+        description="The agent at the counter (API Particulier's planned ``X-Agent-Id``), an "
+        "identifier of the agency's own: the journal keeps only its keyed hash, shown as "
+        '"an agent of <agency>".',
     )
 
     @field_validator("params")

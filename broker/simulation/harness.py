@@ -46,6 +46,19 @@ class GrantTable:
     def __init__(self, grants: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
         self._grants = {r: {d: frozenset(s) for d, s in by.items()} for r, by in grants.items()}
 
+    def rights(self, requester: str, on_behalf_of: str | None = None) -> dict[str, Any]:
+        """The table's rows of ``requester`` (or of the agency named), as the rights look-up
+        shows them."""
+        asking = on_behalf_of or requester
+        datasets = {d: sorted(s) for d, s in self._grants.get(asking, {}).items()}
+        return {
+            "requester": requester,
+            "editor": None,
+            "agencies": [
+                {"name": asking, "siret": SIRET, "habilitations": [{"id": 1, "datasets": datasets}]}
+            ],
+        }
+
     async def authorize(
         self,
         *,
@@ -55,13 +68,16 @@ class GrantTable:
         lane: str,
         mode: Mode = Mode.IDENTITY,
         france_connect_client: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> Grant:
-        """Both modes, any FranceConnect client: the table says only who may see what."""
-        scopes = self._grants.get(requester, {}).get(dataset, frozenset()) & set(dataset_scopes)
+        """Both modes, any FranceConnect client: the table says only who may see what; a
+        request on behalf of an agency is asked as that agency (no delegation to check)."""
+        asking = on_behalf_of or requester
+        scopes = self._grants.get(asking, {}).get(dataset, frozenset()) & set(dataset_scopes)
         if not scopes:
             raise ProblemError(BROKER.FORBIDDEN)
         return Grant(
-            agency=requester,
+            agency=asking,
             agency_siret=SIRET,
             habilitation_id=1,
             scopes=scopes,

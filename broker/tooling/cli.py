@@ -15,7 +15,7 @@ import typer
 from ..cache.cli import cache_app
 from ..certification.cli import keys_app, verify_command
 from ..db.cli import db_app
-from ..habilitations.cli import agencies_app, habilitations_app
+from ..habilitations.cli import agencies_app, delegations_app, editors_app, habilitations_app
 from ..journal.cli import audit_app, stats_command
 from ..sdk.contract import Lane
 from .batch.cli import batch_app, population_app
@@ -35,6 +35,8 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(db_app, name="db")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(habilitations_app, name="habilitations")
+app.add_typer(editors_app, name="editors")
+app.add_typer(delegations_app, name="delegations")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(cache_app, name="cache")
@@ -67,7 +69,9 @@ def topology_apply() -> None:
             await topology.apply(await connection.channel(), registry.providers())
 
     asyncio.run(main())
-    names = [spec.name for p in registry.providers() for spec in topology.queues_for(p)]
+    names = [
+        spec.name for p in topology.served(registry.providers()) for spec in topology.queues_for(p)
+    ]
     typer.echo("topology applied: " + ", ".join(names))
 
 
@@ -209,6 +213,35 @@ def request_command(
 
     raw = asyncio.run(main())
     typer.echo(json.dumps(json.loads(raw), ensure_ascii=False, indent=2))
+
+
+@app.command("whoami")
+def whoami_command(
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option(
+            "--on-behalf-of",
+            help="An editor: only this agency (name or SIRET).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: float = 10.0,
+) -> None:
+    """What this login (PARTICULIER_AMQP_URL's user) may ask now: its agency's habilitations
+    (an editor's: each delegating agency's), with datasets, scopes, modes, lanes, rate limits
+    and validity, as the workers see them."""
+    from ..certification import local_jwks
+    from ..config import settings
+    from ..sdk import Client
+
+    async def main() -> tuple[int, Any]:
+        async with Client(settings().amqp_url, jwks=local_jwks()) as client:
+            reply = await client.rights(on_behalf_of=on_behalf_of, timeout=timeout)
+            return reply.status, reply.data if reply.data is not None else reply.body.errors
+
+    status, data = asyncio.run(main())
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    raise typer.Exit(0 if status == 200 else 1)
 
 
 @app.command("ping")

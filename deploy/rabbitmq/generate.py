@@ -95,7 +95,7 @@ def _binding(source: str, queue: str, key: str) -> dict[str, Any]:
 
 def definitions(providers: list[str] | None = None) -> dict[str, Any]:
     """The topology of ``providers`` (default: every provider package) as RabbitMQ definitions."""
-    names = sorted(providers if providers is not None else registry.providers())
+    names = topology.served(sorted(providers if providers is not None else registry.providers()))
     queues = [_queue(DEAD_QUEUE, {"x-queue-type": "quorum"})]
     bindings = [_binding(DEAD_EXCHANGE, DEAD_QUEUE, "")]
     for provider in names:

@@ -94,6 +94,29 @@ async def test_verify_reports_the_first_row_tampered_with(
     assert (result.problem.kind, result.problem.seq) == problem
 
 
+async def test_an_editors_row_is_chained_with_its_editor_and_agent(new_database: Factory) -> None:
+    """Rows naming an editor or an agent hash them too (format j2): a row whose editor is
+    cleared, to pass an editor's request off as the agency's own, no longer verifies."""
+    db = await new_database()
+    pool = await create_pool(db.app_url)
+    try:
+        async with Journal(pool, key=JOURNAL_KEY) as journal:
+            for i in range(6):
+                extra = {"editor": "Logiciel", "agent": "a" * 64} if i % 2 else {}
+                await journal.record(entry(i, **extra), b"r")
+    finally:
+        await pool.close()
+    conn = await asyncpg.connect(db.admin_url)
+    try:
+        assert (await verify(conn, key=JOURNAL_KEY)).ok
+        await conn.execute("UPDATE journal SET editor = NULL, agent = NULL WHERE seq = 4")
+        result = await verify(conn, key=JOURNAL_KEY)
+        assert result.problem is not None
+        assert (result.problem.kind, result.problem.seq) == ("altered", 4)
+    finally:
+        await conn.close()
+
+
 async def test_wrong_key_is_reported(chain: tuple[Database, asyncpg.Connection]) -> None:
     _, conn = chain
     result = await verify(conn, key=b"not the journal key, 32 bytes..!")

@@ -46,7 +46,7 @@ def test_definitions_hold_every_lane_queue_as_topology_declares_it() -> None:
     assert (DEAD_EXCHANGE, DEAD_QUEUE, "") in bindings
     expected = {DEAD_QUEUE}
     assert registry.providers(), "no provider package found"
-    for provider in registry.providers():
+    for provider in topology.served(registry.providers()):
         for spec in topology.queues_for(provider):
             expected.add(spec.name)
             queue = queues.get(("/", spec.name))
