@@ -265,6 +265,31 @@ class _Broker(_Catalogue):
         "Agence non précisée",
         "Un éditeur précise l'agence pour laquelle il agit (on_behalf_of : son nom ou son SIRET).",
     )
+    TOKEN_INVALID = ErrorSpec(
+        "00101", 401, "Interdit", "Votre token n'est pas valide ou n'est pas renseigné"
+    )
+    TOKEN_EXPIRED = ErrorSpec(
+        "00103", 401, "Jeton expiré", "Votre token est expiré. Vous devez refaire une demande"
+    )
+    TOKEN_REVOKED = ErrorSpec(
+        "00105",
+        401,
+        "Jeton sur liste noire",
+        "Votre jeton est sur liste noire, celui-ci a certainement été divulgué sur un canal "
+        "non-sécurisé.",
+    )
+    ROUTE_UNKNOWN = ErrorSpec(
+        "00810", 404, "Route inconnue", "Cette route n'existe pas dans API Particulier."
+    )
+    METHOD_NOT_ALLOWED = ErrorSpec(
+        "00811", 405, "Méthode non permise", "Les routes d'API Particulier se lisent en GET."
+    )
+    BODY_UNEXPECTED = ErrorSpec(
+        "00812", 400, "Corps inattendu", "Une requête GET ne porte pas de corps."
+    )
+    QUERY_TOO_LONG = ErrorSpec(
+        "00813", 414, "Requête trop longue", "La chaîne de requête dépasse 4 096 octets."
+    )
     NOT_DELEGATED = ErrorSpec(
         "00809",
         403,

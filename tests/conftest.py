@@ -7,6 +7,7 @@ services come from testcontainers instead.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -209,3 +210,42 @@ def pytest_terminal_summary(terminalreporter: object) -> None:
             f"conformance: {len(SKIPPED)} cases skipped as API Particulier's own access checks "
             "(403 00100 / 429 00429)"
         )
+
+
+GATEWAY_USER = "particulier_gateway"
+
+
+@dataclass(frozen=True)
+class RunningGateway:
+    url: str
+    token: str
+    """A token of the demo agency (Démo, every scope)."""
+
+
+def particulier(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "broker.tooling.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def gateway(services: Services, worker: object) -> AsyncIterator[RunningGateway]:
+    from broker.gateway import GatewaySettings, running
+
+    editor = GatewaySettings().gateway_editor
+    made = particulier(
+        "editors", "create", editor, "--user", GATEWAY_USER, "--password", "secret",
+        "--vhost", services.vhost,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    issued = particulier("tokens", "issue", "Démo", "--label", "tests")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip().splitlines()[-1]
+    await asyncio.sleep(2.5)  # the workers see the new delegation within 2 s
+    host = services.amqp_url.split("@", 1)[1]
+    port = free_port()
+    async with running("127.0.0.1", port, amqp_url=f"amqp://{GATEWAY_USER}:secret@{host}"):
+        yield RunningGateway(f"http://127.0.0.1:{port}", token)

@@ -217,6 +217,18 @@ class Habilitations:
         self._loaded_at = time.monotonic()
         return True
 
+    def _client_agency(self, editor: str, france_connect_client: str | None) -> str | None:
+        """The name of the agency, among those that delegated to ``editor``, whose
+        FranceConnect client obtained the token: in FranceConnect mode the token names the
+        agency, as on API Particulier's ``/france_connect`` routes."""
+        delegated = {u for named in self._delegated.get(editor, {}).values() for u in named}
+        owners = [
+            user
+            for user in delegated
+            if france_connect_client in self._france_connect_clients.get(user, frozenset())
+        ]
+        return self._agencies[owners[0]][0] if len(owners) == 1 else None
+
     def acting_for(self, requester: str, on_behalf_of: str | None) -> tuple[str, str | None]:
         """``(the RabbitMQ user of the agency the request is for, the editor asking)``.
 
@@ -291,7 +303,8 @@ class Habilitations:
         on_behalf_of: str | None = None,
     ) -> Grant:
         """The grant of ``requester`` on ``dataset`` for a request on ``lane`` in ``mode``; an
-        editor's, of the agency it names in ``on_behalf_of`` (:meth:`acting_for`), whose rate
+        editor's, of the agency it names in ``on_behalf_of`` (:meth:`acting_for`; in
+        FranceConnect mode, by default the agency whose client obtained the token), whose rate
         limits count it.
 
         Raises ``ProblemError(BROKER.FORBIDDEN)`` when no valid habilitation allowing ``mode``
@@ -302,6 +315,8 @@ class Habilitations:
         """
         if self._revision is None:
             raise HabilitationsUnavailable("Habilitations.start() was not awaited")
+        if on_behalf_of is None and mode is Mode.FRANCE_CONNECT and requester in self._editors:
+            on_behalf_of = self._client_agency(requester, france_connect_client)
         requester, editor = self.acting_for(requester, on_behalf_of)
         lane = Lane(lane).value
         now = self._clock()

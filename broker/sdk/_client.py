@@ -121,6 +121,12 @@ class Client:
         await self.close()
 
     @property
+    def connected(self) -> bool:
+        """Connected to RabbitMQ now (a robust connection comes back by itself)."""
+        connection = self._connection
+        return connection is not None and connection.connected.is_set()
+
+    @property
     def reply_queue(self) -> str:
         assert self._queue is not None, "not connected"
         return self._queue.name

@@ -15,6 +15,7 @@ import typer
 from ..cache.cli import cache_app
 from ..certification.cli import keys_app, verify_command
 from ..db.cli import db_app
+from ..gateway.cli import gateway_command, tokens_app
 from ..habilitations.cli import agencies_app, delegations_app, editors_app, habilitations_app
 from ..journal.cli import audit_app, stats_command
 from ..sdk.contract import Lane
@@ -40,6 +41,8 @@ app.add_typer(delegations_app, name="delegations")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(cache_app, name="cache")
+app.add_typer(tokens_app, name="tokens")
+app.command("gateway")(gateway_command)
 app.command("verify", help="Check a saved reply's proof of origin offline.")(verify_command)
 app.command("stats", help="Requests answered, by dataset and day.")(stats_command)
 

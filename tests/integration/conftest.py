@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -67,7 +68,6 @@ async def grant_scopes(
 ) -> None:
     """Grant ``agency`` a habilitation to ``scopes`` (dataset -> scopes), as an operator does,
     then wait for the workers' habilitations to refresh (every 2 s)."""
-    import asyncio
 
     import asyncpg
 

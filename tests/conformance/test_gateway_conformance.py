@@ -1,0 +1,107 @@
+"""Every staging case over HTTP through the REST gateway, as an existing integration sends it:
+the route, the query string (``prenoms[]``), ``Authorization: Bearer`` (the agency's token, or
+on a ``/france_connect`` route the citizen's FranceConnect token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from broker import registry
+from broker.france_connect import IDENTITY_PARAMETERS
+from broker.gateway import Route, routes_of
+from broker.simulation import Case
+
+from ..conftest import RunningGateway
+from .test_conformance import ACCESS_CHECKS, ALL_CASES, SIRET, _id, dataset_of
+from .test_france_connect_conformance import CASES as FRANCE_CONNECT_CASES
+from .test_france_connect_conformance import KNOWN_GAPS, NOBODY, _token
+
+ROUTES = routes_of(registry.datasets())
+_SUFFIX = {"civility": "identite", "ine": "ine", "identifiant": "identifiant"}
+
+
+def route_of(case: Case) -> Route:
+    """The route staging answered the case on."""
+    dataset = dataset_of(case)
+    served = [
+        r
+        for r in ROUTES.values()
+        if r.dataset == dataset
+        and r.version == case.version
+        and r.france_connect == (case.pivot == "france_connect")
+    ]
+    suffix = _SUFFIX.get(case.pivot)
+    chosen = [r for r in served if suffix and r.path.endswith("/" + suffix)] or served
+    assert len(chosen) == 1, (case.path, [r.path for r in served])
+    return chosen[0]
+
+
+def query(params: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = [("recipient", SIRET)]
+    for name, value in params.items():
+        if isinstance(value, list):
+            pairs += [(f"{name}[]", str(v)) for v in value]
+        else:
+            pairs.append((name, str(value)))
+    return pairs
+
+
+async def ask(gateway: RunningGateway, route: Route, params: dict[str, Any], token: str) -> Any:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(gateway.url + route.path, params=query(params), headers=headers) as response,
+    ):
+        return response.status, await response.json()
+
+
+def assert_answers(status: int, body: dict[str, Any], case: Case) -> None:
+    errors = body.get("errors") or []
+    assert status == case.status, [e.get("code") for e in errors]
+    if case.status == 200:
+        assert body["data"] == case.data
+    else:
+        assert [e["code"] for e in errors] == case.error_codes
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=[_id(c) for c in ALL_CASES])
+async def test_case_over_http(case: Case, gateway: RunningGateway) -> None:
+    if set(case.error_codes) & ACCESS_CHECKS:
+        pytest.skip("API Particulier's own access check (token or quota), not a provider answer")
+    status, body = await ask(gateway, route_of(case), case.params, gateway.token)
+    assert_answers(status, body, case)
+
+
+def _france_connect_id(case: Case) -> str:
+    return f"v{case.version}-{case.endpoint}/{case.path.name}"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in FRANCE_CONNECT_CASES if _france_connect_id(c) not in KNOWN_GAPS],
+    ids=_france_connect_id,
+)
+async def test_france_connect_case_over_http(
+    case: Case, gateway: RunningGateway, simulator: Any
+) -> None:
+    if set(case.error_codes) & ACCESS_CHECKS:
+        pytest.skip("API Particulier's own access check (token or quota), not a provider answer")
+    route = route_of(case)
+    token = await _token(simulator, route.dataset, case.version, case.citizen or NOBODY)
+    own = {k: v for k, v in case.params.items() if k not in IDENTITY_PARAMETERS}
+    status, body = await ask(gateway, route, own, token)
+    assert_answers(status, body, case)
+
+
+def test_every_route_of_the_openapi_file_the_broker_serves_is_routed() -> None:
+    """The routes of API Particulier's own OpenAPI file whose dataset the broker serves."""
+    from broker.simulation import shared_dir
+
+    shared = shared_dir()
+    assert shared is not None, "the shared folder is there (the conformance cases need it)"
+    text = (shared / "reference" / "api-particulier-openapi-v3.yaml").read_text()
+    documented = {line.strip()[1:-2] for line in text.splitlines() if line.startswith('  "/v')}
+    assert documented and documented <= set(ROUTES), documented - set(ROUTES)
