@@ -90,6 +90,7 @@ class Gateway:
         app = web.Application(client_max_size=64 * 1024)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._health)
+        app.router.add_get("/api/introspect", self._introspect)
         app.router.add_route("*", "/{tail:.*}", self._serve)
         return app
 
@@ -99,6 +100,24 @@ class Gateway:
     async def _health(self, _: web.Request) -> web.Response:
         ok = self.client.connected
         return web.json_response({"amqp": ok}, status=200 if ok else 503)
+
+    async def _introspect(self, request: web.Request) -> web.Response:
+        """API Particulier's ``/api/introspect``: what the token's agency may ask now."""
+        agency, refused = await self._agency(request)
+        if refused is not None:
+            return refused
+        assert agency is not None
+        return web.json_response(await (self.rights or self._rights)(agency))
+
+    async def _agency(self, request: web.Request) -> tuple[str | None, web.Response | None]:
+        """The agency of the request's bearer token, or the 401 that answers it."""
+        bearer = _bearer(request)
+        if bearer is None:
+            return None, _problem(BROKER.TOKEN_INVALID, "token")
+        state, agency = await self.tokens.agency_of(bearer)
+        if state is not TokenState.VALID:
+            return None, _problem(_TOKEN_STATES[state], "token")
+        return agency, None
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
@@ -124,15 +143,15 @@ class Gateway:
             return _problem(BROKER.BODY_UNEXPECTED)
         if len(request.query_string.encode()) > MAX_QUERY:
             return _problem(BROKER.QUERY_TOO_LONG)
-        scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
-        bearer = bearer.strip()
-        if scheme.lower() != "bearer" or not bearer:
-            return _problem(BROKER.TOKEN_INVALID, "token")
         agency: str | None = None
-        if not route.france_connect:
-            state, agency = await self.tokens.agency_of(bearer)
-            if state is not TokenState.VALID:
-                return _problem(_TOKEN_STATES[state], "token")
+        bearer = _bearer(request)
+        if route.france_connect:
+            if bearer is None:
+                return _problem(BROKER.TOKEN_INVALID, "token")
+        else:
+            agency, refused = await self._agency(request)
+            if refused is not None:
+                return refused
         recipient, params = query_params(request.query.items())
         no_cache = "no-cache" in request.headers.get("Cache-Control", "").lower()
         try:
@@ -145,6 +164,7 @@ class Gateway:
                 lane=Lane.INTERACTIVE,
                 france_connect_token=bearer if route.france_connect else None,
                 on_behalf_of=agency,
+                agent=request.headers.get("X-Agent-Id") or None,
                 no_cache=no_cache,
             )
         except ReplyTimeout:
@@ -206,7 +226,15 @@ class Gateway:
         return reply.data or {}
 
 
+def _bearer(request: web.Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, if the header says that."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def _api_error(error: dict[str, Any]) -> dict[str, Any]:
     """An error object as API Particulier's REST answers carry it (``meta`` always there)."""
+    error.setdefault("source", None)
     error.setdefault("meta", {})
     return error

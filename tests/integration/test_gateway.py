@@ -168,3 +168,30 @@ async def test_the_gateway_serves_metrics_and_health(gateway: RunningGateway) ->
         async with http.get(gateway.url + "/metrics") as metrics:
             text = await metrics.text()
     assert "particulier_gateway_requests_total" in text
+
+
+async def test_introspect_and_the_agent_at_the_counter(
+    gateway: RunningGateway, services: Services
+) -> None:
+    status, _, rights = await get(gateway, "/api/introspect")
+    assert status == 200 and [a["name"] for a in rights["agencies"]] == ["Démo"]
+    assert rights["editor"] == "Passerelle REST"
+    assert (await get(gateway, "/api/introspect", token="nope"))[0] == 401
+
+    status, headers, _ = await get(
+        gateway, ROUTE, query(person(40_400)), headers={"X-Agent-Id": "agent-007"}
+    )
+    assert status == 200
+    signed = base64.urlsafe_b64decode(headers["Particulier-Reply"])
+    from broker.sdk.contract import ReplyBody
+
+    message_id = ReplyBody.model_validate_json(signed).meta.request_id
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT agency, editor, agent FROM journal WHERE message_id = $1", message_id
+        )
+    finally:
+        await conn.close()
+    assert row is not None and row["agency"] == "Démo" and row["editor"] == "Passerelle REST"
+    assert row["agent"] and "agent-007" not in row["agent"]
