@@ -20,6 +20,7 @@ services:  ## start RabbitMQ and PostgreSQL when they are not running
 setup: install services  ## database, habilitations of the demo agency, topology
 	$(BIN)/particulier db migrate
 	$(BIN)/particulier habilitations seed-demo
+	$(BIN)/particulier editors create "Passerelle REST" --user particulier_gateway --password particulier_gateway > /dev/null
 	$(BIN)/particulier topology apply
 
 demo: setup

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..kit import Dataset
 
-__all__ = ["Route", "query_params", "routes_of"]
+__all__ = ["Route", "query_pairs", "query_params", "routes_of"]
 
 _BRACES = re.compile(r"\{([^}]+)\}")
 
@@ -66,3 +67,15 @@ def query_params(
             params[name] = value
     recipient = params.pop("recipient", None)
     return (recipient if isinstance(recipient, str) else None), params
+
+
+def query_pairs(recipient: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The query string an API Particulier client sends for ``params`` (the inverse of
+    :func:`query_params`): ``name[]`` repeated for a list."""
+    pairs = [("recipient", recipient)]
+    for name, value in params.items():
+        if isinstance(value, list):
+            pairs += [(f"{name}[]", str(v)) for v in value]
+        else:
+            pairs.append((name, str(value)))
+    return pairs

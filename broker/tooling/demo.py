@@ -31,6 +31,9 @@ __all__ = ["run_demo", "started"]
 
 DATASET = "cnav.quotient_familial"
 RECIPIENT = "13002526500013"
+ROUTE = "/v3/dss/quotient_familial/identite"
+GATEWAY_PORT = 8800
+GATEWAY = f"http://127.0.0.1:{GATEWAY_PORT}"
 
 
 @asynccontextmanager
@@ -107,12 +110,16 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
                 env=env,
             )
         )
+        token = await _gateway_token(env)
         await stack.enter_async_context(
             started(
                 ["worker", "cnav", "--metrics-port", str(config.metrics_port)],
                 f"http://127.0.0.1:{config.metrics_port}/healthz",
                 env=env,
             )
+        )
+        await stack.enter_async_context(
+            started(["gateway", "--port", str(GATEWAY_PORT)], f"{GATEWAY}/healthz", env=env)
         )
         population = Population()
         console.print(
@@ -127,6 +134,7 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
             signed_in = await _france_connect_request(
                 client, config, population.person(count + 1000).params()
             )
+        over_http = await _over_http(token, population.person(count + 2000).params())
 
         table = Table(title=f"Nightly run: {count} households, {DATASET}", min_width=60)
         table.add_column("outcome")
@@ -160,10 +168,57 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
             "FranceConnect mode: a citizen signed in and the agency sent their token instead of "
             f"the identity: {signed_in.status}, scopes {scopes}"
         )
-    if signed_in.status != 200:
+        console.print(
+            f"REST gateway ({GATEWAY}): the same dataset as API Particulier serves it, "
+            f"GET {ROUTE} with the agency's token: {over_http}"
+        )
+        console.print(
+            f"  TOKEN=$(particulier tokens issue Démo | tail -1); curl -H \"Authorization: "
+            f"Bearer $TOKEN\" '{GATEWAY}{ROUTE}?recipient={RECIPIENT}&nomNaissance=...&prenoms[]=...'",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+    if signed_in.status != 200 or over_http != 200:
         return 1
     failed = sum(n for outcome, n in statuses.items() if not outcome.startswith(("200", "404")))
     return 0 if statuses and not failed else 1
+
+
+async def _gateway_token(env: dict[str, str]) -> str:
+    """A gateway token of the demo agency, issued as an operator issues one."""
+    issued = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "broker.tooling.cli",
+        "tokens",
+        "issue",
+        "Démo",
+        "--days",
+        "1",
+        "--label",
+        "demo",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await issued.communicate()
+    if issued.returncode != 0:
+        raise RuntimeError("particulier tokens issue failed")
+    return out.decode().strip().splitlines()[-1]
+
+
+async def _over_http(token: str, params: dict[str, object]) -> int:
+    """One request through the REST gateway, as an existing API Particulier client sends it."""
+    from ..gateway import query_pairs
+
+    async with httpx.AsyncClient() as http:
+        response = await http.get(
+            GATEWAY + ROUTE,
+            params=tuple(query_pairs(RECIPIENT, params)),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    return response.status_code
 
 
 async def _france_connect_request(

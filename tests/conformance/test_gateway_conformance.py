@@ -12,7 +12,7 @@ import pytest
 
 from broker import registry
 from broker.france_connect import IDENTITY_PARAMETERS
-from broker.gateway import Route, routes_of
+from broker.gateway import Route, query_pairs, routes_of
 from broker.simulation import Case
 from broker.simulation.france_connect import mint_token
 
@@ -41,21 +41,13 @@ def route_of(case: Case) -> Route:
     return chosen[0]
 
 
-def query(params: dict[str, Any]) -> list[tuple[str, str]]:
-    pairs = [("recipient", SIRET)]
-    for name, value in params.items():
-        if isinstance(value, list):
-            pairs += [(f"{name}[]", str(v)) for v in value]
-        else:
-            pairs.append((name, str(value)))
-    return pairs
-
-
 async def ask(gateway: RunningGateway, route: Route, params: dict[str, Any], token: str) -> Any:
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         aiohttp.ClientSession() as http,
-        http.get(gateway.url + route.path, params=query(params), headers=headers) as response,
+        http.get(
+            gateway.url + route.path, params=query_pairs(SIRET, params), headers=headers
+        ) as response,
     ):
         return response.status, await response.json()
 

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from broker.gateway import query_pairs
 from broker.sdk import Client
 from broker.simulation import Population
 
@@ -22,13 +23,7 @@ POPULATION = Population(1_000_000)
 
 
 def query(params: dict[str, Any], recipient: str = SIRET) -> list[tuple[str, str]]:
-    """API Particulier's query string: ``name[]`` repeated for a list."""
-    pairs = [("recipient", recipient)]
-    for name, value in params.items():
-        values = value if isinstance(value, list) else [value]
-        key = f"{name}[]" if isinstance(value, list) else name
-        pairs += [(key, str(v)) for v in values]
-    return pairs
+    return query_pairs(recipient, params)
 
 
 def person(start: int) -> dict[str, Any]:
