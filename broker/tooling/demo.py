@@ -173,8 +173,9 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
             f"GET {ROUTE} with the agency's token: {over_http}"
         )
         console.print(
-            f"  TOKEN=$(particulier tokens issue Démo | tail -1); curl -H \"Authorization: "
-            f"Bearer $TOKEN\" '{GATEWAY}{ROUTE}?recipient={RECIPIENT}&nomNaissance=...&prenoms[]=...'",
+            "  TOKEN=$(particulier tokens issue Démo | tail -1); curl -H "
+            f'"Authorization: Bearer $TOKEN" '
+            f"'{GATEWAY}{ROUTE}?recipient={RECIPIENT}&nomNaissance=...&prenoms[]=...'",
             highlight=False,
             soft_wrap=True,
             markup=False,
