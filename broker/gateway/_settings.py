@@ -1,4 +1,4 @@
-"""The gateway's settings (``PARTICULIER_GATEWAY_*``)."""
+"""The gateway's settings, from the environment (docs/operations.md, "Configuration")."""
 
 from __future__ import annotations
 
