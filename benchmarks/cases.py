@@ -15,6 +15,7 @@ import math
 import os
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from .environment import (
     BenchEnv,
     CpuMeter,
     Service,
+    free_port,
     load_average,
     postgres_pids,
     rabbitmq_pids,
@@ -67,6 +69,8 @@ class Config:
     flood_concurrency: int = 512
     coalescing_people: int = 5_000
     cache_requests: int = 5_000
+    gateway_rates: tuple[float, ...] = (25.0, 100.0, 200.0)
+    gateway_seconds: float = 20.0
 
     @classmethod
     def quick(cls) -> Config:
@@ -83,6 +87,8 @@ class Config:
             probe_seconds=6.0,
             coalescing_people=1_000,
             cache_requests=1_000,
+            gateway_rates=(25.0, 100.0),
+            gateway_seconds=5.0,
         )
 
 
@@ -99,6 +105,9 @@ class Bench:
     reply_bytes: int = 1200
     log: Callable[[str], None] = print
     extra_workers: list[Service] = field(default_factory=list)
+    gateway: Service | None = None
+    """``particulier gateway``, once case 9 started it."""
+    gateway_token: str = ""
     profiles: list[Path] = field(default_factory=list)
     """py-spy raw files of the worker in the profile case (in the work directory)."""
     client_profiles: list[Path] = field(default_factory=list)
@@ -697,6 +706,116 @@ def summarise_cache(bench: Bench) -> dict[str, Any]:
     return summary
 
 
+# -- case 9: the REST gateway -----------------------------------------------------------------
+
+
+async def _http_open_loop(
+    url: str,
+    token: str,
+    params: Callable[[int], Mapping[str, Any]],
+    *,
+    rate: float,
+    duration: float,
+) -> list[float]:
+    """As :func:`open_loop`, over HTTP through the gateway: latencies from the scheduled time."""
+    import aiohttp
+
+    from broker.gateway import query_pairs
+
+    latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    connector = aiohttp.TCPConnector(limit=512)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
+
+        async def one(index: int, scheduled: float) -> None:
+            async with http.get(url, params=query_pairs(RECIPIENT, params(index))) as response:
+                await response.read()
+                if response.status in (200, 404):
+                    latencies.append(time.perf_counter() - scheduled)
+
+        began = time.perf_counter()
+        tasks = []
+        for index in range(int(rate * duration)):
+            scheduled = began + index / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(index, scheduled)))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+async def case_gateway(bench: Bench, run: int) -> None:
+    """The same requests at a few rates, from a plain SDK client over AMQP and over HTTP
+    through ``particulier gateway`` (an editor asking for the demo agency), simulator at zero
+    latency, one worker: what the gateway adds to p50 and p99."""
+    env = bench.env
+    gateway = await _gateway(bench)
+    await bench.use_worker("production")  # sees the gateway's delegation at start
+    route = f"http://127.0.0.1:{gateway.metrics_port}/v3/dss/quotient_familial/identite"
+    figures: dict[str, Any] = {"rates": {}}
+    duration = bench.config.gateway_seconds
+    for rate in bench.config.gateway_rates:
+        await env.empty_cache()
+        async with bench.client() as client:
+            amqp = await open_loop(client, bench.params, rate=rate, duration=duration)
+        await env.empty_cache()
+        offset = int(rate * duration)
+
+        def fresh(index: int, offset: int = offset) -> Mapping[str, Any]:
+            return bench.params(offset + index)  # other people than the AMQP run's
+
+        http = await _http_open_loop(
+            route, bench.gateway_token, fresh, rate=rate, duration=duration
+        )
+        over_amqp = percentiles(amqp.latencies)
+        over_http = percentiles(http)
+        figures["rates"][str(rate)] = {
+            "amqp_ms": over_amqp,
+            "http_ms": over_http,
+            "added_p50_ms": round(over_http["p50"] - over_amqp["p50"], 2),
+            "added_p99_ms": round(over_http["p99"] - over_amqp["p99"], 2),
+        }
+        bench.log(
+            f"gateway run {run + 1} at {rate:.0f}/s: p50 {over_amqp['p50']:.1f} ms over AMQP, "
+            f"{over_http['p50']:.1f} over HTTP; p99 {over_amqp['p99']:.1f} / {over_http['p99']:.1f}"
+        )
+    bench.record("gateway", figures)
+
+
+async def _gateway(bench: Bench) -> Service:
+    """``particulier gateway`` on the benchmark's vhost, with a token of the demo agency."""
+    if bench.gateway is not None and bench.gateway.alive():
+        return bench.gateway
+    env = bench.env
+    user = "particulier_gateway"
+    env._cli("editors", "create", "Passerelle REST", "--user", user, "--password", "bench",
+             "--vhost", env.vhost)  # fmt: skip
+    bench.gateway_token = env._cli("tokens", "issue", "Démo").strip().splitlines()[-1]
+    port = free_port()
+    amqp = env.amqp_url.replace("guest:guest@", f"{user}:bench@")
+    bench.gateway = await env.spawn(
+        "gateway",
+        ["-m", "broker.tooling.cli", "gateway", "--port", str(port)],
+        ready_url=f"http://127.0.0.1:{port}/healthz",
+        extra_env={**env.worker_env, "PARTICULIER_GATEWAY_AMQP_URL": amqp},
+    )
+    bench.gateway.metrics_port = port
+    await bench.stop_workers()
+    return bench.gateway
+
+
+def summarise_gateway(bench: Bench) -> dict[str, Any]:
+    keys = [
+        f"rates.{rate}.{key}"
+        for rate in map(str, bench.config.gateway_rates)
+        for key in ("amqp_ms.p50", "http_ms.p50", "amqp_ms.p99", "http_ms.p99")
+    ]
+    summary = _summary(bench, "gateway", keys)
+    summary["note"] = "open loop, simulator at zero latency, one worker, client verifying proofs"
+    return summary
+
+
 # -- case 6: profile, cost of signing and journal, lanes -------------------------------------
 
 
@@ -1150,6 +1269,7 @@ CASES: dict[str, Case] = {
             summarise_coalescing,
         ),
         Case("cache", "8", "the reply cache: misses and hits", case_cache, summarise_cache),
+        Case("gateway", "9", "the REST gateway's overhead", case_gateway, summarise_gateway),
         Case(
             "profile", "6", "where the worker's CPU goes (py-spy)", case_profile, summarise_profile
         ),

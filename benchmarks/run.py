@@ -45,6 +45,7 @@ ORDER = (
     "batch",
     "coalescing",
     "cache",
+    "gateway",
 )
 
 
