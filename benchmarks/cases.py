@@ -749,28 +749,23 @@ async def case_gateway(bench: Bench, run: int) -> None:
     """The same requests at a few rates, from a plain SDK client over AMQP and over HTTP
     through ``particulier gateway`` (an editor asking for the demo agency), simulator at zero
     latency, one worker: what the gateway adds to p50 and p99."""
-    env = bench.env
     gateway = await _gateway(bench)
     await bench.use_worker("production")  # sees the gateway's delegation at start
     route = f"http://127.0.0.1:{gateway.metrics_port}/v3/dss/quotient_familial/identite"
     figures: dict[str, Any] = {"rates": {}}
     duration = bench.config.gateway_seconds
+    await bench.warm()
+    await _http_open_loop(route, bench.gateway_token, bench.params, rate=50, duration=2)
     for rate in bench.config.gateway_rates:
-        await env.empty_cache()
-        async with bench.client() as client:
-            amqp = await open_loop(client, bench.params, rate=rate, duration=duration)
-        await env.empty_cache()
-        offset = int(rate * duration)
-
-        def fresh(index: int, offset: int = offset) -> Mapping[str, Any]:
-            return bench.params(offset + index)  # other people than the AMQP run's
-
-        http = await _http_open_loop(
-            route, bench.gateway_token, fresh, rate=rate, duration=duration
-        )
+        if run % 2:  # each path goes first in every other round
+            http = await _through_gateway(bench, route, rate, duration)
+            amqp = await _through_amqp(bench, rate, duration)
+        else:
+            amqp = await _through_amqp(bench, rate, duration)
+            http = await _through_gateway(bench, route, rate, duration)
         over_amqp = percentiles(amqp.latencies)
         over_http = percentiles(http)
-        figures["rates"][str(rate)] = {
+        figures["rates"][f"{rate:g}"] = {
             "amqp_ms": over_amqp,
             "http_ms": over_http,
             "added_p50_ms": round(over_http["p50"] - over_amqp["p50"], 2),
@@ -781,6 +776,25 @@ async def case_gateway(bench: Bench, run: int) -> None:
             f"{over_http['p50']:.1f} over HTTP; p99 {over_amqp['p99']:.1f} / {over_http['p99']:.1f}"
         )
     bench.record("gateway", figures)
+
+
+async def _through_amqp(bench: Bench, rate: float, duration: float) -> LoadResult:
+    await bench.env.empty_cache()
+    async with bench.client() as client:
+        return await open_loop(client, bench.params, rate=rate, duration=duration)
+
+
+async def _through_gateway(bench: Bench, route: str, rate: float, duration: float) -> list[float]:
+    """The same load over HTTP, about other people than the AMQP run's."""
+    await bench.env.empty_cache()
+    offset = int(rate * duration)
+    return await _http_open_loop(
+        route,
+        bench.gateway_token,
+        lambda index: bench.params(offset + index),
+        rate=rate,
+        duration=duration,
+    )
 
 
 async def _gateway(bench: Bench) -> Service:
@@ -808,7 +822,7 @@ async def _gateway(bench: Bench) -> Service:
 def summarise_gateway(bench: Bench) -> dict[str, Any]:
     keys = [
         f"rates.{rate}.{key}"
-        for rate in map(str, bench.config.gateway_rates)
+        for rate in (f"{r:g}" for r in bench.config.gateway_rates)
         for key in ("amqp_ms.p50", "http_ms.p50", "amqp_ms.p99", "http_ms.p99")
     ]
     summary = _summary(bench, "gateway", keys)

@@ -167,6 +167,9 @@ class Pipeline:
                 rights = self.authorizer.rights(request.requester, body.on_behalf_of)
             except ProblemError as exc:
                 return Answer.problem(exc)
+            except Exception:
+                log.exception("unexpected failure reading rights")
+                return Answer.problem(ProblemError(BROKER.INTERNAL))
             return Answer(data=rights)
         dataset = self.dataset_of(request)
         if dataset is None:
