@@ -2,13 +2,63 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict
 from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
 
+import asyncpg
 import typer
 from rich.console import Console
 
-__all__ = ["console", "instant", "json_default"]
+__all__ = [
+    "AdminUrl",
+    "AsJson",
+    "console",
+    "fail",
+    "instant",
+    "json_default",
+    "json_lines",
+    "with_admin",
+]
+
+T = TypeVar("T")
+
+AsJson = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+AdminUrl = Annotated[
+    str | None,
+    typer.Option("--admin-url", help="Default PARTICULIER_DATABASE_ADMIN_URL.", show_default=False),
+]
+
+
+def with_admin(admin_url: str | None, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run ``work`` on one connection as the database's administrator."""
+    from .db.settings import DatabaseSettings
+
+    async def run() -> T:
+        conn = await asyncpg.connect(admin_url or DatabaseSettings().database_admin_url, timeout=10)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Say why on standard error; the exit to raise."""
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def json_lines(items: Iterable[Any], **extra: Callable[[Any], Any]) -> None:
+    """Each dataclass of ``items`` as one JSON line, with ``extra`` fields computed from it."""
+    for item in items:
+        line = {**asdict(item), **{name: of(item) for name, of in extra.items()}}
+        typer.echo(json.dumps(line, default=json_default, ensure_ascii=False))
 
 
 def instant(value: str) -> datetime:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
@@ -13,8 +10,7 @@ import asyncpg
 import typer
 from rich.table import Table
 
-from .._cli import console, json_default
-from ..db.settings import DatabaseSettings
+from .._cli import AdminUrl, AsJson, console, fail, json_lines, with_admin
 from ..habilitations.editors import create_editor, delegate
 from ._settings import GatewaySettings
 from ._tokens import issue_token, list_tokens, revoke_token
@@ -24,22 +20,6 @@ __all__ = ["gateway_command", "tokens_app"]
 T = TypeVar("T")
 
 tokens_app = typer.Typer(no_args_is_help=True, help="The REST gateway's bearer tokens.")
-
-AdminUrl = Annotated[
-    str | None,
-    typer.Option("--admin-url", help="Default PARTICULIER_DATABASE_ADMIN_URL.", show_default=False),
-]
-
-
-def _with_admin(admin_url: str | None, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    async def run() -> T:
-        conn = await asyncpg.connect(admin_url or DatabaseSettings().database_admin_url)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 @tokens_app.command("issue")
@@ -62,16 +42,11 @@ def issue_command(
         return issued.info.agency, issued.token
 
     try:
-        name, token = _with_admin(admin_url, work)
+        name, token = with_admin(admin_url, work)
     except LookupError:
-        raise typer.Exit(_fail(f"no agency {agency!r}")) from None
+        raise fail(f"no agency {agency!r}") from None
     typer.echo(f"token for {name}, valid {days} days; the gateway acts for it:")
     typer.echo(token)
-
-
-def _fail(message: str) -> int:
-    typer.echo(message, err=True)
-    return 1
 
 
 @tokens_app.command("revoke")
@@ -80,8 +55,8 @@ def revoke_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """Revoke a token now: the gateway answers it 401 00105 within seconds."""
-    if not _with_admin(admin_url, lambda c: revoke_token(c, token_id)):
-        raise typer.Exit(_fail("no such token in force"))
+    if not with_admin(admin_url, lambda c: revoke_token(c, token_id)):
+        raise fail("no such token in force")
     typer.echo(f"token {token_id} revoked")
 
 
@@ -90,15 +65,13 @@ def list_command(
     agency: Annotated[
         str | None, typer.Option("--agency", help="Only this agency's.", show_default=False)
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: AsJson = False,
     admin_url: AdminUrl = None,
 ) -> None:
     """The tokens (never their value): agency, label, validity, state."""
-    tokens = _with_admin(admin_url, lambda c: list_tokens(c, agency=agency))
+    tokens = with_admin(admin_url, lambda c: list_tokens(c, agency=agency))
     if as_json:
-        for info in tokens:
-            line = {**asdict(info), "state": info.state.value}
-            typer.echo(json.dumps(line, default=json_default, ensure_ascii=False))
+        json_lines(tokens, state=lambda info: info.state.value)
         return
     table = Table("id", "agency", "label", "created", "expires", "state")
     for info in tokens:

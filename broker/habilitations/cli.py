@@ -3,11 +3,7 @@ what, and who may ask for whom."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
@@ -16,8 +12,7 @@ import typer
 from rich.table import Table
 
 from .. import registry
-from .._cli import console, instant, json_default
-from ..db.settings import DatabaseSettings
+from .._cli import AdminUrl, AsJson, console, fail, instant, json_lines, with_admin
 from ..sdk.contract import Mode
 from .admin import (
     DEFAULT_INTERACTIVE_RATE,
@@ -55,7 +50,6 @@ habilitations_app = typer.Typer(
 
 T = TypeVar("T")
 
-AsJson = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 
 Password = Annotated[
     str | None,
@@ -75,11 +69,6 @@ Provision = Annotated[
     bool, typer.Option("--rabbitmq/--no-rabbitmq", help="Provision the RabbitMQ user too.")
 ]
 
-AdminUrl = Annotated[
-    str | None,
-    typer.Option("--admin-url", help="Default PARTICULIER_DATABASE_ADMIN_URL.", show_default=False),
-]
-
 
 @agencies_app.callback()
 def _agencies() -> None:
@@ -89,22 +78,6 @@ def _agencies() -> None:
 @habilitations_app.callback()
 def _habilitations() -> None:
     """Habilitations: datasets and scopes granted to agencies."""
-
-
-def _with_admin(admin_url: str | None, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    async def run() -> T:
-        conn = await asyncpg.connect(admin_url or DatabaseSettings().database_admin_url, timeout=10)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 def _rate(value: str) -> float | None:
@@ -152,9 +125,9 @@ def create_command(
     if rabbitmq:
         _provision(user, password, vhost)
     try:
-        agency = _with_admin(admin_url, lambda c: create_agency(c, name, siret=siret, user=user))
+        agency = with_admin(admin_url, lambda c: create_agency(c, name, siret=siret, user=user))
     except AgencyConflict as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(
         f"agency {agency.id} {agency.name} (SIRET {agency.siret}, user {agency.rabbitmq_user})"
     )
@@ -175,7 +148,7 @@ def _provision(user: str, password: str | None, vhost: str | None) -> None:
         created = broker.ensure_user(user, password)
         permissions = broker.grant_agency(user)
     except ProvisioningError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(
         f"RabbitMQ user {user} {'created' if created else 'updated'} on vhost "
         f"{broker.vhost}: configure {permissions.configure!r}, write "
@@ -188,10 +161,9 @@ def _provision(user: str, password: str | None, vhost: str | None) -> None:
 @agencies_app.command("list")
 def list_agencies_command(as_json: AsJson = False, admin_url: AdminUrl = None) -> None:
     """List agencies."""
-    agencies = _with_admin(admin_url, list_agencies)
+    agencies = with_admin(admin_url, list_agencies)
     if as_json:
-        for agency in agencies:
-            typer.echo(json.dumps(asdict(agency), default=json_default, ensure_ascii=False))
+        json_lines(agencies)
         return
     table = Table("id", "name", "SIRET", "RabbitMQ user", "created")
     for agency in agencies:
@@ -277,7 +249,7 @@ def grant_command(
     start, end = _when(valid_from), _when(valid_until)
     interactive, bulk = _rate(rate_interactive), _rate(rate_bulk)
     try:
-        habilitation_id = _with_admin(
+        habilitation_id = with_admin(
             admin_url,
             lambda c: grant(
                 c,
@@ -293,9 +265,9 @@ def grant_command(
             ),
         )
     except LookupError:
-        raise _fail(f"no agency named {agency!r}") from None
+        raise fail(f"no agency named {agency!r}") from None
     except (ValueError, asyncpg.CheckViolationError) as exc:
-        raise _fail(f"refused: {exc}") from None
+        raise fail(f"refused: {exc}") from None
     typer.echo(str(habilitation_id))
 
 
@@ -305,8 +277,8 @@ def revoke_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """Revoke a habilitation now; workers stop honouring it within seconds."""
-    if not _with_admin(admin_url, lambda c: revoke(c, habilitation_id)):
-        raise _fail(f"no habilitation {habilitation_id} in force")
+    if not with_admin(admin_url, lambda c: revoke(c, habilitation_id)):
+        raise fail(f"no habilitation {habilitation_id} in force")
     typer.echo(f"revoked {habilitation_id}")
 
 
@@ -322,12 +294,11 @@ def list_habilitations_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """List habilitations in force (or all of them)."""
-    found = _with_admin(
+    found = with_admin(
         admin_url, lambda c: list_habilitations(c, agency=agency, include_inactive=include_inactive)
     )
     if as_json:
-        for h in found:
-            typer.echo(json.dumps(asdict(h), default=json_default, ensure_ascii=False))
+        json_lines(found)
         return
     table = Table(
         "id",
@@ -373,11 +344,11 @@ def add_france_connect_command(
 ) -> None:
     """Register a FranceConnect client of the agency (tokens it obtains are the agency's)."""
     try:
-        _with_admin(admin_url, lambda c: add_france_connect_client(c, agency, client_id))
+        with_admin(admin_url, lambda c: add_france_connect_client(c, agency, client_id))
     except LookupError:
-        raise _fail(f"no agency named {agency!r}") from None
+        raise fail(f"no agency named {agency!r}") from None
     except (ValueError, AgencyConflict) as exc:
-        raise _fail(f"refused: {exc}") from None
+        raise fail(f"refused: {exc}") from None
     typer.echo(f"{agency}: FranceConnect client added")
 
 
@@ -387,8 +358,8 @@ def remove_france_connect_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """Remove a FranceConnect client: its tokens are refused from then on."""
-    if not _with_admin(admin_url, lambda c: remove_france_connect_client(c, client_id)):
-        raise _fail("no such FranceConnect client")
+    if not with_admin(admin_url, lambda c: remove_france_connect_client(c, client_id)):
+        raise fail("no such FranceConnect client")
     typer.echo("FranceConnect client removed")
 
 
@@ -400,7 +371,7 @@ def list_france_connect_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """The FranceConnect clients, by agency."""
-    for name, client in _with_admin(
+    for name, client in with_admin(
         admin_url, lambda c: list_france_connect_clients(c, agency=agency)
     ):
         typer.echo(f"{name}\t{client}")
@@ -410,7 +381,7 @@ def list_france_connect_command(
 def seed_demo_command(admin_url: AdminUrl = None) -> None:
     """Demo agency 'Démo' (RabbitMQ user guest, SIRET 13002526500013) with every scope of
     every declared dataset and no rate limit. Idempotent; rerun after adding datasets."""
-    seed = _with_admin(admin_url, lambda c: seed_demo(c, registry.datasets()))
+    seed = with_admin(admin_url, lambda c: seed_demo(c, registry.datasets()))
     typer.echo(f"demo habilitation {seed.habilitation_id}: {seed.added} scope(s) added")
 
 
@@ -442,19 +413,18 @@ def create_editor_command(
     if rabbitmq:
         _provision(user, password, vhost)
     try:
-        editor = _with_admin(admin_url, lambda c: create_editor(c, name, user=user))
+        editor = with_admin(admin_url, lambda c: create_editor(c, name, user=user))
     except EditorConflict as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"editor {editor.id} {editor.name} (user {editor.rabbitmq_user})")
 
 
 @editors_app.command("list")
 def list_editors_command(as_json: AsJson = False, admin_url: AdminUrl = None) -> None:
     """The editors."""
-    editors = _with_admin(admin_url, list_editors)
+    editors = with_admin(admin_url, list_editors)
     if as_json:
-        for editor in editors:
-            typer.echo(json.dumps(asdict(editor), default=json_default, ensure_ascii=False))
+        json_lines(editors)
         return
     table = Table("id", "name", "RabbitMQ user", "created")
     for editor in editors:
@@ -471,9 +441,9 @@ def delegate_command(
     """Let the editor act for the agency: its requests naming the agency (on_behalf_of, its name
     or SIRET) are then authorised by the agency's habilitations."""
     try:
-        delegation = _with_admin(admin_url, lambda c: delegate(c, editor, agency))
+        delegation = with_admin(admin_url, lambda c: delegate(c, editor, agency))
     except LookupError as exc:
-        raise _fail(f"no {exc.args[0]} of that name") from None
+        raise fail(f"no {exc.args[0]} of that name") from None
     typer.echo(f"delegation {delegation.id}: {editor} acts for {agency}")
 
 
@@ -484,8 +454,8 @@ def revoke_delegation_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """Revoke the delegation now (the workers refuse within seconds)."""
-    if not _with_admin(admin_url, lambda c: revoke_delegation(c, editor, agency)):
-        raise _fail("no such delegation in force")
+    if not with_admin(admin_url, lambda c: revoke_delegation(c, editor, agency)):
+        raise fail("no such delegation in force")
     typer.echo(f"{editor} no longer acts for {agency}")
 
 
@@ -499,13 +469,9 @@ def list_delegations_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """The delegations, in force and revoked."""
-    delegations = _with_admin(
-        admin_url, lambda c: list_delegations(c, editor=editor, active=active)
-    )
+    delegations = with_admin(admin_url, lambda c: list_delegations(c, editor=editor, active=active))
     if as_json:
-        for item in delegations:
-            line = {**asdict(item), "active": item.active}
-            typer.echo(json.dumps(line, default=json_default, ensure_ascii=False))
+        json_lines(delegations, active=lambda d: d.active)
         return
     table = Table("id", "editor", "agency", "SIRET", "since", "revoked")
     for item in delegations:
