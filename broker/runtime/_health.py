@@ -71,15 +71,25 @@ class ProviderHealth:
     _open_until: float = 0.0
     _opened_for: float = 0.0
     _probe: asyncio.Future[None] | None = None
+    _failed: int = field(init=False)
+    """Failures among ``_outcomes``, kept as they come and go."""
+    _up: Any = field(init=False, repr=False)
+    _open: Any = field(init=False, repr=False)
+    _ratio: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._outcomes = deque(maxlen=self.window)
-        PROVIDER_BREAKER_OPEN.labels(self.provider).set(0)
-        PROVIDER_UP.labels(self.provider).set(math.nan)
+        self._failed = 0
+        # the gauges' children, looked up once: ``record`` runs on every upstream call
+        self._up = PROVIDER_UP.labels(self.provider)
+        self._open = PROVIDER_BREAKER_OPEN.labels(self.provider)
+        self._ratio = PROVIDER_ERROR_RATIO.labels(self.provider)
+        self._open.set(0)
+        self._up.set(math.nan)
 
     @property
     def error_rate(self) -> float:
-        return self._outcomes.count(False) / len(self._outcomes) if self._outcomes else 0.0
+        return self._failed / len(self._outcomes) if self._outcomes else 0.0
 
     @property
     def status(self) -> PingStatus:
@@ -124,7 +134,10 @@ class ProviderHealth:
         now = datetime.now(UTC)
         self.last_update = now
         self.last_failed = not ok
+        if len(self._outcomes) == self._outcomes.maxlen and not self._outcomes[0]:
+            self._failed -= 1  # the oldest outcome leaves the window
         self._outcomes.append(ok)
+        self._failed += not ok
         if ok:
             self.last_success = now
             self.failures_in_a_row = 0
@@ -139,9 +152,9 @@ class ProviderHealth:
                 self._opened_for = min(longer, self.longest)
                 self._open_until = self.clock() + self._opened_for
                 self.breaker = Breaker.OPEN
-        PROVIDER_UP.labels(self.provider).set(1 if self.status is PingStatus.OK else 0)
-        PROVIDER_BREAKER_OPEN.labels(self.provider).set(self.breaker is Breaker.OPEN)
-        PROVIDER_ERROR_RATIO.labels(self.provider).set(self.error_rate)
+        self._up.set(1 if self.status is PingStatus.OK else 0)
+        self._open.set(self.breaker is Breaker.OPEN)
+        self._ratio.set(self.error_rate)
 
     def ping(self) -> dict[str, Any]:
         """API Particulier's ping body, and what the breaker says."""
