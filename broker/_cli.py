@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import typer
 from rich.console import Console
+from rich.table import Table
 
 __all__ = [
     "AdminUrl",
@@ -22,6 +23,8 @@ __all__ = [
     "instant",
     "json_default",
     "json_lines",
+    "listing",
+    "stamp",
     "with_admin",
 ]
 
@@ -59,6 +62,28 @@ def json_lines(items: Iterable[Any], **extra: Callable[[Any], Any]) -> None:
     for item in items:
         line = {**asdict(item), **{name: of(item) for name, of in extra.items()}}
         typer.echo(json.dumps(line, default=json_default, ensure_ascii=False))
+
+
+def listing(
+    items: Sequence[T],
+    as_json: bool,
+    columns: Mapping[str, Callable[[T], str | datetime | None]],
+    **extra: Callable[[T], Any],
+) -> None:
+    """``items`` as JSON lines (each dataclass with ``extra`` fields) or as a table of
+    ``columns`` (heading -> cell; a date-time is stamped, nothing is left blank)."""
+    if as_json:
+        json_lines(items, **extra)
+        return
+    table = Table(*columns)
+    for item in items:
+        cells = (of(item) for of in columns.values())
+        table.add_row(*(stamp(c) if isinstance(c, datetime) or c is None else c for c in cells))
+    console().print(table)
+
+
+def stamp(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def instant(value: str) -> datetime:

@@ -8,9 +8,8 @@ from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
-from rich.table import Table
 
-from .._cli import AdminUrl, AsJson, console, fail, json_lines, with_admin
+from .._cli import AdminUrl, AsJson, fail, listing, with_admin
 from ..habilitations.editors import create_editor, delegate
 from ._settings import GatewaySettings
 from ._tokens import issue_token, list_tokens, revoke_token
@@ -70,20 +69,19 @@ def list_command(
 ) -> None:
     """The tokens (never their value): agency, label, validity, state."""
     tokens = with_admin(admin_url, lambda c: list_tokens(c, agency=agency))
-    if as_json:
-        json_lines(tokens, state=lambda info: info.state.value)
-        return
-    table = Table("id", "agency", "label", "created", "expires", "state")
-    for info in tokens:
-        table.add_row(
-            str(info.id),
-            info.agency,
-            info.label,
-            f"{info.created_at:%Y-%m-%d}",
-            f"{info.expires_at:%Y-%m-%d}",
-            info.state.value,
-        )
-    console().print(table)
+    listing(
+        tokens,
+        as_json,
+        {
+            "id": lambda t: str(t.id),
+            "agency": lambda t: t.agency,
+            "label": lambda t: t.label,
+            "created": lambda t: f"{t.created_at:%Y-%m-%d}",
+            "expires": lambda t: f"{t.expires_at:%Y-%m-%d}",
+            "state": lambda t: t.state.value,
+        },
+        state=lambda t: t.state.value,
+    )
 
 
 def gateway_command(

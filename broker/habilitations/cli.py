@@ -4,40 +4,16 @@ what, and who may ask for whom."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
-from rich.table import Table
 
 from .. import registry
-from .._cli import AdminUrl, AsJson, console, fail, instant, json_lines, with_admin
+from .._cli import AdminUrl, AsJson, fail, instant, listing, with_admin
 from ..sdk.contract import Mode
-from .admin import (
-    DEFAULT_INTERACTIVE_RATE,
-    AgencyConflict,
-    add_france_connect_client,
-    create_agency,
-    grant,
-    list_agencies,
-    list_france_connect_clients,
-    list_habilitations,
-    remove_france_connect_client,
-    resolve_scopes,
-    revoke,
-    seed_demo,
-    validate_siret,
-    validate_user,
-)
-from .editors import (
-    EditorConflict,
-    create_editor,
-    delegate,
-    list_delegations,
-    list_editors,
-    revoke_delegation,
-)
+from . import admin, editors
 from .provision import ProvisioningError, RabbitMQ, vhost_of
 from .settings import ProvisioningSettings
 
@@ -96,8 +72,8 @@ def _when(value: str | None) -> datetime | None:
     return None if value is None else instant(value)
 
 
-def _stamp(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _per_second(rate: float | None) -> str:
+    return "unlimited" if rate is None else f"{rate:g}"
 
 
 @agencies_app.command("create")
@@ -118,15 +94,17 @@ def create_command(
     only the queues named reply.<user>.*  (see docs/habilitations.md). Idempotent.
     """
     try:
-        siret = validate_siret(siret)
-        validate_user(user)
+        siret = admin.validate_siret(siret)
+        admin.validate_user(user)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     if rabbitmq:
         _provision(user, password, vhost)
     try:
-        agency = with_admin(admin_url, lambda c: create_agency(c, name, siret=siret, user=user))
-    except AgencyConflict as exc:
+        agency = with_admin(
+            admin_url, lambda c: admin.create_agency(c, name, siret=siret, user=user)
+        )
+    except admin.AgencyConflict as exc:
         raise fail(str(exc)) from None
     typer.echo(
         f"agency {agency.id} {agency.name} (SIRET {agency.siret}, user {agency.rabbitmq_user})"
@@ -161,20 +139,17 @@ def _provision(user: str, password: str | None, vhost: str | None) -> None:
 @agencies_app.command("list")
 def list_agencies_command(as_json: AsJson = False, admin_url: AdminUrl = None) -> None:
     """List agencies."""
-    agencies = with_admin(admin_url, list_agencies)
-    if as_json:
-        json_lines(agencies)
-        return
-    table = Table("id", "name", "SIRET", "RabbitMQ user", "created")
-    for agency in agencies:
-        table.add_row(
-            str(agency.id),
-            agency.name,
-            agency.siret,
-            agency.rabbitmq_user,
-            _stamp(agency.created_at),
-        )
-    console().print(table)
+    listing(
+        with_admin(admin_url, admin.list_agencies),
+        as_json,
+        {
+            "id": lambda a: str(a.id),
+            "name": lambda a: a.name,
+            "SIRET": lambda a: a.siret,
+            "RabbitMQ user": lambda a: a.rabbitmq_user,
+            "created": lambda a: a.created_at,
+        },
+    )
 
 
 @habilitations_app.command("grant")
@@ -217,7 +192,7 @@ def grant_command(
             "--rate-interactive",
             help="Requests per second on the interactive lane, or 'unlimited'.",
         ),
-    ] = f"{DEFAULT_INTERACTIVE_RATE:g}",
+    ] = f"{admin.DEFAULT_INTERACTIVE_RATE:g}",
     rate_bulk: Annotated[
         str,
         typer.Option("--rate-bulk", help="Requests per second on the bulk lane, or 'unlimited'."),
@@ -241,7 +216,7 @@ def grant_command(
     for declared in registry.datasets():
         known.setdefault(declared.id, set()).update(declared.scopes)
     try:
-        pairs = resolve_scopes(
+        pairs = admin.resolve_scopes(
             dataset, scope or [], all_scopes=all_scopes, known=known, unchecked=unchecked
         )
     except ValueError as exc:
@@ -251,7 +226,7 @@ def grant_command(
     try:
         habilitation_id = with_admin(
             admin_url,
-            lambda c: grant(
+            lambda c: admin.grant(
                 c,
                 agency,
                 pairs,
@@ -277,7 +252,7 @@ def revoke_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """Revoke a habilitation now; workers stop honouring it within seconds."""
-    if not with_admin(admin_url, lambda c: revoke(c, habilitation_id)):
+    if not with_admin(admin_url, lambda c: admin.revoke(c, habilitation_id)):
         raise fail(f"no habilitation {habilitation_id} in force")
     typer.echo(f"revoked {habilitation_id}")
 
@@ -295,38 +270,25 @@ def list_habilitations_command(
 ) -> None:
     """List habilitations in force (or all of them)."""
     found = with_admin(
-        admin_url, lambda c: list_habilitations(c, agency=agency, include_inactive=include_inactive)
+        admin_url,
+        lambda c: admin.list_habilitations(c, agency=agency, include_inactive=include_inactive),
     )
-    if as_json:
-        json_lines(found)
-        return
-    table = Table(
-        "id",
-        "agency",
-        "scopes",
-        "legal basis",
-        "from",
-        "until",
-        "revoked",
-        "interactive/s",
-        "bulk/s",
-        "modes",
+    listing(
+        found,
+        as_json,
+        {
+            "id": lambda h: str(h.id),
+            "agency": lambda h: h.agency,
+            "scopes": lambda h: "\n".join(f"{d}: {', '.join(s)}" for d, s in h.scopes.items()),
+            "legal basis": lambda h: f"{h.legal_basis}\n({h.legal_reference})",
+            "from": lambda h: h.valid_from,
+            "until": lambda h: h.valid_until,
+            "revoked": lambda h: h.revoked_at,
+            "interactive/s": lambda h: _per_second(h.rate_interactive),
+            "bulk/s": lambda h: _per_second(h.rate_bulk),
+            "modes": lambda h: ", ".join(h.modes),
+        },
     )
-    for h in found:
-        scopes = "\n".join(f"{d}: {', '.join(s)}" for d, s in h.scopes.items())
-        table.add_row(
-            str(h.id),
-            h.agency,
-            scopes,
-            f"{h.legal_basis}\n({h.legal_reference})",
-            _stamp(h.valid_from),
-            _stamp(h.valid_until),
-            _stamp(h.revoked_at),
-            "unlimited" if h.rate_interactive is None else f"{h.rate_interactive:g}",
-            "unlimited" if h.rate_bulk is None else f"{h.rate_bulk:g}",
-            ", ".join(h.modes),
-        )
-    console().print(table)
 
 
 france_connect_app = typer.Typer(
@@ -344,10 +306,10 @@ def add_france_connect_command(
 ) -> None:
     """Register a FranceConnect client of the agency (tokens it obtains are the agency's)."""
     try:
-        with_admin(admin_url, lambda c: add_france_connect_client(c, agency, client_id))
+        with_admin(admin_url, lambda c: admin.add_france_connect_client(c, agency, client_id))
     except LookupError:
         raise fail(f"no agency named {agency!r}") from None
-    except (ValueError, AgencyConflict) as exc:
+    except (ValueError, admin.AgencyConflict) as exc:
         raise fail(f"refused: {exc}") from None
     typer.echo(f"{agency}: FranceConnect client added")
 
@@ -358,7 +320,7 @@ def remove_france_connect_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """Remove a FranceConnect client: its tokens are refused from then on."""
-    if not with_admin(admin_url, lambda c: remove_france_connect_client(c, client_id)):
+    if not with_admin(admin_url, lambda c: admin.remove_france_connect_client(c, client_id)):
         raise fail("no such FranceConnect client")
     typer.echo("FranceConnect client removed")
 
@@ -372,7 +334,7 @@ def list_france_connect_command(
 ) -> None:
     """The FranceConnect clients, by agency."""
     for name, client in with_admin(
-        admin_url, lambda c: list_france_connect_clients(c, agency=agency)
+        admin_url, lambda c: admin.list_france_connect_clients(c, agency=agency)
     ):
         typer.echo(f"{name}\t{client}")
 
@@ -381,7 +343,7 @@ def list_france_connect_command(
 def seed_demo_command(admin_url: AdminUrl = None) -> None:
     """Demo agency 'Démo' (RabbitMQ user guest, SIRET 13002526500013) with every scope of
     every declared dataset and no rate limit. Idempotent; rerun after adding datasets."""
-    seed = with_admin(admin_url, lambda c: seed_demo(c, registry.datasets()))
+    seed = with_admin(admin_url, lambda c: admin.seed_demo(c, registry.datasets()))
     typer.echo(f"demo habilitation {seed.habilitation_id}: {seed.added} scope(s) added")
 
 
@@ -407,14 +369,14 @@ def create_editor_command(
     """Create an editor: its RabbitMQ user (an agency's permissions: publish requests, its own
     reply queues) and its row. It may ask for nobody until delegations say for whom."""
     try:
-        validate_user(user)
+        admin.validate_user(user)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     if rabbitmq:
         _provision(user, password, vhost)
     try:
-        editor = with_admin(admin_url, lambda c: create_editor(c, name, user=user))
-    except EditorConflict as exc:
+        editor = with_admin(admin_url, lambda c: editors.create_editor(c, name, user=user))
+    except editors.EditorConflict as exc:
         raise fail(str(exc)) from None
     typer.echo(f"editor {editor.id} {editor.name} (user {editor.rabbitmq_user})")
 
@@ -422,14 +384,16 @@ def create_editor_command(
 @editors_app.command("list")
 def list_editors_command(as_json: AsJson = False, admin_url: AdminUrl = None) -> None:
     """The editors."""
-    editors = with_admin(admin_url, list_editors)
-    if as_json:
-        json_lines(editors)
-        return
-    table = Table("id", "name", "RabbitMQ user", "created")
-    for editor in editors:
-        table.add_row(str(editor.id), editor.name, editor.rabbitmq_user, _stamp(editor.created_at))
-    console().print(table)
+    listing(
+        with_admin(admin_url, editors.list_editors),
+        as_json,
+        {
+            "id": lambda e: str(e.id),
+            "name": lambda e: e.name,
+            "RabbitMQ user": lambda e: e.rabbitmq_user,
+            "created": lambda e: e.created_at,
+        },
+    )
 
 
 @delegations_app.command("grant")
@@ -441,7 +405,7 @@ def delegate_command(
     """Let the editor act for the agency: its requests naming the agency (on_behalf_of, its name
     or SIRET) are then authorised by the agency's habilitations."""
     try:
-        delegation = with_admin(admin_url, lambda c: delegate(c, editor, agency))
+        delegation = with_admin(admin_url, lambda c: editors.delegate(c, editor, agency))
     except LookupError as exc:
         raise fail(f"no {exc.args[0]} of that name") from None
     typer.echo(f"delegation {delegation.id}: {editor} acts for {agency}")
@@ -454,7 +418,7 @@ def revoke_delegation_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """Revoke the delegation now (the workers refuse within seconds)."""
-    if not with_admin(admin_url, lambda c: revoke_delegation(c, editor, agency)):
+    if not with_admin(admin_url, lambda c: editors.revoke_delegation(c, editor, agency)):
         raise fail("no such delegation in force")
     typer.echo(f"{editor} no longer acts for {agency}")
 
@@ -469,18 +433,19 @@ def list_delegations_command(
     admin_url: AdminUrl = None,
 ) -> None:
     """The delegations, in force and revoked."""
-    delegations = with_admin(admin_url, lambda c: list_delegations(c, editor=editor, active=active))
-    if as_json:
-        json_lines(delegations, active=lambda d: d.active)
-        return
-    table = Table("id", "editor", "agency", "SIRET", "since", "revoked")
-    for item in delegations:
-        table.add_row(
-            str(item.id),
-            item.editor,
-            item.agency,
-            item.siret,
-            _stamp(item.created_at),
-            _stamp(item.revoked_at),
-        )
-    console().print(table)
+    delegations = with_admin(
+        admin_url, lambda c: editors.list_delegations(c, editor=editor, active=active)
+    )
+    listing(
+        delegations,
+        as_json,
+        {
+            "id": lambda d: str(d.id),
+            "editor": lambda d: d.editor,
+            "agency": lambda d: d.agency,
+            "SIRET": lambda d: d.siret,
+            "since": lambda d: d.created_at,
+            "revoked": lambda d: d.revoked_at,
+        },
+        active=lambda d: d.active,
+    )

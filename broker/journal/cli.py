@@ -6,16 +6,14 @@ import asyncio
 import json
 import typing
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import typer
-from rich.table import Table
 
 from .. import registry
-from .._cli import console, instant, json_default
+from .._cli import AsJson, instant, listing
 from ..db.settings import DatabaseSettings
 from ..errors import ProblemError
 from ..kit import validate_params
@@ -40,7 +38,6 @@ DatabaseUrl = Annotated[
     str | None,
     typer.Option("--database-url", help="Default PARTICULIER_DATABASE_URL.", show_default=False),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 
 
 @audit_app.callback()
@@ -64,26 +61,24 @@ def _app_url(url: str | None) -> str:
 
 
 def _print_accesses(accesses: Sequence[Access], as_json: bool) -> None:
+    listing(
+        accesses,
+        as_json,
+        {
+            "when (UTC)": lambda a: a.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "asked by": lambda a: a.asked_by,
+            "recipient": lambda a: a.recipient,
+            "dataset": lambda a: a.dataset,
+            "scopes": lambda a: ", ".join(a.scopes),
+            "status": lambda a: str(a.status) + (f" {a.error_code}" if a.error_code else ""),
+            "legal basis": lambda a: (
+                None if a.legal_basis is None else f"{a.legal_basis} ({a.legal_reference})"
+            ),
+        },
+        asked_by=lambda a: a.asked_by,
+    )
     if as_json:
-        for access in accesses:
-            line = {**asdict(access), "asked_by": access.asked_by}
-            typer.echo(json.dumps(line, default=json_default, ensure_ascii=False))
         return
-    columns = ("when (UTC)", "asked by", "recipient", "dataset", "scopes", "status", "legal basis")
-    table = Table(*columns)
-    for a in accesses:
-        status = str(a.status) + (f" {a.error_code}" if a.error_code else "")
-        basis = "" if a.legal_basis is None else f"{a.legal_basis} ({a.legal_reference})"
-        table.add_row(
-            a.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            a.asked_by,
-            a.recipient or "",
-            a.dataset or "",
-            ", ".join(a.scopes),
-            status,
-            basis,
-        )
-    console().print(table)
     typer.echo(f"{len(accesses)} access(es)")
 
 
@@ -265,17 +260,14 @@ def stats_command(
         )
     )
     counts = _with_conn(_app_url(database_url), lambda c: daily_counts(c, since=start))
-    if as_json:
-        for count in counts:
-            typer.echo(json.dumps(asdict(count), default=json_default))
-        return
-    table = Table("day", "dataset", "requests", "answered", "refused")
-    for c in counts:
-        table.add_row(
-            c.day.isoformat(),
-            c.dataset or "(none)",
-            str(c.requests),
-            str(c.answered),
-            str(c.refused),
-        )
-    console().print(table)
+    listing(
+        counts,
+        as_json,
+        {
+            "day": lambda c: c.day.isoformat(),
+            "dataset": lambda c: c.dataset or "(none)",
+            "requests": lambda c: str(c.requests),
+            "answered": lambda c: str(c.answered),
+            "refused": lambda c: str(c.refused),
+        },
+    )

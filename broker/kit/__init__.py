@@ -26,7 +26,7 @@ from ._dataset import (
     mask,
     validate_params,
 )
-from ._declaration import Declaration, declared, declared_versions
+from ._declaration import Declaration, VersionedUpstream, declared
 from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Record, Renaming, Shape
 from ._upstream import Upstream, UpstreamCall
@@ -53,8 +53,8 @@ __all__ = [
     "Upstream",
     "UpstreamCall",
     "UpstreamRequest",
+    "VersionedUpstream",
     "declared",
-    "declared_versions",
     "identifier_text",
     "ine_text",
     "mask",

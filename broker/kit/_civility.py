@@ -224,6 +224,12 @@ class IneOrCivility(Civility):
     birth country).
     """
 
+    @staticmethod
+    def refusals(*, identity: str, ine: str) -> dict[str, ErrorSpec]:
+        """An upstream's codes refusing either pivot -> what the broker answers for that pivot
+        given invalid."""
+        return {identity: BROKER.CIVILITY_INVALID, ine: BROKER.INE_INVALID}
+
     required: ClassVar[frozenset[str]] = frozenset()
     identity_required: ClassVar[tuple[str, ...]] = ("nomNaissance",)
     """Required when no INE is given, in the order they are checked."""

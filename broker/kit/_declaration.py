@@ -37,7 +37,7 @@ from ._dataset import Dataset, Params
 from ._endpoint import Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Record, Renaming, Shape
 
-__all__ = ["Declaration", "declared", "declared_versions"]
+__all__ = ["Declaration", "VersionedUpstream", "declared"]
 
 _SCALARS: Mapping[str, type] = {
     "string": str,
@@ -95,27 +95,27 @@ class Declaration:
         )
 
 
-def declared_versions(
-    package: str | None,
-    stem: str,
-    apis: Mapping[int, str],
-    *,
-    params: type[Params],
-    request: Callable[[str, Any], UpstreamRequest],
-    errors: Mapping[str, Refusal],
-    envelope: Envelope | None = None,
-) -> tuple[Dataset, ...]:
-    """One register serving a dataset in several versions, each through its own API version:
-    version ``N`` is declared in ``<stem>.vN.json`` and asked with ``request(apis[N], params)``."""
-    return tuple(
-        declared(package, f"{stem}.v{version}.json").dataset(
-            params=params,
-            request=functools.partial(request, api),
-            errors=errors,
-            envelope=envelope,
+@dataclass(frozen=True)
+class VersionedUpstream:
+    """An upstream serving a dataset in several versions, each through an API version of its
+    own (``apis``: dataset version -> API version, the first argument of ``request``)."""
+
+    apis: Mapping[int, str]
+    request: Callable[[str, Any], UpstreamRequest]
+    errors: Mapping[str, Refusal]
+    envelope: Envelope | None = None
+
+    def datasets(self, package: str | None, stem: str, params: type[Params]) -> tuple[Dataset, ...]:
+        """Each version ``N`` of the dataset declared in ``<stem>.vN.json`` of ``package``."""
+        return tuple(
+            declared(package, f"{stem}.v{version}.json").dataset(
+                params=params,
+                request=functools.partial(self.request, api),
+                errors=self.errors,
+                envelope=self.envelope,
+            )
+            for version, api in self.apis.items()
         )
-        for version, api in apis.items()
-    )
 
 
 def declared(package: str | None, name: str) -> Declaration:

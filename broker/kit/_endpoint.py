@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ErrorSpec, ProblemError
+from ..errors import ErrorSpec, ProblemError, ProviderErrors
 from ._renaming import Record, Renaming
 
 if TYPE_CHECKING:
@@ -193,3 +193,24 @@ class Endpoint(Generic[P]):
     def failure(self, status: int, code: str, **extra: Any) -> Answer:
         """An upstream error answer holding ``code`` where the envelope reads it."""
         return status, {**self.envelope.failure_body(code), **extra}
+
+    def failures(self, errors: ProviderErrors, **quirks: Answer) -> dict[str, Answer]:
+        """The upstream answer standing for each kind of a staging case's failure (``not_found``,
+        ``timeout``, ``unavailable``, ``rate_limited``, ``unknown``, ``code:<broker code>``),
+        derived from this declaration so that the simulator says what the worker reads: a
+        refusal of the error table with the upstream code mapped to it, a transient failure
+        with its status, the unknown answer with a code the table lacks. An upstream that
+        always sends a code sends it with a 200. ``quirks`` are a provider's own answers (an
+        empty list for nobody found, say)."""
+        answers = {
+            "timeout": self.failure(504, "DELAI_DEPASSE"),
+            "unavailable": self.failure(503, "SERVICE_INDISPONIBLE"),
+            "rate_limited": self.failure(429, "QUOTA_DEPASSE"),
+            "unknown": self.failure(409, "ETAT_INCOHERENT"),
+        }
+        for code, refusal in self.errors.items():
+            spec = refusal[0] if isinstance(refusal, tuple) else refusal
+            kind = "not_found" if spec.code == errors.not_found.code else f"code:{spec.code}"
+            status = 200 if self.envelope.ok is not None else spec.status
+            answers.setdefault(kind, self.failure(status, code))
+        return {**answers, **quirks}

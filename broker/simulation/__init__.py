@@ -2,15 +2,14 @@
 providers' simulators. A worker process never imports it (a test checks ``sys.modules``).
 """
 
+from ..kit import Answer
 from ._frame import (
-    Answer,
     Case,
     Faults,
     SimulatorContext,
     build_app,
     case_answers,
     default_cases_dirs,
-    endpoint_answers,
     france_connect_cases_dirs,
     load_cases,
     respond,
@@ -32,7 +31,6 @@ __all__ = [
     "case_answers",
     "context",
     "default_cases_dirs",
-    "endpoint_answers",
     "france_connect_cases_dirs",
     "load_cases",
     "respond",

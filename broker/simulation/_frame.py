@@ -26,22 +26,6 @@ from ..france_connect import IDENTITY_PARAMETERS, carried
 from ..kit import FRANCE_CONNECT_IDENTITY, Answer, Dataset
 from ._population import Population
 
-__all__ = [
-    "Answer",
-    "Case",
-    "Faults",
-    "SimulatorContext",
-    "build_app",
-    "case_answers",
-    "default_cases_dirs",
-    "endpoint_answers",
-    "france_connect_cases_dirs",
-    "load_cases",
-    "respond",
-    "serve",
-]
-
-
 _Params = TypeVar("_Params", bound=BaseModel)
 _Key = TypeVar("_Key", bound=Hashable)
 
@@ -239,6 +223,31 @@ class SimulatorContext:
     def faults_of(self, provider: str) -> Faults:
         return self.faults.setdefault(provider, Faults())
 
+    def known_answers(
+        self,
+        datasets: Dataset | Iterable[Dataset],
+        failures: Mapping[str, Answer],
+        errors: ProviderErrors,
+        *,
+        otherwise: Answer | None = None,
+    ) -> dict[str, Answer]:
+        """:func:`case_answers` for one dataset (in one or several versions), keyed on the
+        request its endpoint sends for each case and answered with the endpoint's own success:
+        the simulator cannot drift from what the worker sends and reads."""
+        by_version = {
+            d.version: d for d in ([datasets] if isinstance(datasets, Dataset) else datasets)
+        }
+        some = next(iter(by_version.values()))
+        return case_answers(
+            self.cases_for(some.provider_name, some.name, set(by_version)),
+            some.params,
+            key=lambda case, params: by_version[case.version].endpoint.request(params).key(),
+            success=lambda case: by_version[case.version].endpoint.success(case.data)[1],
+            failures=failures,
+            errors=errors,
+            otherwise=otherwise,
+        )
+
 
 def case_answers(
     cases: Iterable[Case],
@@ -274,29 +283,6 @@ def case_answers(
         if answer is not None:
             known[key(case, valid)] = answer
     return known
-
-
-def endpoint_answers(
-    ctx: SimulatorContext,
-    dataset: Dataset,
-    failures: Mapping[str, Answer],
-    errors: ProviderErrors,
-    *,
-    otherwise: Answer | None = None,
-) -> dict[str, Answer]:
-    """:func:`case_answers` for one dataset, keyed on the request its endpoint sends for each
-    case and answered with the endpoint's own success: the simulator cannot drift from what
-    the worker sends and reads."""
-    endpoint = dataset.endpoint
-    return case_answers(
-        ctx.cases_for(dataset.provider_name, dataset.name, {dataset.version}),
-        dataset.params,
-        key=lambda _, params: endpoint.request(params).key(),
-        success=lambda case: endpoint.success(case.data)[1],
-        failures=failures,
-        errors=errors,
-        otherwise=otherwise,
-    )
 
 
 def respond(answer: Answer) -> web.Response:

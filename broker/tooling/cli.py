@@ -30,18 +30,23 @@ app = typer.Typer(
 topology_app = typer.Typer(help="RabbitMQ exchanges and queues.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas and the AsyncAPI document.", no_args_is_help=True)
 docs_app = typer.Typer(help="Documents generated from the declarations.", no_args_is_help=True)
-app.add_typer(topology_app, name="topology")
-app.add_typer(schemas_app, name="schemas")
-app.add_typer(docs_app, name="docs")
-app.add_typer(db_app, name="db")
-app.add_typer(agencies_app, name="agencies")
-app.add_typer(habilitations_app, name="habilitations")
-app.add_typer(editors_app, name="editors")
-app.add_typer(delegations_app, name="delegations")
-app.add_typer(audit_app, name="audit")
-app.add_typer(keys_app, name="keys")
-app.add_typer(cache_app, name="cache")
-app.add_typer(tokens_app, name="tokens")
+_AREAS = {
+    "topology": topology_app,
+    "schemas": schemas_app,
+    "docs": docs_app,
+    "db": db_app,
+    "agencies": agencies_app,
+    "habilitations": habilitations_app,
+    "editors": editors_app,
+    "delegations": delegations_app,
+    "audit": audit_app,
+    "keys": keys_app,
+    "cache": cache_app,
+    "tokens": tokens_app,
+}
+"""Each area's own commands, under its name (``particulier <area> <command>``)."""
+for area, commands in _AREAS.items():
+    app.add_typer(commands, name=area)
 app.command("gateway")(gateway_command)
 app.command("verify", help="Check a saved reply's proof of origin offline.")(verify_command)
 app.command("stats", help="Requests answered, by dataset and day.")(stats_command)

@@ -150,23 +150,18 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
         "",
         "Request body:",
         "",
-        "```json",
-        json.dumps(
+        _json_block(
             {
                 "dataset": dataset.id,
                 "version": dataset.version,
                 "recipient": "13002526500013",
                 **_example_request(dataset),
-            },
-            ensure_ascii=False,
-            indent=2,
+            }
         ),
-        "```",
         "",
         "Reply body (every scope granted; `meta` and `proof` abridged):",
         "",
-        "```json",
-        json.dumps(
+        _json_block(
             {
                 **example,
                 "meta": {
@@ -177,14 +172,16 @@ def _section(provider: Provider, dataset: Dataset, example: dict[str, Any]) -> l
                     **example.get("meta", {}),
                 },
                 "proof": "eyJ…..…",
-            },
-            ensure_ascii=False,
-            indent=2,
+            }
         ),
-        "```",
         "",
     ]
     return out
+
+
+def _json_block(value: Any) -> str:
+    body = json.dumps(value, ensure_ascii=False, indent=2)
+    return f"```json\n{body}\n```"
 
 
 def _example_request(dataset: Dataset) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from broker.kit import Provider
 
 from ._upstream import ERRORS
-from .datasets import DATASETS
+from .etudiant_boursier import DATASETS
 
 PROVIDER = Provider(name="cnous", errors=ERRORS, datasets=DATASETS)
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from broker.errors import BROKER, ErrorSpec, ProviderErrors
-from broker.kit import Envelope, IneOrCivility, UpstreamRequest
+from broker.errors import ErrorSpec, ProviderErrors
+from broker.kit import Envelope, IneOrCivility, UpstreamRequest, VersionedUpstream
 
 ERRORS = ProviderErrors(
     label="CNOUS",
@@ -27,16 +27,7 @@ ERRORS = ProviderErrors(
     ),
 )
 
-NOT_FOUND = "ETUDIANT_NON_TROUVE"
 IDENTITY_REJECTED = "IDENTITE_INVALIDE"
-INE_REJECTED = "INE_INVALIDE"
-
-BY_ERROR: dict[str, ErrorSpec] = {
-    NOT_FOUND: ERRORS.not_found,
-    IDENTITY_REJECTED: BROKER.CIVILITY_INVALID,
-    INE_REJECTED: BROKER.INE_INVALID,
-}
-"""Upstream ``erreur`` -> what the broker answers."""
 
 APIS: dict[int, str] = {3: "v1", 4: "v2"}
 """Dataset version -> the register's API version serving it."""
@@ -56,6 +47,13 @@ class StudentParams(IneOrCivility):
     letters_only_names: ClassVar[bool] = True
 
 
+BY_ERROR: dict[str, ErrorSpec] = {
+    "ETUDIANT_NON_TROUVE": ERRORS.not_found,
+    **StudentParams.refusals(identity=IDENTITY_REJECTED, ine="INE_INVALIDE"),
+}
+"""Upstream ``erreur`` -> what the broker answers."""
+
+
 def request_of(api: str, params: StudentParams) -> UpstreamRequest:
     """The upstream request for ``params`` on API version ``api`` (``v1`` or ``v2``)."""
     if params.ine is not None:
@@ -69,3 +67,7 @@ def request_of(api: str, params: StudentParams) -> UpstreamRequest:
     }
     sent = {k: v for k, v in body.items() if v is not None}
     return UpstreamRequest("POST", f"{api}/etudiants/recherche", body=sent)
+
+
+REGISTER = VersionedUpstream(APIS, request_of, BY_ERROR, ENVELOPE)
+"""The register: each dataset version asked through its own API version."""

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from broker.kit import Endpoint, declared_versions
-
-from ._upstream import APIS, BY_ERROR, ENVELOPE, StudentParams, request_of
+from ._upstream import REGISTER, StudentParams
 
 Echelon = Literal["0bis", "1", "2", "3", "4", "5", "6", "7"]
 
@@ -20,15 +18,4 @@ class EtudiantBoursierParams(StudentParams):
     """``ine``, or the identity pivot (``nomNaissance``, ``prenoms``, birth date...)."""
 
 
-DATASETS = declared_versions(
-    __package__,
-    "etudiant_boursier",
-    APIS,
-    params=EtudiantBoursierParams,
-    request=request_of,
-    errors=BY_ERROR,
-    envelope=ENVELOPE,
-)
-
-ENDPOINTS: dict[int, Endpoint[StudentParams]] = {d.version: d.endpoint for d in DATASETS}
-"""Dataset version -> the register's endpoint serving it."""
+DATASETS = REGISTER.datasets(__package__, "etudiant_boursier", EtudiantBoursierParams)

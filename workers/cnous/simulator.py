@@ -9,34 +9,19 @@ from typing import Any
 from aiohttp import web
 
 from broker.kit import UpstreamRequest, normalise_name
-from broker.simulation import Answer, Person, SimulatorContext, case_answers, respond
+from broker.simulation import Answer, Person, SimulatorContext, respond
 
-from ._upstream import APIS, ERRORS, IDENTITY_REJECTED, INE_REJECTED, NOT_FOUND
-from .etudiant_boursier import DATASETS, ENDPOINTS, Echelon, EtudiantBoursierParams
+from ._upstream import APIS, ERRORS, IDENTITY_REJECTED
+from .etudiant_boursier import DATASETS, Echelon
 
-_FAILURES: dict[str, Answer] = {
-    "not_found": (404, {"erreur": NOT_FOUND, "message": "Aucun dossier de bourse"}),
-    "timeout": (504, {"erreur": "DELAI_DEPASSE"}),
-    "unavailable": (503, {"erreur": "MAINTENANCE"}),
-    "rate_limited": (429, {"erreur": "QUOTA_ATTEINT"}),
-    "unknown": (409, {"erreur": "INCOHERENCE_DOSSIER", "message": "Dossier incohérent"}),
-    "code:00366": (400, {"erreur": IDENTITY_REJECTED, "message": "Identité inexploitable"}),
-    "code:00360": (400, {"erreur": INE_REJECTED, "message": "INE inexploitable"}),
-}
+ENDPOINTS = {d.version: d.endpoint for d in DATASETS}
+"""Dataset version -> the register's endpoint serving it."""
+_FAILURES = ENDPOINTS[3].failures(ERRORS)
 """A case's failure (see :meth:`Case.failure`) -> the upstream answer standing for it."""
-
-_VERSIONS = {d.version for d in DATASETS}
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = case_answers(
-        ctx.cases_for("cnous", "etudiant_boursier", _VERSIONS),
-        EtudiantBoursierParams,
-        key=lambda case, params: ENDPOINTS[case.version].request(params).key(),
-        success=lambda case: ENDPOINTS[case.version].success(case.data)[1],
-        failures=_FAILURES,
-        errors=ERRORS,
-    )
+    known = ctx.known_answers(DATASETS, _FAILURES, ERRORS)
     versions = {api: version for version, api in APIS.items()}
 
     async def by_ine(request: web.Request) -> web.Response:

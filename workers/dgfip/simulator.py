@@ -13,42 +13,19 @@ from typing import Any
 from aiohttp import web
 
 from broker.kit import UpstreamRequest
-from broker.simulation import (
-    Answer,
-    Person,
-    Population,
-    SimulatorContext,
-    endpoint_answers,
-    respond,
-)
+from broker.simulation import Answer, Person, Population, SimulatorContext, respond
 
-from ._upstream import (
-    ERRORS,
-    NOTICE_UNKNOWN,
-    PATH,
-    REFERENCE_REJECTED,
-    SPI_REJECTED,
-    TAX_NOTICE_INVALID,
-    TAX_NUMBER_INVALID,
-)
+from ._upstream import ERRORS, PATH, TAX_NUMBER_INVALID
 from .situation_fiscale import DATASET, ENDPOINT
 
 TAX_YEAR = 2024
 """Synthetic households hold the notice of this year, so that their answer never changes."""
 
-_FAILURES: dict[str, Answer] = {
-    "not_found": (404, {"code": NOTICE_UNKNOWN, "libelle": "Aucun avis pour ce couple"}),
-    "timeout": (504, {"code": "DELAI_DEPASSE"}),
-    "unavailable": (503, {"code": "SERVICE_INDISPONIBLE"}),
-    "rate_limited": (429, {"code": "VOLUMETRIE_DEPASSEE"}),
-    "unknown": (200, {"code": "OK", "situationIr": "ILLISIBLE"}),
-    f"code:{TAX_NUMBER_INVALID.code}": (400, {"code": SPI_REJECTED}),
-    f"code:{TAX_NOTICE_INVALID.code}": (400, {"code": REFERENCE_REJECTED}),
-}
+_FAILURES = ENDPOINT.failures(ERRORS)
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = endpoint_answers(ctx, DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
+    known = ctx.known_answers(DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
 
     async def recherche(request: web.Request) -> web.Response:
         try:

@@ -30,9 +30,6 @@ from broker.kit import Endpoint, declared
 from ._upstream import (
     ENVELOPE,
     ERRORS,
-    NOTICE_UNKNOWN,
-    REFERENCE_REJECTED,
-    SPI_REJECTED,
     TAX_NOTICE_INVALID,
     TAX_NUMBER_INVALID,
     SituationFiscaleParams,
@@ -43,9 +40,9 @@ DATASET = declared(__package__, "situation_fiscale.v3.json").dataset(
     params=SituationFiscaleParams,
     request=request_of,
     errors={
-        NOTICE_UNKNOWN: ERRORS.not_found,
-        SPI_REJECTED: (TAX_NUMBER_INVALID, "numeroFiscal"),
-        REFERENCE_REJECTED: (TAX_NOTICE_INVALID, "referenceAvis"),
+        "AVIS_INCONNU": ERRORS.not_found,
+        "SPI_INVALIDE": (TAX_NUMBER_INVALID, "numeroFiscal"),
+        "REFERENCE_AVIS_INVALIDE": (TAX_NOTICE_INVALID, "referenceAvis"),
     },
     envelope=ENVELOPE,
 )

@@ -54,9 +54,6 @@ ERRORS = ProviderErrors(
 
 PATH = "api/v1/jeunes/situation"
 
-UNKNOWN_PERSON = "JEUNE_INCONNU"
-PARTNER_REFUSED = "PARTENAIRE_NON_HABILITE"
-
 
 class DsnjCivility(Civility):
     """DSNJ needs the full identity: names, full birth date, sex and birthplace."""

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from broker.kit import Endpoint, declared
 
-from ._upstream import (
-    ACCESS_DENIED,
-    ENVELOPE,
-    ERRORS,
-    PARTNER_REFUSED,
-    UNKNOWN_PERSON,
-    DsnjCivility,
-    request_of,
-)
+from ._upstream import ACCESS_DENIED, ENVELOPE, ERRORS, DsnjCivility, request_of
 
 DATASET = declared(__package__, "service_national.v3.json").dataset(
     params=DsnjCivility,
     request=request_of,
-    errors={UNKNOWN_PERSON: ERRORS.not_found, PARTNER_REFUSED: ACCESS_DENIED},
+    errors={"JEUNE_INCONNU": ERRORS.not_found, "PARTENAIRE_NON_HABILITE": ACCESS_DENIED},
     envelope=ENVELOPE,
 )
 ENDPOINT: Endpoint[DsnjCivility] = DATASET.endpoint

@@ -9,23 +9,16 @@ from typing import Any
 from aiohttp import web
 
 from broker.kit import UpstreamRequest
-from broker.simulation import Answer, Person, SimulatorContext, endpoint_answers, respond
+from broker.simulation import Answer, Person, SimulatorContext, respond
 
-from ._upstream import ACCESS_DENIED, ERRORS, PARTNER_REFUSED, PATH, UNKNOWN_PERSON
+from ._upstream import ERRORS, PATH
 from .service_national import DATASET, ENDPOINT
 
-_FAILURES: dict[str, Answer] = {
-    "not_found": (404, {"erreur": {"code": UNKNOWN_PERSON, "message": "Jeune inconnu"}}),
-    "timeout": (504, {"erreur": {"code": "DELAI_EXPIRE"}}),
-    "unavailable": (503, {"erreur": {"code": "SERVICE_INDISPONIBLE"}}),
-    "rate_limited": (429, {"erreur": {"code": "QUOTA_DEPASSE"}}),
-    "unknown": (400, {"erreur": {"code": "ERREUR_INATTENDUE"}}),
-    f"code:{ACCESS_DENIED.code}": (403, {"erreur": {"code": PARTNER_REFUSED}}),
-}
+_FAILURES = ENDPOINT.failures(ERRORS)
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = endpoint_answers(ctx, DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
+    known = ctx.known_answers(DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
 
     async def situation(request: web.Request) -> web.Response:
         try:

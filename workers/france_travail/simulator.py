@@ -10,21 +10,15 @@ from typing import Any
 from aiohttp import web
 
 from broker.kit import UpstreamRequest
-from broker.simulation import Answer, Person, SimulatorContext, endpoint_answers, respond
+from broker.simulation import Answer, Person, SimulatorContext, respond
 
-from ._upstream import ERRORS, UNKNOWN_SEEKER, IdentifiantParams
+from ._upstream import ERRORS, IdentifiantParams
 from .datasets import DATASETS, ENDPOINTS
 
 AS_OF = date(2025, 1, 1)
 """Synthetic records are dated as of this day, so that a person's answer never changes."""
 
-_FAILURES: dict[str, Answer] = {
-    "not_found": (404, {"codeErreur": UNKNOWN_SEEKER, "libelle": "Demandeur inconnu"}),
-    "timeout": (504, {"codeErreur": "DELAI_DEPASSE"}),
-    "unavailable": (503, {"codeErreur": "SERVICE_INDISPONIBLE"}),
-    "rate_limited": (429, {"codeErreur": "QUOTA_ATTEINT"}),
-    "unknown": (400, {"codeErreur": "REQUETE_REJETEE", "libelle": "Erreur technique"}),
-}
+_FAILURES = ENDPOINTS["statut"].failures(ERRORS)
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
@@ -32,9 +26,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
     by_path = {endpoint.request(probe).path: name for name, endpoint in ENDPOINTS.items()}
     known: dict[str, Answer] = {}
     for dataset in DATASETS.values():
-        known.update(
-            endpoint_answers(ctx, dataset, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
-        )
+        known.update(ctx.known_answers(dataset, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"]))
 
     async def demandeur(request: web.Request) -> web.Response:
         path = f"v1/demandeurs/{request.match_info['ressource']}"

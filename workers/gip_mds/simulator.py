@@ -10,7 +10,7 @@ from aiohttp import web
 
 from broker.errors import BROKER
 from broker.kit import UpstreamRequest
-from broker.simulation import Answer, Person, SimulatorContext, endpoint_answers, respond
+from broker.simulation import Answer, Person, SimulatorContext, respond
 
 from ._upstream import ERRORS, PATH
 from .service_civique import DATASET, ENDPOINT
@@ -25,18 +25,15 @@ NO_CONTRACT: dict[str, Any] = {
     "date_fin_contrat": None,
 }
 _HOMONYM = ENDPOINT.renaming.encode({"statut_actuel": NO_CONTRACT, "statut_passe": NO_CONTRACT})
-_FAILURES: dict[str, Answer] = {
-    "not_found": (200, {"individus": []}),
-    "timeout": (504, {"anomalie": "DELAI_DEPASSE"}),
-    "unavailable": (503, {"anomalie": "SERVICE_INDISPONIBLE"}),
-    "rate_limited": (429, {"anomalie": "TROP_DE_REQUETES"}),
-    "unknown": (200, {"anomalie": "ERREUR_TECHNIQUE"}),
-    f"code:{BROKER.AMBIGUOUS_IDENTITY.code}": (200, {"individus": [_HOMONYM, _HOMONYM]}),
-}
+_FAILURES = ENDPOINT.failures(
+    ERRORS,
+    not_found=(200, {"individus": []}),
+    **{f"code:{BROKER.AMBIGUOUS_IDENTITY.code}": (200, {"individus": [_HOMONYM, _HOMONYM]})},
+)
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = endpoint_answers(ctx, DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
+    known = ctx.known_answers(DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
 
     async def recherche(request: web.Request) -> web.Response:
         try:

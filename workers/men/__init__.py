@@ -3,7 +3,7 @@
 from broker.kit import Provider
 
 from ._upstream import ERRORS
-from .datasets import DATASETS
+from .scolarites import DATASETS
 
 PROVIDER = Provider(name="men", errors=ERRORS, datasets=DATASETS)
 

@@ -27,6 +27,7 @@ from broker.kit import (
     ErrorCode,
     ParamsProblem,
     UpstreamRequest,
+    VersionedUpstream,
 )
 
 ERRORS = ProviderErrors(
@@ -35,11 +36,9 @@ ERRORS = ProviderErrors(
     not_found_detail="Aucun élève n'a pu être trouvé avec les critères de recherche fournis.",
 )
 
-UNKNOWN_PUPIL = "ELEVE_NON_TROUVE"
 IDENTITY_REJECTED = "IDENTITE_INVALIDE"
-
 BY_ERROR: dict[str, ErrorSpec] = {
-    UNKNOWN_PUPIL: ERRORS.not_found,
+    "ELEVE_NON_TROUVE": ERRORS.not_found,
     IDENTITY_REJECTED: BROKER.CIVILITY_INVALID,
 }
 """Upstream ``erreurs[0].code`` -> what the broker answers."""
@@ -146,3 +145,7 @@ def request_of(api: str, params: SchoolingParams) -> UpstreamRequest:
 
 
 ENVELOPE = Envelope(error="erreurs.0.code", strict=True)
+
+
+REGISTER = VersionedUpstream(APIS, request_of, BY_ERROR, ENVELOPE)
+"""The register: each dataset version asked through its own API version."""

@@ -5,30 +5,11 @@ As in API Particulier's serializer, ``men_regime_pensionnat`` unmasks a v5 field
 
 from __future__ import annotations
 
-from broker.kit import Endpoint, declared_versions
-
-from ._upstream import (
-    APIS,
-    BY_ERROR,
-    ENVELOPE,
-    SchoolingParams,
-    request_of,
-)
+from ._upstream import REGISTER, SchoolingParams
 
 
 class ScolaritesParams(SchoolingParams):
     """Identity pivot (without birthplace), ``anneeScolaire``, and a school or a search area."""
 
 
-DATASETS = declared_versions(
-    __package__,
-    "scolarites",
-    APIS,
-    params=ScolaritesParams,
-    request=request_of,
-    errors=BY_ERROR,
-    envelope=ENVELOPE,
-)
-
-ENDPOINTS: dict[int, Endpoint[SchoolingParams]] = {d.version: d.endpoint for d in DATASETS}
-"""Dataset version -> the register's endpoint serving it."""
+DATASETS = REGISTER.datasets(__package__, "scolarites", ScolaritesParams)

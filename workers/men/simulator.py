@@ -8,38 +8,24 @@ from typing import Any
 from aiohttp import web
 
 from broker.kit import UpstreamRequest, normalise_name
-from broker.simulation import Answer, Person, SimulatorContext, case_answers, respond
+from broker.simulation import Answer, Person, SimulatorContext, respond
 
-from ._upstream import APIS, ERRORS, IDENTITY_REJECTED, UNKNOWN_PUPIL
-from .scolarites import DATASETS, ENDPOINTS, ScolaritesParams
+from ._upstream import APIS, ERRORS, IDENTITY_REJECTED
+from .scolarites import DATASETS
 
 
 def _error(status: int, code: str, message: str) -> Answer:
     return status, {"erreurs": [{"code": code, "message": message}]}
 
 
-_FAILURES: dict[str, Answer] = {
-    "not_found": _error(404, UNKNOWN_PUPIL, "Aucun élève ne correspond"),
-    "timeout": _error(504, "DELAI_EXPIRE", "Délai de traitement dépassé"),
-    "unavailable": _error(503, "SERVICE_INDISPONIBLE", "Maintenance en cours"),
-    "rate_limited": _error(429, "LIMITE_ATTEINTE", "Trop de requêtes"),
-    "unknown": _error(409, "SCOLARITES_MULTIPLES", "Plusieurs scolarités incompatibles"),
-    "code:00366": _error(400, IDENTITY_REJECTED, "Identité inexploitable"),
-}
+ENDPOINTS = {d.version: d.endpoint for d in DATASETS}
+"""Dataset version -> the register's endpoint serving it."""
+_FAILURES = ENDPOINTS[3].failures(ERRORS)
 """A case's failure (see :meth:`Case.failure`) -> the upstream answer standing for it."""
-
-_VERSIONS = {d.version for d in DATASETS}
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = case_answers(
-        ctx.cases_for("men", "scolarites", _VERSIONS),
-        ScolaritesParams,
-        key=lambda case, params: ENDPOINTS[case.version].request(params).key(),
-        success=lambda case: ENDPOINTS[case.version].success(case.data)[1],
-        failures=_FAILURES,
-        errors=ERRORS,
-    )
+    known = ctx.known_answers(DATASETS, _FAILURES, ERRORS)
     apis = set(APIS.values())
 
     async def in_school(request: web.Request) -> web.Response:

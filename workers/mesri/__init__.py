@@ -4,7 +4,7 @@ enrolments."""
 from broker.kit import Provider
 
 from ._upstream import ERRORS
-from .datasets import DATASETS
+from .statut_etudiant import DATASETS
 
 PROVIDER = Provider(name="mesri", errors=ERRORS, datasets=DATASETS)
 

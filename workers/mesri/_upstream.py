@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from broker.errors import BROKER, ErrorSpec, ProviderErrors
+from broker.errors import ErrorSpec, ProviderErrors
 from broker.kit import Envelope, IneOrCivility, UpstreamRequest
 
 ERRORS = ProviderErrors(
@@ -22,16 +22,7 @@ ERRORS = ProviderErrors(
 )
 
 PATH = "v1/statut-etudiant"
-UNKNOWN_STUDENT = "ETUDIANT_INCONNU"
 IDENTITY_REJECTED = "IDENTITE_INVALIDE"
-INE_REJECTED = "INE_INVALIDE"
-
-BY_ANOMALY: dict[str, ErrorSpec] = {
-    UNKNOWN_STUDENT: ERRORS.not_found,
-    IDENTITY_REJECTED: BROKER.CIVILITY_INVALID,
-    INE_REJECTED: BROKER.INE_INVALID,
-}
-"""Upstream ``anomalie.code`` -> what the broker answers."""
 
 _SEX_CODES = {"M": "1", "F": "2"}
 
@@ -52,6 +43,13 @@ class StudentParams(IneOrCivility):
         "sexeEtatCivil",
     )
     letters_only_names: ClassVar[bool] = True
+
+
+BY_ANOMALY: dict[str, ErrorSpec] = {
+    "ETUDIANT_INCONNU": ERRORS.not_found,
+    **StudentParams.refusals(identity=IDENTITY_REJECTED, ine="INE_INVALIDE"),
+}
+"""Upstream ``anomalie.code`` -> what the broker answers."""
 
 
 def query_of(params: StudentParams) -> dict[str, str]:

@@ -9,37 +9,22 @@ from typing import Any, Literal
 from aiohttp import web
 
 from broker.kit import UpstreamRequest, normalise_name
-from broker.simulation import Answer, Person, SimulatorContext, case_answers, respond
+from broker.simulation import Answer, Person, SimulatorContext, respond
 
-from ._upstream import ERRORS, IDENTITY_REJECTED, INE_REJECTED, PATH, UNKNOWN_STUDENT
-from .statut_etudiant import DATASET, ENDPOINT, StatutEtudiantParams
+from ._upstream import ERRORS, IDENTITY_REJECTED, PATH
+from .statut_etudiant import DATASET, ENDPOINT
 
 
 def _anomaly(status: int, code: str, libelle: str) -> Answer:
     return status, {"anomalie": {"code": code, "libelle": libelle}}
 
 
-_FAILURES: dict[str, Answer] = {
-    "not_found": _anomaly(404, UNKNOWN_STUDENT, "Aucune inscription connue"),
-    "timeout": _anomaly(504, "PASSERELLE", "Délai dépassé"),
-    "unavailable": _anomaly(503, "INDISPONIBLE", "Service en maintenance"),
-    "rate_limited": _anomaly(429, "QUOTA", "Trop de requêtes"),
-    "unknown": _anomaly(422, "DONNEES_INCOHERENTES", "Inscriptions incohérentes"),
-    "code:00366": _anomaly(400, IDENTITY_REJECTED, "Identité inexploitable"),
-    "code:00360": _anomaly(400, INE_REJECTED, "INE inexploitable"),
-}
+_FAILURES = ENDPOINT.failures(ERRORS)
 """A case's failure (see :meth:`Case.failure`) -> the upstream answer standing for it."""
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = case_answers(
-        ctx.cases_for("mesri", DATASET.name, {DATASET.version}),
-        StatutEtudiantParams,
-        key=lambda _, params: ENDPOINT.request(params).key(),
-        success=lambda case: ENDPOINT.success(case.data)[1],
-        failures=_FAILURES,
-        errors=ERRORS,
-    )
+    known = ctx.known_answers(DATASET, _FAILURES, ERRORS)
 
     async def statut(request: web.Request) -> web.Response:
         query = dict(request.query)

@@ -38,9 +38,6 @@ ERRORS = ProviderErrors(
     },
 )
 
-UNKNOWN_ATHLETE = "SPORTIF_INCONNU"
-REJECTED_IDENTIFIER = "IDENTIFIANT_INVALIDE"
-
 
 class SdhParams(Params):
     """The athlete's identifier in the ministry's information system: digits only."""

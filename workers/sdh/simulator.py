@@ -8,38 +8,20 @@ from typing import Any
 
 from aiohttp import web
 
-from broker.errors import BROKER
 from broker.kit import UpstreamRequest
-from broker.simulation import (
-    Answer,
-    Person,
-    Population,
-    SimulatorContext,
-    endpoint_answers,
-    respond,
-)
+from broker.simulation import Answer, Person, Population, SimulatorContext, respond
 
-from ._upstream import ERRORS, REJECTED_IDENTIFIER, UNKNOWN_ATHLETE, path_of
+from ._upstream import ERRORS, path_of
 from .statut_sportif import DATASET, ENDPOINT
 
 AS_OF = date(2025, 1, 1)
 """Synthetic records are dated as of this day, so that a person's answer never changes."""
 
-_FAILURES: dict[str, Answer] = {
-    "not_found": (404, {"code": UNKNOWN_ATHLETE, "message": "Aucun sportif"}),
-    "timeout": (504, {"code": "DELAI_DEPASSE"}),
-    "unavailable": (503, {"code": "INDISPONIBLE"}),
-    "rate_limited": (429, {"code": "QUOTA"}),
-    "unknown": (409, {"code": "ETAT_INCOHERENT", "message": "Fiche en cours de fusion"}),
-    f"code:{BROKER.PARAMS_INVALID.code}": (
-        400,
-        {"code": REJECTED_IDENTIFIER, "message": "Identifiant mal formé"},
-    ),
-}
+_FAILURES = ENDPOINT.failures(ERRORS)
 
 
 def build_simulator(ctx: SimulatorContext) -> web.Application:
-    known = endpoint_answers(ctx, DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
+    known = ctx.known_answers(DATASET, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
 
     async def sportif(request: web.Request) -> web.Response:
         identifiant = request.match_info["identifiant"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 from broker.errors import BROKER
 from broker.kit import Endpoint, UpstreamRequest, declared
 
-from ._upstream import ERRORS, REJECTED_IDENTIFIER, UNKNOWN_ATHLETE, SdhParams, path_of
+from ._upstream import ERRORS, SdhParams, path_of
 
 DATASET = declared(__package__, "statut_sportif.v3.json").dataset(
     params=SdhParams,
     request=lambda params: UpstreamRequest("GET", path_of(params.identifiant)),
-    errors={UNKNOWN_ATHLETE: ERRORS.not_found, REJECTED_IDENTIFIER: BROKER.PARAMS_INVALID},
+    errors={"SPORTIF_INCONNU": ERRORS.not_found, "IDENTIFIANT_INVALIDE": BROKER.PARAMS_INVALID},
 )
 ENDPOINT: Endpoint[SdhParams] = DATASET.endpoint

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from broker.kit import Dataset, Endpoint, UpstreamRequest, validate_params
-from broker.simulation import Answer, SimulatorContext, endpoint_answers, respond
+from broker.simulation import Answer, SimulatorContext, respond
 
 from .._upstream import ERRORS, NOT_FOUND, UNIDENTIFIABLE, path_of
 from ..datasets import DATASETS
@@ -42,9 +42,7 @@ def build_simulator(ctx: SimulatorContext) -> web.Application:
     by_path = {_path(d): d for d in DATASETS.values()}
     known: dict[str, Answer] = {}
     for dataset in DATASETS.values():
-        known.update(
-            endpoint_answers(ctx, dataset, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"])
-        )
+        known.update(ctx.known_answers(dataset, _FAILURES, ERRORS, otherwise=_FAILURES["unknown"]))
 
     async def search(request: web.Request) -> web.Response:
         path = path_of(request.match_info["prestation"])
