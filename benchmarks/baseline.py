@@ -21,7 +21,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from .load import LoadResult
+from .load import LoadResult, paced
 
 __all__ = ["EXCHANGE", "QUEUE", "declare", "run_client"]
 
@@ -153,14 +153,7 @@ async def run_client(
 
             await asyncio.gather(*(runner() for _ in range(concurrency)))
         else:
-            tasks = []
-            for index in range(int(rate * (duration or 10.0))):
-                scheduled = began + index / rate
-                delay = scheduled - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(one(index, scheduled)))
-            await asyncio.gather(*tasks)
+            await paced(one, rate=rate, count=int(rate * (duration or 10.0)), began=began)
         result.elapsed = time.perf_counter() - began
         await queue.delete(if_unused=False, if_empty=False)
     finally:

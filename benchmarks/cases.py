@@ -38,7 +38,15 @@ from .environment import (
     postgres_pids,
     rabbitmq_pids,
 )
-from .load import DATASET, RECIPIENT, LoadResult, closed_loop, open_loop, request_params
+from .load import (
+    DATASET,
+    RECIPIENT,
+    LoadResult,
+    closed_loop,
+    open_loop,
+    paced,
+    request_params,
+)
 from .stats import percentiles, spread
 
 __all__ = ["CASES", "Bench", "Config"]
@@ -344,21 +352,6 @@ async def case_baseline(bench: Bench, run: int) -> None:
     bench.log(f"baseline run {run + 1}: {figures['throughput_rps']:.0f} req/s")
 
 
-def summarise_baseline(bench: Bench) -> dict[str, Any]:
-    return _summary(
-        bench,
-        "baseline",
-        (
-            "throughput_rps",
-            "latency_ms.p50",
-            "latency_ms.p99",
-            "cpu_ms_per_request.client",
-            "cpu_ms_per_request.replier",
-            "cpu_ms_per_request.rabbitmq",
-        ),
-    )
-
-
 # -- case 2 ---------------------------------------------------------------------------------
 
 
@@ -378,14 +371,11 @@ async def case_path(bench: Bench, run: int) -> None:
     )
 
 
-def summarise_path(bench: Bench) -> dict[str, Any]:
-    summary = _summary(bench, "path", (*_PATH_KEYS, "ratio_to_baseline", "worker_cpu_bound_rps"))
+def ratio_of_medians(bench: Bench) -> dict[str, Any]:
+    """Case 2's median throughput over case 1's, beside the ratios of paired runs."""
     base = bench.median("baseline", "throughput_rps")
     path = bench.median("path", "throughput_rps")
-    if base and path:
-        summary["ratio_of_medians"] = round(path / base, 3)
-    summary["goal"] = "throughput >= 0.5 x baseline"
-    return summary
+    return {"ratio_of_medians": round(path / base, 3)} if base and path else {}
 
 
 async def reference_throughput(bench: Bench) -> float:
@@ -445,30 +435,6 @@ async def case_latency(bench: Bench, run: int) -> None:
     )
 
 
-def summarise_latency(bench: Bench) -> dict[str, Any]:
-    summary = _summary(
-        bench,
-        "latency",
-        (
-            "target_rate_rps",
-            "throughput_rps",
-            "latency_ms.p50",
-            "latency_ms.p95",
-            "latency_ms.p99",
-            "latency_less_upstream_ms.p50",
-            "latency_less_upstream_ms.p95",
-            "latency_less_upstream_ms.p99",
-            "upstream_ms.p50",
-            "upstream_ms.p99",
-            "transport_only_latency_ms.p50",
-            "transport_only_latency_ms.p99",
-            "cpu_cores_used.worker",
-        ),
-    )
-    summary["goal"] = "p50 <= 5 ms, p99 <= 25 ms (end to end less upstream)"
-    return summary
-
-
 # -- case 4 ---------------------------------------------------------------------------------
 
 
@@ -511,26 +477,10 @@ async def case_hiding(bench: Bench, run: int) -> None:
     )
 
 
-def summarise_hiding(bench: Bench) -> dict[str, Any]:
-    summary = _summary(
-        bench,
-        "hiding",
-        (
-            "throughput_rps",
-            "ratio_to_path",
-            "paired_zero_latency_rps",
-            "paired_ratio",
-            "latency_ms.p50",
-            "latency_ms.p99",
-            "cpu_ms_per_request.worker",
-            "cpu_cores_used.worker",
-        ),
-    )
+def hiding_settings(bench: Bench) -> dict[str, Any]:
+    """The worker settings of case 4's last run, for the report to quote."""
     runs = bench.results.get("hiding", {}).get("runs", [])
-    if runs:
-        summary["settings"] = runs[-1]["settings"]
-    summary["goal"] = "throughput >= 0.9 x case 2, simulator at 200 +- 50 ms"
-    return summary
+    return {"settings": runs[-1]["settings"]} if runs else {}
 
 
 # -- case 5 ---------------------------------------------------------------------------------
@@ -581,27 +531,6 @@ async def case_batch(bench: Bench, run: int) -> None:
     )
 
 
-def summarise_batch(bench: Bench) -> dict[str, Any]:
-    summary = _summary(
-        bench,
-        "batch",
-        (
-            "rows_per_s",
-            "rows_per_s_active",
-            "peak_rss_mib",
-            "elapsed_s",
-            "runner_cpu_ms_per_row",
-            "latency_ms.p50",
-            "latency_ms.p99",
-        ),
-    )
-    summary["note"] = (
-        "benchmarks/bench_batch.py; rows_per_s: wall time of `particulier batch run`, "
-        "start-up and report included; rows_per_s_active: the runner's own figure"
-    )
-    return summary
-
-
 # -- case 7: coalescing ------------------------------------------------------------------------
 
 
@@ -643,12 +572,6 @@ async def case_coalescing(bench: Bench, run: int) -> None:
     )
 
 
-def summarise_coalescing(bench: Bench) -> dict[str, Any]:
-    summary = _summary(bench, "coalescing", ("rows", "upstream_calls", "calls_per_row"))
-    summary["note"] = "every person twice in a row, bulk lane, window 256, upstream at 50 ms"
-    return summary
-
-
 # -- case 8: the reply cache ------------------------------------------------------------------
 
 
@@ -688,24 +611,6 @@ async def case_cache(bench: Bench, run: int) -> None:
     )
 
 
-def summarise_cache(bench: Bench) -> dict[str, Any]:
-    summary = _summary(
-        bench,
-        "cache",
-        (
-            *(
-                f"{name}.{key}"
-                for name in ("without", "misses", "hits")
-                for key in ("throughput_rps", "latency_ms.p50", "latency_ms.p99", "worker_cpu_ms")
-            ),
-            "upstream_calls_misses",
-            "upstream_calls_hits",
-        ),
-    )
-    summary["note"] = "closed loop, 256 in flight, upstream at 50 ms, distinct people"
-    return summary
-
-
 # -- case 9: the REST gateway -----------------------------------------------------------------
 
 
@@ -733,15 +638,7 @@ async def _http_open_loop(
                 if response.status in (200, 404):
                     latencies.append(time.perf_counter() - scheduled)
 
-        began = time.perf_counter()
-        tasks = []
-        for index in range(int(rate * duration)):
-            scheduled = began + index / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(index, scheduled)))
-        await asyncio.gather(*tasks)
+        await paced(one, rate=rate, count=int(rate * duration), began=time.perf_counter())
     return latencies
 
 
@@ -820,14 +717,13 @@ async def _gateway(bench: Bench) -> Service:
 
 
 def summarise_gateway(bench: Bench) -> dict[str, Any]:
+    """The spread of each rate's p50 and p99: its keys depend on the configured rates."""
     keys = [
         f"rates.{rate}.{key}"
         for rate in (f"{r:g}" for r in bench.config.gateway_rates)
         for key in ("amqp_ms.p50", "http_ms.p50", "amqp_ms.p99", "http_ms.p99")
     ]
-    summary = _summary(bench, "gateway", keys)
-    summary["note"] = "open loop, simulator at zero latency, one worker, client verifying proofs"
-    return summary
+    return _summary(bench, "gateway", keys)
 
 
 # -- case 6: profile, cost of signing and journal, lanes -------------------------------------
@@ -986,6 +882,20 @@ async def signing_microbench(number: int = 1000) -> dict[str, float]:
     return figures
 
 
+async def _measure_variant(
+    bench: Bench, run: int, case: str, key: str, variant: str, *, verify: bool = True
+) -> None:
+    """One side of the paired rounds of the costs and loop cases: the same closed loop with
+    the worker already started, recorded as ``case.variant`` with ``variant`` under ``key``."""
+    figures = await bench.measure_path(bench.config.cost_requests, verify=verify)
+    figures[key] = variant
+    bench.record(f"{case}.{variant}", figures)
+    bench.log(
+        f"{case} run {run + 1} {variant}: {figures['throughput_rps']:.0f} req/s, worker "
+        f"{figures['cpu_ms_per_request'].get('worker')} ms CPU/request"
+    )
+
+
 async def case_costs(bench: Bench, run: int) -> None:
     """The same closed loop against the benchmark worker with signing or the journal made a
     no-op; the client does not verify (unsigned replies would fail), in every variant."""
@@ -1000,13 +910,7 @@ async def case_costs(bench: Bench, run: int) -> None:
                 concurrency=bench.config.concurrency,
                 count=min(bench.config.warmup, 500),
             )
-        figures = await bench.measure_path(bench.config.cost_requests, verify=False)
-        figures["variant"] = variant
-        bench.record(f"costs.{variant}", figures)
-        bench.log(
-            f"costs run {run + 1} {variant}: {figures['throughput_rps']:.0f} req/s, worker "
-            f"{figures['cpu_ms_per_request'].get('worker')} ms CPU/request"
-        )
+        await _measure_variant(bench, run, "costs", "variant", variant, verify=False)
     full = bench.results["costs.full"]["runs"][-1]
     for variant, name in (("nosign", "signing"), ("nojournal", "journal")):
         other = bench.results[f"costs.{variant}"]["runs"][-1]
@@ -1061,7 +965,6 @@ def summarise_costs(bench: Bench) -> dict[str, Any]:
         summary["signing"]["microbench_share_of_worker_cpu"] = round(
             (seal - dumps) / (worker_ms * 1000), 4
         )
-    summary["note"] = "client verification off in every variant; worker = benchmarks.bench_worker"
     return summary
 
 
@@ -1077,13 +980,7 @@ async def case_loop(bench: Bench, run: int) -> None:
             )
             bench.worker_kind = kind
         await bench.warm()
-        figures = await bench.measure_path(bench.config.cost_requests)
-        figures["loop"] = loop
-        bench.record(f"loop.{loop}", figures)
-        bench.log(
-            f"loop run {run + 1} {loop}: {figures['throughput_rps']:.0f} req/s, worker "
-            f"{figures['cpu_ms_per_request'].get('worker')} ms CPU/request"
-        )
+        await _measure_variant(bench, run, "loop", "loop", loop)
     base = bench.results["loop.asyncio"]["runs"][-1]
     other = bench.results["loop.uvloop"]["runs"][-1]
     other["throughput_gain"] = round(other["throughput_rps"] / base["throughput_rps"] - 1, 4)
@@ -1222,86 +1119,216 @@ async def _lanes(bench: Bench, run: int, case: str) -> None:
     )
 
 
-def summarise_lanes(bench: Bench, case: str = "lanes") -> dict[str, Any]:
-    summary = _summary(
-        bench,
-        case,
-        (
-            "idle_latency_ms.p50",
-            "idle_latency_ms.p99",
-            "loaded_latency_ms.p50",
-            "loaded_latency_ms.p99",
-            "p99_ratio",
-            "bulk_rps_alone",
-            "bulk_rps_beside_interactive",
-            "bulk_share_kept",
-            "worker_cores_used_loaded",
-            "bulk_worker_cores_used_loaded",
-        ),
-    )
-    summary["goal"] = "interactive p99 under a bulk flood <= 2 x its p99 on an idle broker"
-    return summary
+_LANES_KEYS = (
+    "idle_latency_ms.p50",
+    "idle_latency_ms.p99",
+    "loaded_latency_ms.p50",
+    "loaded_latency_ms.p99",
+    "p99_ratio",
+    "bulk_rps_alone",
+    "bulk_rps_beside_interactive",
+    "bulk_share_kept",
+    "worker_cores_used_loaded",
+    "bulk_worker_cores_used_loaded",
+)
+_LANES_GOAL = "interactive p99 under a bulk flood <= 2 x its p99 on an idle broker"
 
 
 @dataclass(frozen=True)
 class Case:
+    """A case and its summary: most summaries are the spread of some figures and a goal or a
+    note, so they are written here as data (``keys``, ``goal``, ``note``) rather than as one
+    function each; ``more`` is for what a case's summary has besides."""
+
     name: str
     number: str
     title: str
     run: Callable[[Bench, int], Any]
-    summarise: Callable[[Bench], dict[str, Any]]
+    keys: tuple[str, ...] = ()
+    """Figures of the runs (dotted paths) whose spread, min, median and max, is summarised."""
+    more: Callable[[Bench], dict[str, Any]] | None = None
+    """The rest of the summary, after the spread of ``keys``."""
+    goal: str = ""
+    note: str = ""
+
+    def summarise(self, bench: Bench) -> dict[str, Any]:
+        summary = _summary(bench, self.name, self.keys)
+        if self.more is not None:
+            summary.update(self.more(bench))
+        if self.goal:
+            summary["goal"] = self.goal
+        if self.note:
+            summary["note"] = self.note
+        return summary
 
 
 CASES: dict[str, Case] = {
     c.name: c
     for c in (
-        Case("baseline", "1", "raw aio-pika request/reply", case_baseline, summarise_baseline),
-        Case("path", "2", "broker path, simulator at zero latency", case_path, summarise_path),
+        Case(
+            "baseline",
+            "1",
+            "raw aio-pika request/reply",
+            case_baseline,
+            keys=(
+                "throughput_rps",
+                "latency_ms.p50",
+                "latency_ms.p99",
+                "cpu_ms_per_request.client",
+                "cpu_ms_per_request.replier",
+                "cpu_ms_per_request.rabbitmq",
+            ),
+        ),
+        Case(
+            "path",
+            "2",
+            "broker path, simulator at zero latency",
+            case_path,
+            keys=(*_PATH_KEYS, "ratio_to_baseline", "worker_cpu_bound_rps"),
+            more=ratio_of_medians,
+            goal="throughput >= 0.5 x baseline",
+        ),
         Case(
             "latency",
             "3",
             "latency at half the maximum throughput",
             case_latency,
-            summarise_latency,
+            keys=(
+                "target_rate_rps",
+                "throughput_rps",
+                "latency_ms.p50",
+                "latency_ms.p95",
+                "latency_ms.p99",
+                "latency_less_upstream_ms.p50",
+                "latency_less_upstream_ms.p95",
+                "latency_less_upstream_ms.p99",
+                "upstream_ms.p50",
+                "upstream_ms.p99",
+                "transport_only_latency_ms.p50",
+                "transport_only_latency_ms.p99",
+                "cpu_cores_used.worker",
+            ),
+            goal="p50 <= 5 ms, p99 <= 25 ms (end to end less upstream)",
         ),
         Case(
-            "loop", "6", "the worker on uvloop instead of asyncio's loop", case_loop, summarise_loop
+            "loop",
+            "6",
+            "the worker on uvloop instead of asyncio's loop",
+            case_loop,
+            more=summarise_loop,
         ),
         Case(
             "hiding",
             "4",
             "latency hiding, simulator at 200 +- 50 ms",
             case_hiding,
-            summarise_hiding,
+            keys=(
+                "throughput_rps",
+                "ratio_to_path",
+                "paired_zero_latency_rps",
+                "paired_ratio",
+                "latency_ms.p50",
+                "latency_ms.p99",
+                "cpu_ms_per_request.worker",
+                "cpu_cores_used.worker",
+            ),
+            more=hiding_settings,
+            goal="throughput >= 0.9 x case 2, simulator at 200 +- 50 ms",
         ),
-        Case("batch", "5", "batch run", case_batch, summarise_batch),
+        Case(
+            "batch",
+            "5",
+            "batch run",
+            case_batch,
+            keys=(
+                "rows_per_s",
+                "rows_per_s_active",
+                "peak_rss_mib",
+                "elapsed_s",
+                "runner_cpu_ms_per_row",
+                "latency_ms.p50",
+                "latency_ms.p99",
+            ),
+            note=(
+                "benchmarks/bench_batch.py; rows_per_s: wall time of `particulier batch run`, "
+                "start-up and report included; rows_per_s_active: the runner's own figure"
+            ),
+        ),
         Case(
             "coalescing",
             "7",
             "every person twice: upstream calls",
             case_coalescing,
-            summarise_coalescing,
+            keys=("rows", "upstream_calls", "calls_per_row"),
+            note="every person twice in a row, bulk lane, window 256, upstream at 50 ms",
         ),
-        Case("cache", "8", "the reply cache: misses and hits", case_cache, summarise_cache),
-        Case("gateway", "9", "the REST gateway's overhead", case_gateway, summarise_gateway),
         Case(
-            "profile", "6", "where the worker's CPU goes (py-spy)", case_profile, summarise_profile
+            "cache",
+            "8",
+            "the reply cache: misses and hits",
+            case_cache,
+            keys=(
+                *(
+                    f"{name}.{key}"
+                    for name in ("without", "misses", "hits")
+                    for key in (
+                        "throughput_rps",
+                        "latency_ms.p50",
+                        "latency_ms.p99",
+                        "worker_cpu_ms",
+                    )
+                ),
+                "upstream_calls_misses",
+                "upstream_calls_hits",
+            ),
+            note="closed loop, 256 in flight, upstream at 50 ms, distinct people",
         ),
-        Case("costs", "6", "cost of signing and of the journal", case_costs, summarise_costs),
-        Case("lanes", "6", "interactive priority under a bulk flood", case_lanes, summarise_lanes),
+        Case(
+            "gateway",
+            "9",
+            "the REST gateway's overhead",
+            case_gateway,
+            more=summarise_gateway,
+            note="open loop, simulator at zero latency, one worker, client verifying proofs",
+        ),
+        Case(
+            "profile",
+            "6",
+            "where the worker's CPU goes (py-spy)",
+            case_profile,
+            more=summarise_profile,
+        ),
+        Case(
+            "costs",
+            "6",
+            "cost of signing and of the journal",
+            case_costs,
+            more=summarise_costs,
+            note="client verification off in every variant; worker = benchmarks.bench_worker",
+        ),
+        Case(
+            "lanes",
+            "6",
+            "interactive priority under a bulk flood",
+            case_lanes,
+            keys=_LANES_KEYS,
+            goal=_LANES_GOAL,
+        ),
         Case(
             "lanes_slow",
             "6",
             "the same, provider at 200 +- 50 ms",
             case_lanes_slow,
-            lambda bench: summarise_lanes(bench, "lanes_slow"),
+            keys=_LANES_KEYS,
+            goal=_LANES_GOAL,
         ),
         Case(
             "lanes_split",
             "6",
             "the same, one worker process per lane, bulk niced",
             case_lanes_split,
-            lambda bench: summarise_lanes(bench, "lanes_split"),
+            keys=_LANES_KEYS,
+            goal=_LANES_GOAL,
         ),
     )
 }

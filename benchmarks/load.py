@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,15 @@ from broker.simulation import Population
 
 from .stats import percentiles
 
-__all__ = ["DATASET", "RECIPIENT", "LoadResult", "closed_loop", "open_loop", "request_params"]
+__all__ = [
+    "DATASET",
+    "RECIPIENT",
+    "LoadResult",
+    "closed_loop",
+    "open_loop",
+    "paced",
+    "request_params",
+]
 
 DATASET = "cnav.quotient_familial"
 RECIPIENT = "13002526500013"
@@ -138,20 +146,35 @@ async def open_loop(
     """Requests sent at ``rate`` per second for ``duration`` seconds whatever the replies do;
     latency runs from each request's scheduled time (no coordinated omission)."""
     result = LoadResult()
-    tasks: list[asyncio.Task[None]] = []
     began = time.perf_counter()
-    total = int(rate * duration)
-    for index in range(total):
+    await paced(
+        lambda index, scheduled: _one(client, params(index), result, scheduled, lane, timeout),
+        rate=rate,
+        count=int(rate * duration),
+        began=began,
+    )
+    result.elapsed = time.perf_counter() - began
+    return result
+
+
+async def paced(
+    send: Callable[[int, float], Coroutine[Any, Any, None]],
+    *,
+    rate: float,
+    count: int,
+    began: float,
+) -> None:
+    """Start ``send(index, scheduled)`` for ``count`` requests at ``rate`` per second from
+    ``began``, whatever the replies do, then wait for them all: the open loop of the SDK, the
+    baseline and the gateway clients, so that each measures latency from the same schedule."""
+    tasks: list[asyncio.Task[None]] = []
+    for index in range(count):
         scheduled = began + index / rate
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(
-            asyncio.create_task(_one(client, params(index), result, scheduled, lane, timeout))
-        )
+        tasks.append(asyncio.create_task(send(index, scheduled)))
     await asyncio.gather(*tasks)
-    result.elapsed = time.perf_counter() - began
-    return result
 
 
 async def _flood(args: argparse.Namespace, jwks: dict[str, Any] | None) -> dict[str, Any]:

@@ -47,36 +47,54 @@ STEPS = (
     "other",
 )
 
-# (file fragment, function name or None for any, step): first match wins for a frame.
-_PATH_RULES: tuple[tuple[str, str | None, str], ...] = (
-    ("broker/runtime/_request.py", None, "validation"),
-    ("broker/runtime/_sealing.py", "_sealed", "journal"),
-    ("broker/runtime/_sealing.py", None, "reply assembly"),
-    ("broker/runtime/_edge.py", "_journal_call", "journal"),
-    ("broker/runtime/_edge.py", "_publish", "publish/ack"),
-    ("broker/runtime/_edge.py", "_dead_letter", "publish/ack"),
-    ("broker/runtime/_edge.py", None, "worker glue"),
-    ("broker/runtime/_pipeline.py", None, "validation"),
-    ("broker/kit/_dataset.py", "validate_params", "validation"),
-    ("broker/kit/_dataset.py", "mask", "mapping + mask"),
-    ("broker/kit/_endpoint.py", "fetch", "upstream HTTP"),
-    ("broker/kit/_endpoint.py", None, "mapping + mask"),
-    ("broker/kit/_dataset.py", None, "validation"),
-    ("broker/sdk/contract.py", None, "validation"),
-    ("broker/kit/_civility.py", None, "validation"),
-    ("broker/kit/_renaming.py", None, "mapping + mask"),
-    ("broker/habilitations/", None, "habilitation"),
-    ("broker/journal/", None, "journal"),
-    ("broker/certification/", None, "signing"),
-    ("broker/sdk/_canonical.py", "request_hash", "request hash"),
-    ("broker/sdk/_canonical.py", None, "signing"),
-    ("broker/kit/_upstream.py", None, "upstream HTTP"),
-    ("broker/metrics.py", None, "metrics"),
-    ("prometheus_client/", None, "metrics"),
-    ("broker/errors.py", None, "mapping + mask"),
-    ("workers/", "fetch", "upstream HTTP"),
-    ("workers/", "request_body", "upstream HTTP"),
-    ("workers/", None, "mapping + mask"),
+
+@dataclass(frozen=True)
+class _Rules:
+    """Which step a frame of own code is given to: a few functions are named, and otherwise a
+    whole file or folder belongs to one step, so the table lists each file once."""
+
+    functions: dict[str, dict[str, str]]
+    """File fragment: {function name: step} of the functions whose step is not their file's;
+    tried first, in order."""
+    files: dict[str, tuple[str, ...]]
+    """Each step's file fragments: a frame in one of them, in no function above, is of it."""
+
+
+_PATH_RULES = _Rules(
+    functions={
+        "broker/runtime/_sealing.py": {"_sealed": "journal"},
+        "broker/runtime/_edge.py": {
+            "_journal_call": "journal",
+            "_publish": "publish/ack",
+            "_dead_letter": "publish/ack",
+        },
+        "broker/kit/_dataset.py": {"validate_params": "validation", "mask": "mapping + mask"},
+        "broker/kit/_endpoint.py": {"fetch": "upstream HTTP"},
+        "broker/sdk/_canonical.py": {"request_hash": "request hash"},
+        "workers/": {"fetch": "upstream HTTP", "request_body": "upstream HTTP"},
+    },
+    files={
+        "validation": (
+            "broker/runtime/_request.py",
+            "broker/runtime/_pipeline.py",
+            "broker/kit/_dataset.py",
+            "broker/sdk/contract.py",
+            "broker/kit/_civility.py",
+        ),
+        "reply assembly": ("broker/runtime/_sealing.py",),
+        "worker glue": ("broker/runtime/_edge.py",),
+        "mapping + mask": (
+            "broker/kit/_endpoint.py",
+            "broker/kit/_renaming.py",
+            "broker/errors.py",
+            "workers/",
+        ),
+        "habilitation": ("broker/habilitations/",),
+        "journal": ("broker/journal/",),
+        "signing": ("broker/certification/", "broker/sdk/_canonical.py"),
+        "upstream HTTP": ("broker/kit/_upstream.py",),
+        "metrics": ("broker/metrics.py", "prometheus_client/"),
+    },
 )
 
 # Library frames, for stacks without any frame of the path's code.
@@ -106,16 +124,21 @@ CLIENT_STEPS = (
 )
 
 # The SDK client's side (the benchmark process itself).
-_CLIENT_RULES: tuple[tuple[str, str | None, str], ...] = (
-    ("broker/sdk/_canonical.py", "request_hash", "request hash"),
-    ("broker/sdk/_verify.py", None, "proof check"),
-    ("broker/sdk/_canonical.py", None, "proof check"),
-    ("broker/sdk/_client.py", "verify", "parse reply"),
-    ("broker/sdk/_client.py", "_on_reply", "reply handling"),
-    ("broker/sdk/_client.py", "publish", "publish"),
-    ("broker/sdk/_client.py", "_publish_until", "publish"),
-    ("broker/sdk/_client.py", None, "reply handling"),
-    ("benchmarks/load.py", None, "load generator"),
+_CLIENT_RULES = _Rules(
+    functions={
+        "broker/sdk/_canonical.py": {"request_hash": "request hash"},
+        "broker/sdk/_client.py": {
+            "verify": "parse reply",
+            "_on_reply": "reply handling",
+            "publish": "publish",
+            "_publish_until": "publish",
+        },
+    },
+    files={
+        "proof check": ("broker/sdk/_verify.py", "broker/sdk/_canonical.py"),
+        "reply handling": ("broker/sdk/_client.py",),
+        "load generator": ("benchmarks/load.py",),
+    },
 )
 _CLIENT_LIBRARY_RULES: tuple[tuple[str, str], ...] = (
     ("aio_pika/", "aio-pika/aiormq"),
@@ -168,17 +191,20 @@ def parse_raw(text: str) -> list[tuple[list[Frame], int]]:
     return stacks
 
 
-def _path_step(
-    frame: Frame, rules: tuple[tuple[str, str | None, str], ...] = _PATH_RULES
-) -> str | None:
-    for fragment, func, step in rules:
-        if fragment in frame.file and (
-            func is None
-            or frame.func == func
-            or frame.func.endswith("." + func)
-            or f".{func}." in frame.func
-            or frame.func.startswith(func + ".")
-        ):
+def _path_step(frame: Frame, rules: _Rules = _PATH_RULES) -> str | None:
+    for fragment, functions in rules.functions.items():
+        if fragment not in frame.file:
+            continue
+        for func, step in functions.items():
+            if (
+                frame.func == func
+                or frame.func.endswith("." + func)
+                or f".{func}." in frame.func
+                or frame.func.startswith(func + ".")
+            ):
+                return step
+    for step, fragments in rules.files.items():
+        if any(fragment in frame.file for fragment in fragments):
             return step
     return None
 

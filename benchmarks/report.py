@@ -172,26 +172,14 @@ def render(results: dict[str, Any]) -> str:
                 )
     loop = summary.get("loop")
     if loop:
-        add(
-            "6 asyncio loop: path throughput (req/s)",
-            loop.get("asyncio", {}).get("throughput_rps"),
-            digits=0,
-        )
-        add(
-            "6 uvloop: path throughput (req/s)",
-            loop.get("uvloop", {}).get("throughput_rps"),
-            digits=0,
-        )
-        add(
-            "6 uvloop: throughput gain, paired rounds (%)",
-            loop.get("gain", {}).get("throughput_gain"),
-            scale=100,
-        )
-        add(
-            "6 uvloop: worker CPU per request saved (%)",
-            loop.get("gain", {}).get("worker_cpu_saved"),
-            scale=100,
-        )
+        # (label, part of the summary, figure, digits, scale): the loop case's rows
+        for label, part, key, digits, scale in (
+            ("6 asyncio loop: path throughput (req/s)", "asyncio", "throughput_rps", 0, 1.0),
+            ("6 uvloop: path throughput (req/s)", "uvloop", "throughput_rps", 0, 1.0),
+            ("6 uvloop: throughput gain, paired rounds (%)", "gain", "throughput_gain", 1, 100),
+            ("6 uvloop: worker CPU per request saved (%)", "gain", "worker_cpu_saved", 1, 100),
+        ):
+            add(label, loop.get(part, {}).get(key), digits=digits, scale=scale)
     for key, label in (
         ("lanes", "one worker"),
         ("lanes_slow", "one worker, provider at 200 ms"),
