@@ -107,6 +107,45 @@ def checkpointed(env: dict[str, str], run_id: str) -> int:
         return 0
 
 
+async def slowed_run(
+    env: dict[str, str],
+    simulator: Simulator,
+    people: Path,
+    size: int,
+    start: int,
+    prefix: str,
+    latency_ms: int,
+) -> tuple[str, int]:
+    """Export ``size`` people from ``start`` to ``people`` and slow the CNAV simulator down by
+    ``latency_ms``, so that a run can be interrupted half-way; returns a new run id (starting
+    with ``prefix``) and the upstream calls so far."""
+    await export(env, people, size, start)
+    simulator.faults("cnav").latency_ms = latency_ms  # type: ignore[attr-defined]
+    return f"{prefix}-{uuid.uuid4().hex[:6]}", simulator.received("cnav")
+
+
+async def start_runner(
+    env: dict[str, str], people: Path, out: Path, run_id: str, window: int, stderr: int
+) -> asyncio.subprocess.Process:
+    """``batch run`` of ``people`` as a process of its own, that the test may kill."""
+    return await asyncio.create_subprocess_exec(
+        *CLI, *batch_run(people, out, "--run-id", run_id, "--window", str(window)),
+        env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+    )  # fmt: skip
+
+
+async def until_checkpointed(
+    env: dict[str, str], run_id: str, rows: int, runner: asyncio.subprocess.Process
+) -> None:
+    """Wait until the run's checkpoint holds ``rows`` rows; fail if the runner exits first or
+    two minutes pass."""
+    ends = time.monotonic() + 120
+    while checkpointed(env, run_id) < rows:
+        assert runner.returncode is None, "the runner exited early"
+        assert time.monotonic() < ends, f"the run did not reach {rows} rows"
+        await asyncio.sleep(0.05)
+
+
 def assert_correct(rows: list[dict[str, str]], size: int, start: int = 0) -> None:
     """Every person exactly once, found ones with their household, others 404 with the code of
     the organism the DSS says lacks the file."""
@@ -183,20 +222,12 @@ async def test_runner_killed_half_way_then_resumed_writes_every_row_once(
 ) -> None:
     size, start, window = 3_000, 20_000, 200
     people, out = tmp_path / "people.csv", tmp_path / "out.csv"
-    await export(batch_env, people, size, start)
-    run_id = f"kill-{uuid.uuid4().hex[:6]}"
-    simulator.faults("cnav").latency_ms = 20  # type: ignore[attr-defined]
-    upstream_before = simulator.received("cnav")
-    runner = await asyncio.create_subprocess_exec(
-        *CLI, *batch_run(people, out, "--run-id", run_id, "--window", str(window)),
-        env=batch_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    run_id, upstream_before = await slowed_run(
+        batch_env, simulator, people, size, start, "kill", 20
+    )
+    runner = await start_runner(batch_env, people, out, run_id, window, subprocess.DEVNULL)
     try:
-        ends = time.monotonic() + 120
-        while checkpointed(batch_env, run_id) < size // 2:
-            assert runner.returncode is None, "the runner exited early"
-            assert time.monotonic() < ends, "the run did not reach half-way"
-            await asyncio.sleep(0.05)
+        await until_checkpointed(batch_env, run_id, size // 2, runner)
         runner.send_signal(signal.SIGKILL)
     finally:
         if runner.returncode is None:
@@ -345,20 +376,10 @@ async def test_worker_killed_mid_run_every_row_answered_once(
         await topology.apply(await connection.channel(), registry.providers())
     size, start, window = 2_000, 60_000, 300
     people, out = tmp_path / "people.jsonl", tmp_path / "out.jsonl"
-    await export(env, people, size, start)
-    run_id = f"wkill-{uuid.uuid4().hex[:6]}"
-    simulator.faults("cnav").latency_ms = 30  # type: ignore[attr-defined]
-    upstream_before = simulator.received("cnav")
+    run_id, upstream_before = await slowed_run(env, simulator, people, size, start, "wkill", 30)
     async with worker_process(env) as first:
-        runner = await asyncio.create_subprocess_exec(
-            *CLI, *batch_run(people, out, "--run-id", run_id, "--window", str(window)),
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        ends = time.monotonic() + 120
-        while checkpointed(env, run_id) < size // 3:
-            assert runner.returncode is None, "runner exited early"
-            assert time.monotonic() < ends, "no progress"
-            await asyncio.sleep(0.05)
+        runner = await start_runner(env, people, out, run_id, window, subprocess.PIPE)
+        await until_checkpointed(env, run_id, size // 3, runner)
         first.send_signal(signal.SIGKILL)
         await first.wait()
     assert checkpointed(env, run_id) < size

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -45,12 +46,19 @@ async def create_database() -> Database:
     return db
 
 
-async def drop_database(db: Database) -> None:
-    conn = await asyncpg.connect(f"{SERVER.rstrip('/')}/postgres")
+@contextlib.asynccontextmanager
+async def connected(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """One connection to ``url``, closed on leaving whatever happened."""
+    conn = await asyncpg.connect(url)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+        yield conn
     finally:
         await conn.close()
+
+
+async def drop_database(db: Database) -> None:
+    async with connected(f"{SERVER.rstrip('/')}/postgres") as conn:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
 
 
 def unique(prefix: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -20,7 +20,7 @@ from broker.journal import Journal, journal_key, pseudonym, pseudonym_key
 from broker.journal.cli import audit_app, stats_command
 from broker.kit import validate_params
 
-from .support import JOURNAL_KEY, PSEUDONYM_KEY, Database, drop_database, entry, unique
+from .support import JOURNAL_KEY, PSEUDONYM_KEY, Database, entry
 
 app = typer.Typer()
 app.add_typer(db_app, name="db")
@@ -72,19 +72,14 @@ async def test_help_of_every_command(database: Database) -> None:
         assert "--help" in _ok(await _cli(database, *command, "--help"))
 
 
-async def test_migrate_creates_a_missing_database() -> None:
-    db = Database(unique("particulier_test_cli"))
-    try:
-        assert "applied 0001_habilitations.sql" in _ok(await _cli(db, "db", "migrate"))
-        assert "up to date" in _ok(await _cli(db, "db", "migrate"))
-    finally:
-        await drop_database(db)
+async def test_migrate_creates_a_missing_database(unmade_database: Database) -> None:
+    migrated = await _cli(unmade_database, "db", "migrate")
+    assert "applied 0001_habilitations.sql" in _ok(migrated)
+    assert "up to date" in _ok(await _cli(unmade_database, "db", "migrate"))
 
 
-async def test_agencies_and_habilitations(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
+async def test_agencies_and_habilitations(fresh_database: Database) -> None:
+    db = fresh_database
     _ok(
         await _cli(
             db,
@@ -191,8 +186,8 @@ def _as_cli_params(params: dict[str, Any]) -> Sequence[str]:
     return args
 
 
-async def test_audit_commands(new_database: Callable[[], Awaitable[Database]]) -> None:
-    db = await new_database()
+async def test_audit_commands(fresh_database: Database) -> None:
+    db = fresh_database
     declared = registry.dataset("cnav.quotient_familial")
     if declared is None:
         pytest.skip("cnav.quotient_familial is not declared")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -22,13 +21,11 @@ from broker.journal import (
     verify,
 )
 
-from .support import JOURNAL_KEY, PSEUDONYM_KEY, Database, Proxy, entry, unique
+from .support import JOURNAL_KEY, PSEUDONYM_KEY, Database, Proxy, connected, entry, unique
 
 
-async def test_concurrent_records_are_grouped_and_committed(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
+async def test_concurrent_records_are_grouped_and_committed(fresh_database: Database) -> None:
+    db = fresh_database
     pool = await create_pool(db.app_url, max_size=4)
     journal = Journal(pool, key=JOURNAL_KEY)
     await journal.start()
@@ -54,9 +51,9 @@ async def test_concurrent_records_are_grouped_and_committed(
         await pool.close()
 
 
-async def test_steady_rate_latency(new_database: Callable[[], Awaitable[Database]]) -> None:
+async def test_steady_rate_latency(fresh_database: Database) -> None:
     """2,000 requests per second arriving one by one, as workers would send them."""
-    db = await new_database()
+    db = fresh_database
     pool = await create_pool(db.app_url, max_size=4)
     journal = Journal(pool, key=JOURNAL_KEY)
     await journal.start()
@@ -93,10 +90,8 @@ async def test_steady_rate_latency(new_database: Callable[[], Awaitable[Database
         await pool.close()
 
 
-async def test_two_writers_keep_one_chain(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
+async def test_two_writers_keep_one_chain(fresh_database: Database) -> None:
+    db = fresh_database
     pools = [await create_pool(db.app_url, max_size=2) for _ in range(2)]
     journals = [Journal(pool, key=JOURNAL_KEY, max_batch=50) for pool in pools]
     try:
@@ -184,10 +179,8 @@ async def test_unreachable_server_raises_quickly() -> None:
         await pool.close()
 
 
-async def test_outage_loses_nothing_and_resumes(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
+async def test_outage_loses_nothing_and_resumes(fresh_database: Database) -> None:
+    db = fresh_database
     proxy = Proxy()
     await proxy.start()
     pool = await create_pool(db.app_url.replace(":5432/", f":{proxy.port}/"), min_size=0)
@@ -215,54 +208,37 @@ async def test_outage_loses_nothing_and_resumes(
         await journal.close()
         await pool.close()
         await proxy.stop()
-    conn = await asyncpg.connect(db.app_url)
-    try:
+    async with connected(db.app_url) as conn:
         stored = {r["message_id"] for r in await conn.fetch("SELECT message_id FROM journal")}
         assert stored == set(committed)
         assert (await verify(conn, key=JOURNAL_KEY)).ok
-    finally:
-        await conn.close()
 
 
-async def test_writer_with_another_key_is_refused(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
-    pool = await create_pool(db.app_url)
-    try:
-        async with Journal(pool, key=JOURNAL_KEY) as journal:
+async def test_writer_with_another_key_is_refused(fresh_pool: asyncpg.Pool) -> None:
+    async with Journal(fresh_pool, key=JOURNAL_KEY) as journal:
+        await journal.record(entry(), b"r")
+    async with Journal(fresh_pool, key=b"another key, of 32 bytes, too..!") as journal:
+        with pytest.raises(JournalError) as caught:
             await journal.record(entry(), b"r")
-        async with Journal(pool, key=b"another key, of 32 bytes, too..!") as journal:
-            with pytest.raises(JournalError) as caught:
-                await journal.record(entry(), b"r")
-            assert not isinstance(caught.value, JournalUnavailable)
-    finally:
-        await pool.close()
+        assert not isinstance(caught.value, JournalUnavailable)
 
 
-async def test_unusual_text_is_stored_and_verifiable(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
-    pool = await create_pool(db.app_url)
-    try:
-        async with Journal(pool, key=JOURNAL_KEY) as journal:
-            await journal.record(
-                entry(
-                    message_id="nul\0byte",
-                    correlation_id="\ud800",
-                    scopes=(),
-                    upstream_latency_ms=3,
-                ),
-                b"r",
-            )
-            await journal.record(
-                entry(upstream_latency_ms=float("nan"), version=None, at=datetime(2020, 1, 1)), b"r"
-            )
-        async with pool.acquire() as conn:
-            assert (await verify(conn, key=JOURNAL_KEY)).ok
-    finally:
-        await pool.close()
+async def test_unusual_text_is_stored_and_verifiable(fresh_pool: asyncpg.Pool) -> None:
+    async with Journal(fresh_pool, key=JOURNAL_KEY) as journal:
+        await journal.record(
+            entry(
+                message_id="nul\0byte",
+                correlation_id="\ud800",
+                scopes=(),
+                upstream_latency_ms=3,
+            ),
+            b"r",
+        )
+        await journal.record(
+            entry(upstream_latency_ms=float("nan"), version=None, at=datetime(2020, 1, 1)), b"r"
+        )
+    async with fresh_pool.acquire() as conn:
+        assert (await verify(conn, key=JOURNAL_KEY)).ok
 
 
 def test_pseudonym_is_stable_keyed_and_normalised() -> None:
@@ -289,15 +265,12 @@ def test_pseudonym_is_stable_keyed_and_normalised() -> None:
 
 
 async def test_missing_partition_is_created_on_demand(
-    new_database: Callable[[], Awaitable[Database]],
+    fresh_database: Database, fresh_pool: asyncpg.Pool
 ) -> None:
-    db = await new_database()
-    admin = await asyncpg.connect(db.admin_url)
-    pool = await create_pool(db.app_url)
-    try:
+    async with connected(fresh_database.admin_url) as admin:
         current = await admin.fetchval("SELECT particulier_ensure_journal_partition(now())")
         await admin.execute(f'DROP TABLE "{current}"')
-        async with Journal(pool, key=JOURNAL_KEY) as journal:
+        async with Journal(fresh_pool, key=JOURNAL_KEY) as journal:
             await journal.record(entry(1), b"r")  # created through the definer function
             await admin.execute(f'DROP TABLE "{current}"')  # gone behind the writer's back
             await journal.record(entry(2), b"r")
@@ -306,6 +279,3 @@ async def test_missing_partition_is_created_on_demand(
             "SELECT tableowner FROM pg_tables WHERE tablename = $1", current
         )
         assert owner != "particulier_app"
-    finally:
-        await pool.close()
-        await admin.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -12,7 +11,7 @@ from broker.db import MigrationError, migrate
 from broker.db.migrate import migration_files
 from broker.journal.entry import ENTRY_TYPES
 
-from .support import Database, drop_database
+from .support import Database, connected
 
 
 async def test_rerun_applies_nothing(database: Database, admin_pool: asyncpg.Pool) -> None:
@@ -24,12 +23,8 @@ async def test_rerun_applies_nothing(database: Database, admin_pool: asyncpg.Poo
     assert names == [m.name for m in migration_files()]
 
 
-async def test_creates_database_and_partitions_ahead(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
-    conn = await asyncpg.connect(db.admin_url)
-    try:
+async def test_creates_database_and_partitions_ahead(fresh_database: Database) -> None:
+    async with connected(fresh_database.admin_url) as conn:
         journal_parts = await conn.fetchval(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'journal'::regclass"
         )
@@ -39,36 +34,23 @@ async def test_creates_database_and_partitions_ahead(
         member = await conn.fetchval(
             "SELECT pg_has_role('particulier_app', 'particulier_application', 'MEMBER')"
         )
-    finally:
-        await conn.close()
     assert journal_parts >= 4  # this month and the next three
     assert reply_parts >= 8  # today and the next seven days
     assert member
 
 
-async def test_concurrent_runs_apply_each_migration_once() -> None:
-    db = Database("particulier_test_concurrent_" + __import__("secrets").token_hex(4))
-    try:
-        results = await asyncio.gather(
-            *(migrate(db.admin_url, app_url=db.app_url) for _ in range(3))
-        )
-        applied = sorted(name for names in results for name in names)
-        assert applied == sorted(m.name for m in migration_files())
-    finally:
-        await drop_database(db)
+async def test_concurrent_runs_apply_each_migration_once(unmade_database: Database) -> None:
+    db = unmade_database
+    results = await asyncio.gather(*(migrate(db.admin_url, app_url=db.app_url) for _ in range(3)))
+    applied = sorted(name for names in results for name in names)
+    assert applied == sorted(m.name for m in migration_files())
 
 
-async def test_edited_migration_is_refused(
-    new_database: Callable[[], Awaitable[Database]],
-) -> None:
-    db = await new_database()
-    conn = await asyncpg.connect(db.admin_url)
-    try:
+async def test_edited_migration_is_refused(fresh_database: Database) -> None:
+    async with connected(fresh_database.admin_url) as conn:
         await conn.execute("UPDATE schema_migrations SET checksum = 'x' WHERE name LIKE '0001%'")
-    finally:
-        await conn.close()
     with pytest.raises(MigrationError):
-        await migrate(db.admin_url, app_url=db.app_url)
+        await migrate(fresh_database.admin_url, app_url=fresh_database.app_url)
 
 
 async def test_the_journal_table_has_the_entrys_columns_and_types(

@@ -53,20 +53,21 @@ async def _run(
             await pool.close()
 
 
-async def test_two_instances_share_the_limit(database: Database, admin_pool: asyncpg.Pool) -> None:
-    rate, seconds = 40.0, 3.0
-    name, user = unique("Departement"), unique("dep")
+async def _limited_agency(admin_pool: asyncpg.Pool, kind: str, **rates: float) -> str:
+    """A new agency (its name starts with ``kind``) granted the family quotient at ``rates``
+    (``rate_interactive``, ``rate_bulk``); returns its user."""
+    name, user = unique(kind), unique(kind[:3].lower())
     async with admin_pool.acquire() as conn:
         await create_agency(conn, name, siret="21690123100011", user=user)
-        await grant(
-            conn,
-            name,
-            {QF: set(SCOPES)},
-            legal_basis="x",
-            legal_reference="y",
-            rate_interactive=rate,
-            rate_bulk=rate / 2,
-        )
+        await grant(conn, name, {QF: set(SCOPES)}, legal_basis="x", legal_reference="y", **rates)
+    return user
+
+
+async def test_two_instances_share_the_limit(database: Database, admin_pool: asyncpg.Pool) -> None:
+    rate, seconds = 40.0, 3.0
+    user = await _limited_agency(
+        admin_pool, "Departement", rate_interactive=rate, rate_bulk=rate / 2
+    )
     expected = rate * seconds + burst_of(rate)
     allowed, refused, _, trips = await _run(database, user, "interactive", 2, seconds)
     print(
@@ -86,17 +87,7 @@ async def test_two_instances_share_the_limit(database: Database, admin_pool: asy
 async def test_cost_of_a_limited_authorize(
     database: Database, admin_pool: asyncpg.Pool, app_pool: asyncpg.Pool
 ) -> None:
-    name, user = unique("Region"), unique("reg")
-    async with admin_pool.acquire() as conn:
-        await create_agency(conn, name, siret="21690123100011", user=user)
-        await grant(
-            conn,
-            name,
-            {QF: set(SCOPES)},
-            legal_basis="x",
-            legal_reference="y",
-            rate_interactive=1e6,
-        )
+    user = await _limited_agency(admin_pool, "Region", rate_interactive=1e6)
     cache = Habilitations(app_pool)
     await cache.start()
     try:

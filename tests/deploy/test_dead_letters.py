@@ -12,6 +12,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import aio_pika
@@ -69,6 +70,24 @@ async def _depth(channel: aio_pika.abc.AbstractChannel, queue: str, expect: int)
     return count
 
 
+async def _publish(
+    channel: aio_pika.abc.AbstractChannel, exchange: str, key: str, message: aio_pika.Message
+) -> None:
+    """Publish ``message`` to ``exchange`` with routing key ``key``."""
+    await (await channel.get_exchange(exchange)).publish(message, routing_key=key)
+
+
+POISON: dict[str, Any] = {
+    "message_id": "poison-1",
+    "correlation_id": "c-1",
+    "reply_to": "reply.guest.gone",
+    "user_id": "guest",
+    "type": "cnav.quotient_familial",
+    "content_type": "application/json",
+}
+"""The properties of the poison request, that its replay must keep."""
+
+
 async def test_list_replay_and_drop(amqp_url: str) -> None:
     body = json.dumps(
         {
@@ -83,20 +102,8 @@ async def test_list_replay_and_drop(amqp_url: str) -> None:
         await topology.apply(channel, ["cnav"])
         lane = topology.queue_name("cnav", "interactive")
         key = "interactive.cnav.quotient_familial"
-        requests = await channel.get_exchange(EXCHANGE)
-        await requests.publish(
-            aio_pika.Message(
-                body,
-                message_id="poison-1",
-                correlation_id="c-1",
-                reply_to="reply.guest.gone",
-                user_id="guest",
-                type="cnav.quotient_familial",
-                content_type="application/json",
-                headers={"x-deadline": 1},
-            ),
-            routing_key=key,
-        )
+        poison = aio_pika.Message(body, **POISON, headers={"x-deadline": 1})
+        await _publish(channel, EXCHANGE, key, poison)
         # a worker fails on it every time: RabbitMQ dead-letters it past the delivery limit
         lane_queue = await channel.get_queue(lane)
         for _ in range(topology.DELIVERY_LIMIT + 3):
@@ -105,16 +112,11 @@ async def test_list_replay_and_drop(amqp_url: str) -> None:
                 break
             await message.nack(requeue=True)
         # what Worker._dead_letter publishes for a request without reply_to
-        dead = await channel.get_exchange(DEAD_EXCHANGE)
-        await dead.publish(
-            aio_pika.Message(
-                body,
-                message_id="orphan-1",
-                type="cnav.quotient_familial",
-                headers={REASON_HEADER: "no-reply-to", "x-original-routing-key": key},
-            ),
-            routing_key=key,
+        headers = {REASON_HEADER: "no-reply-to", "x-original-routing-key": key}
+        orphan = aio_pika.Message(
+            body, message_id="orphan-1", type="cnav.quotient_familial", headers=headers
         )
+        await _publish(channel, DEAD_EXCHANGE, key, orphan)
         assert await _depth(channel, DEAD_QUEUE, 2) == 2
         assert await _depth(channel, lane, 0) == 0
 
@@ -134,8 +136,7 @@ async def test_list_replay_and_drop(amqp_url: str) -> None:
         counts, _ = await _run(amqp_url, "replay", "--yes", "--extend-deadline", "60")
         assert (counts["replayed"], counts["skipped"]) == (1, 1)
         replayed = await lane_queue.get(no_ack=False, timeout=5)
-        assert replayed.message_id == "poison-1" and replayed.user_id == "guest"
-        assert replayed.correlation_id == "c-1" and replayed.reply_to == "reply.guest.gone"
+        assert {name: getattr(replayed, name) for name in POISON} == POISON
         assert replayed.body == body
         headers = replayed.headers or {}
         assert headers[dead_letters.REPLAYED_HEADER] == "delivery_limit"

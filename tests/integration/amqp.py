@@ -6,11 +6,21 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aio_pika
 
 from broker.sdk.contract import DEAD_QUEUE, DEADLINE_HEADER, EXCHANGE
+
+
+@asynccontextmanager
+async def channel_of(url: str, **options: Any) -> AsyncIterator[aio_pika.abc.AbstractChannel]:
+    """A channel on a connection of its own to ``url``, both closed on leaving."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        yield await connection.channel(**options)
 
 
 async def raw_request(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +10,13 @@ from typing import Any
 import pytest
 from stdnum import luhn
 
-from ..conftest import Services
+from broker.simulation import Person, Population
+
+from ..conftest import Services, particulier
+
+DATASET = "cnav.quotient_familial"
+SIRET = "13002526500013"
+POPULATION = Population(1_000_000)
 
 
 def new_siret() -> str:
@@ -23,11 +27,39 @@ def new_siret() -> str:
     return base + luhn.calc_check_digit(base)
 
 
+def person_on_file(index: int) -> Person:
+    """The first person from ``index`` on whom the simulators have a file (``found``)."""
+    return next(p for p in map(POPULATION.person, range(index, index + 100)) if p.found)
+
+
+def person(index: int) -> dict[str, Any]:
+    """The params of :func:`person_on_file`."""
+    return person_on_file(index).params()
+
+
 @dataclass
-class Agency:
+class Account:
+    """An agency or an editor: its name, its RabbitMQ user, the AMQP URL it connects with."""
+
     name: str
     user: str
     url: str
+
+
+class Agency(Account):
+    """An agency, whose RabbitMQ user is confined to its reply queues."""
+
+
+def create_account(services: Services, kind: str, name: str, user: str, *options: str) -> str:
+    """Create an account of ``kind`` (``agencies`` or ``editors``) with its own RabbitMQ user,
+    as an operator does; return the AMQP URL it connects with."""
+    made = particulier(
+        kind, "create", name, "--user", user, "--password", "secret", "--vhost", services.vhost,
+        *options,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    host = services.amqp_url.split("@", 1)[1]
+    return f"amqp://{user}:secret@{host}"
 
 
 @pytest.fixture
@@ -35,28 +67,8 @@ def agency(services: Services) -> Agency:
     """A fresh agency with its own RabbitMQ user, confined to its reply queues."""
     user = f"agency_{uuid.uuid4().hex[:8]}"
     name = f"Mairie {user}"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "broker.tooling.cli",
-            "agencies",
-            "create",
-            name,
-            "--siret",
-            new_siret(),
-            "--user",
-            user,
-            "--password",
-            "secret",
-            "--vhost",
-            services.vhost,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    host = services.amqp_url.split("@", 1)[1]
-    return Agency(name, user, f"amqp://{user}:secret@{host}")
+    url = create_account(services, "agencies", name, user, "--siret", new_siret())
+    return Agency(name, user, url)
 
 
 async def grant_scopes(

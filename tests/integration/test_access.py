@@ -21,21 +21,11 @@ from broker.journal import Journal
 from broker.runtime import Worker
 from broker.sdk import Client
 from broker.sdk.contract import REASON_HEADER
-from broker.simulation import Population
 
 from ..conftest import Services, Simulator
 from ..db.support import Proxy
-from .amqp import decode, raw_request, take_dead_letter
-from .conftest import Agency, grant_scopes
-
-DATASET = "cnav.quotient_familial"
-SIRET = "13002526500013"
-POPULATION = Population(1_000_000)
-
-
-def person(index: int) -> dict[str, object]:
-    found = next(p for p in map(POPULATION.person, range(index, index + 100)) if p.found)
-    return found.params()
+from .amqp import channel_of, decode, raw_request, take_dead_letter
+from .conftest import DATASET, SIRET, Agency, grant_scopes, person
 
 
 async def test_agency_without_habilitation_is_refused(agency: Agency, worker: object) -> None:
@@ -106,14 +96,10 @@ async def test_rate_limit_answers_429_and_the_sdk_can_wait(
 async def test_agency_cannot_read_another_reply_queue_nor_publish_as_another(
     agency: Agency, services: Services, worker: object
 ) -> None:
-    connection = await aio_pika.connect(agency.url)
-    async with connection:
-        channel = await connection.channel()
+    async with channel_of(agency.url) as channel:
         with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
             await channel.declare_queue("reply.guest.spy", auto_delete=True)
-    connection = await aio_pika.connect(agency.url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
+    async with channel_of(agency.url, publisher_confirms=True) as channel:
         own = await channel.declare_queue(f"reply.{agency.user}.{uuid.uuid4().hex}", exclusive=True)
         exchange = await channel.get_exchange("particulier.requests", ensure=False)
         with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed):
@@ -140,9 +126,8 @@ async def outage_worker(
         capture_output=True,
     )
     amqp_url = services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        await topology.apply(await connection.channel(), registry.providers())
+    async with channel_of(amqp_url) as channel:
+        await topology.apply(channel, registry.providers())
     proxy = Proxy()
     await proxy.start()
     url = services.database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")

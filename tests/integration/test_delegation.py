@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,35 +14,22 @@ import pytest
 
 from broker.journal import agent_pseudonym
 from broker.sdk import Client
-from broker.simulation import Population
 
-from ..conftest import Services
-from .conftest import Agency, grant_scopes, journal_rows
-
-DATASET = "cnav.quotient_familial"
-SIRET = "13002526500013"
-POPULATION = Population(1_000_000)
-
-
-def person(index: int) -> dict[str, Any]:
-    found = next(p for p in map(POPULATION.person, range(index, index + 100)) if p.found)
-    return found.params()
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "broker.tooling.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from ..conftest import Services, particulier
+from .conftest import (
+    DATASET,
+    SIRET,
+    Account,
+    Agency,
+    create_account,
+    grant_scopes,
+    journal_rows,
+    person,
+)
 
 
-@dataclass
-class Editor:
-    name: str
-    user: str
-    url: str
+class Editor(Account):
+    """An editor, which asks for the agencies that delegated to it."""
 
 
 @pytest.fixture
@@ -52,16 +37,12 @@ def editor(services: Services) -> Editor:
     """A fresh editor with its own RabbitMQ user and no delegation yet."""
     user = f"editor_{uuid.uuid4().hex[:8]}"
     name = f"Logiciel {user}"
-    made = cli(
-        "editors", "create", name, "--user", user, "--password", "secret", "--vhost", services.vhost
-    )
-    assert made.returncode == 0, made.stderr
-    host = services.amqp_url.split("@", 1)[1]
-    return Editor(name, user, f"amqp://{user}:secret@{host}")
+    return Editor(name, user, create_account(services, "editors", name, user))
 
 
 async def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(cli, *args)
+    """The CLI in a thread: the session's worker must keep running meanwhile."""
+    return await asyncio.to_thread(particulier, *args)
 
 
 async def test_an_editor_asks_only_for_agencies_that_delegated_to_it(
@@ -151,7 +132,7 @@ async def test_a_revoked_delegation_is_refused_within_seconds(
 
 
 def agency_siret(services: Services, agency: Agency) -> str:
-    listed = cli("agencies", "list", "--json")
+    listed = particulier("agencies", "list", "--json")
     return next(
         json.loads(line)["siret"]
         for line in listed.stdout.splitlines()

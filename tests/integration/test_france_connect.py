@@ -13,19 +13,16 @@ import httpx
 import pytest
 
 from broker.sdk import Client
-from broker.simulation import Population
 from broker.simulation.france_connect import mint_token
 
-DATASET = "cnav.quotient_familial"
-SIRET = "13002526500013"
+from .conftest import DATASET, POPULATION, SIRET, person_on_file
+
 EVERY_SCOPE = "openid identite_pivot cnaf_quotient_familial cnaf_allocataires cnaf_enfants"
 
 
 def citizen_claims(start: int, **extra: Any) -> dict[str, Any]:
     """FranceConnect's claims for a person the CNAV simulator knows."""
-    person = next(
-        p for p in map(Population(1_000_000).person, range(start, start + 100)) if p.found
-    )
+    person = person_on_file(start)
     return {
         "family_name": person.nom_naissance,
         "given_name": " ".join(person.prenoms),
@@ -65,21 +62,8 @@ async def test_a_token_stands_for_the_identity_and_its_consent_masks_the_data(
     assert set(masked.data) == {"quotient_familial"}
 
 
-@pytest.mark.parametrize(
-    ("case", "status", "code"),
-    [
-        ("unknown token", 401, "50002"),
-        ("revoked token", 401, "50002"),
-        ("expired token", 401, "50002"),
-        ("malformed token", 401, "50001"),
-        ("no consent to this dataset", 401, "50003"),
-        ("token of another agency's service", 403, "00100"),
-        ("dataset without FranceConnect mode", 422, "00806"),
-    ],
-)
-async def test_tokens_the_broker_cannot_use_are_answered_with_their_code(
-    client: Client, simulator: Any, case: str, status: int, code: str
-) -> None:
+async def _token_case(simulator: Any, case: str) -> tuple[str, dict[str, Any], str | None]:
+    """The dataset, params and token of a token the broker cannot use."""
     dataset, params = DATASET, {}
     if case == "unknown token":
         token = "never-issued"
@@ -103,11 +87,7 @@ async def test_tokens_the_broker_cannot_use_are_answered_with_their_code(
     else:
         token = await _token(simulator, citizen_claims(3100))
         dataset, params = "dgfip.situation_fiscale", {}
-    reply = await client.request(
-        dataset, params, recipient=SIRET, france_connect_token=token, timeout=15
-    )
-    assert (reply.status, [e.code for e in reply.body.errors]) == (status, [code])
-    assert reply.data is None
+    return dataset, params, token
 
 
 async def test_the_token_is_never_journaled(client: Client, simulator: Any, services: Any) -> None:
@@ -193,9 +173,7 @@ def _driver(start: int) -> tuple[dict[str, Any], str]:
     """FranceConnect's claims for a synthetic person the SIV simulator knows, and their plate."""
     from workers.ants.simulator import plate_of
 
-    person = next(
-        p for p in map(Population(1_000_000).person, range(start, start + 100)) if p.found
-    )
+    person = person_on_file(start)
     claims = citizen_claims(person.index, scope=" ".join(["openid", *ANTS_SCOPES]))
     return claims, plate_of(person)
 
@@ -224,30 +202,46 @@ async def test_ants_extract_for_the_signed_in_citizen(client: Client, simulator:
     assert set(masked.data) == {"statut_rattachement"}
 
 
-@pytest.mark.parametrize(
-    ("case", "status", "code"),
-    [
-        ("another citizen's token", 404, "42005"),
-        ("unknown registration", 404, "42003"),
-        ("no registration number", 422, "00430"),
-        ("identity mode", 422, "00807"),
-    ],
-)
-async def test_ants_refusals(
-    client: Client, simulator: Any, case: str, status: int, code: str
-) -> None:
+async def _ants_case(simulator: Any, case: str) -> tuple[str, dict[str, Any], str | None]:
+    """The dataset, params and token of an ANTS extract the broker must refuse."""
     claims, plate = _driver(5200)
     other, _ = _driver(5400)
     params: dict[str, Any] = {"immatriculation": plate}
-    token: str | None = await _token(simulator, other if case.startswith("another") else claims)
-    if case == "unknown registration":
+    mine = case != "ANTS, another citizen's token"
+    token: str | None = await _token(simulator, claims if mine else other)
+    if case == "ANTS, unknown registration":
         params = {"immatriculation": "XX-999-XX"}
-    elif case == "no registration number":
+    elif case == "ANTS, no registration number":
         params = {}
-    elif case == "identity mode":
-        params, token = {**Population(1_000_000).person(5200).params(), **params}, None
+    elif case == "ANTS, identity mode":
+        params, token = {**POPULATION.person(5200).params(), **params}, None
+    return ANTS, params, token
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("unknown token", 401, "50002"),
+        ("revoked token", 401, "50002"),
+        ("expired token", 401, "50002"),
+        ("malformed token", 401, "50001"),
+        ("no consent to this dataset", 401, "50003"),
+        ("token of another agency's service", 403, "00100"),
+        ("dataset without FranceConnect mode", 422, "00806"),
+        ("ANTS, another citizen's token", 404, "42005"),
+        ("ANTS, unknown registration", 404, "42003"),
+        ("ANTS, no registration number", 422, "00430"),
+        ("ANTS, identity mode", 422, "00807"),
+    ],
+)
+async def test_requests_the_broker_cannot_serve_are_answered_with_their_code(
+    client: Client, simulator: Any, case: str, status: int, code: str
+) -> None:
+    """Tokens it cannot use, and ANTS extracts it must refuse: a coded answer, no data."""
+    make = _ants_case if case.startswith("ANTS") else _token_case
+    dataset, params, token = await make(simulator, case)
     reply = await client.request(
-        ANTS, params, recipient=SIRET, france_connect_token=token, timeout=15
+        dataset, params, recipient=SIRET, france_connect_token=token, timeout=15
     )
     assert (reply.status, [e.code for e in reply.body.errors]) == (status, [code])
     assert reply.data is None

@@ -62,6 +62,12 @@ BASE: dict[str, dict[str, Any]] = {
 }
 """Valid params of each provider, that the params tables change and the mocked fetches send."""
 
+PASSENGER_CAR = {
+    "categorie_vehicule": {"code": "M1", "label": "Véhicule particulier"},
+    "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
+}
+"""How the SIV classes a private car (category M1, national kind VP): both sample cars are."""
+
 SAMPLE_RECORDS: dict[str, list[dict[str, Any]]] = {
     "ants": [
         {  # the example's citizen on an old FNI-numbered file, nulls where the SIV has none
@@ -97,8 +103,7 @@ SAMPLE_RECORDS: dict[str, list[dict[str, Any]]] = {
                 "type_variante_version": "AZKB",
                 "denomination_commerciale": "2CV6",
                 "masse_charge_maximale": 840.5,
-                "categorie_vehicule": {"code": "M1", "label": "Véhicule particulier"},
-                "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
+                **PASSENGER_CAR,
                 "cylindree": 602,
                 "type_carburant": {"code": "ES", "label": "Essence"},
                 "taux_co2": 0,

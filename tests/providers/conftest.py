@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,15 @@ class RunningProvider:
                 json=values,
             )
             response.raise_for_status()
+
+    @asynccontextmanager
+    async def faulty(self, **values: Any) -> AsyncIterator[None]:
+        """The simulator with the faults ``values`` while inside, reset on leaving."""
+        await self.faults(**values)
+        try:
+            yield
+        finally:
+            await self.faults(reset=True)
 
     def cases(self, dataset: Dataset) -> list[Case]:
         """The loaded cases of ``dataset`` (its version), API Particulier's own checks left out."""

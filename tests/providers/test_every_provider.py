@@ -38,7 +38,7 @@ from workers.cnav._upstream import ABSENT_FROM, ABSENT_FROM_RNCPS
 from workers.dgfip.simulator import reference_avis_of
 from workers.sdh.simulator import identifiant_of
 
-from ._data import BASE, SAMPLE_RECORDS
+from ._data import BASE, PASSENGER_CAR, SAMPLE_RECORDS
 from .conftest import (
     Outcome,
     RunningProvider,
@@ -301,12 +301,39 @@ class Accepted:
     """Other params these validate equal to."""
 
 
-def _refused(
-    base: Mapping[str, Any], rows: list[tuple[str, dict[str, Any], Any, str]]
-) -> list[Refused]:
+IDENTITY_REFUSED: dict[str, dict[str, Any]] = {
+    "birth name missing": {"nomNaissance": None},
+    "first names missing": {"prenoms": None},
+    "eleven first names": {"prenoms": ["A"] * 11},
+    "sex missing": {"sexeEtatCivil": None},
+    "sex unknown": {"sexeEtatCivil": "X"},
+    "year missing": {"anneeDateNaissance": None},
+    "month missing": {"moisDateNaissance": None},
+    "day missing": {"jourDateNaissance": None},
+    "month out of range": {"moisDateNaissance": 13},
+    "day out of range": {"jourDateNaissance": 32},
+    "impossible date": {"moisDateNaissance": 2, "jourDateNaissance": 30},
+    "birth in the future": {"anneeDateNaissance": 2090},
+    "country not a COG code": {"codeCogInseePaysNaissance": "FR"},
+}
+"""Identity params several providers refuse alike, with 00366 naming the last one changed."""
+
+RefusedRow = str | tuple[str, dict[str, Any], Any, str]
+"""A case of :func:`_refused`: the label of an :data:`IDENTITY_REFUSED` case, or
+``(label, changes, code, parameter)``."""
+
+
+def _refused(base: Mapping[str, Any], rows: list[RefusedRow]) -> list[Refused]:
+    """The cases of ``rows``, each applying its changes to ``base`` (the valid params)."""
+    cases = [
+        (row, IDENTITY_REFUSED[row], "00366", list(IDENTITY_REFUSED[row])[-1])
+        if isinstance(row, str)
+        else row
+        for row in rows
+    ]
     return [
         Refused(label, _with(base, changes), code, parameter)
-        for label, changes, code, parameter in rows
+        for label, changes, code, parameter in cases
     ]
 
 
@@ -342,15 +369,10 @@ ANTS_REFUSED = _refused(
                 ("FNI with four letters", "123 ABCD 45"),
             ]
         ],
-        ("sex unknown", {"sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
-        ("month out of range", {"moisDateNaissance": 13}, "00366", "moisDateNaissance"),
-        (
-            "impossible date",
-            {"moisDateNaissance": 2, "jourDateNaissance": 30},
-            "00366",
-            "jourDateNaissance",
-        ),
-        ("birth in the future", {"anneeDateNaissance": 2090}, "00366", "anneeDateNaissance"),
+        "sex unknown",
+        "month out of range",
+        "impossible date",
+        "birth in the future",
         ("eleven first names", {"prenoms": ["A"] * 11}, "00366", "prenoms"),
     ],
 )
@@ -388,22 +410,17 @@ ANTS_ACCEPTED = [
 CNAV_REFUSED = _refused(
     CNAV,
     [
-        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+        "birth name missing",
         ("birth name with a digit", {"nomNaissance": "DUP0NT"}, "00366", "nomNaissance"),
         ("use name with a dot", {"nomUsage": "ST.MARTIN"}, "00366", "nomUsage"),
         ("first name with a digit", {"prenoms": ["J3AN"]}, "00366", "prenoms"),
         ("empty first name", {"prenoms": [""]}, "00366", "prenoms"),
-        ("sex missing", {"sexeEtatCivil": None}, "00366", "sexeEtatCivil"),
-        ("sex unknown", {"sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
-        ("month out of range", {"moisDateNaissance": 13}, "00366", "moisDateNaissance"),
-        ("day out of range", {"jourDateNaissance": 32}, "00366", "jourDateNaissance"),
-        (
-            "impossible date",
-            {"moisDateNaissance": 2, "jourDateNaissance": 30},
-            "00366",
-            "jourDateNaissance",
-        ),
-        ("birth in the future", {"anneeDateNaissance": 2090}, "00366", "anneeDateNaissance"),
+        "sex missing",
+        "sex unknown",
+        "month out of range",
+        "day out of range",
+        "impossible date",
+        "birth in the future",
         ("year not a number", {"anneeDateNaissance": "mil"}, "00366", "anneeDateNaissance"),
         (
             "malformed orphan month",
@@ -411,12 +428,7 @@ CNAV_REFUSED = _refused(
             "00366",
             "moisDateNaissance",
         ),
-        (
-            "country not a COG code",
-            {"codeCogInseePaysNaissance": "FR"},
-            "00366",
-            "codeCogInseePaysNaissance",
-        ),
+        "country not a COG code",
         (
             "commune malformed",
             {"codeCogInseeCommuneNaissance": "8480"},
@@ -467,7 +479,7 @@ QUOTIENT_REFUSED = _refused(
             "00366",
             "codeCogInseePaysNaissance",
         ),
-        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+        "birth name missing",
     ],
 )
 
@@ -482,14 +494,7 @@ CNOUS_REFUSED = [
         "birth name with a digit", {**CNOUS, "nomNaissance": "DUR4ND"}, "00366", "nomNaissance"
     ),
     Refused("first name with a comma", {**CNOUS, "prenoms": ["A,B"]}, "00366", "prenoms"),
-    Refused("sex unknown", {**CNOUS, "sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
-    Refused("month out of range", {**CNOUS, "moisDateNaissance": 13}, "00366", "moisDateNaissance"),
-    Refused(
-        "impossible date",
-        {**CNOUS, "moisDateNaissance": 2, "jourDateNaissance": 30},
-        "00366",
-        "jourDateNaissance",
-    ),
+    *_refused(CNOUS, ["sex unknown", "month out of range", "impossible date"]),
     Refused(
         "month without year",
         {"nomNaissance": "DURAND", "moisDateNaissance": 3},
@@ -556,33 +561,23 @@ DSNJ_REFUSED = _refused(
     DSNJ,
     [
         ("sex missing", {"sexeEtatCivil": None}, BROKER.SEX_MISSING, "sexeEtatCivil"),
-        ("sex unknown", {"sexeEtatCivil": "X"}, "00366", "sexeEtatCivil"),
-        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
+        "sex unknown",
+        "birth name missing",
         ("birth name empty", {"nomNaissance": ""}, "00366", "nomNaissance"),
-        ("first names missing", {"prenoms": None}, "00366", "prenoms"),
+        "first names missing",
         ("first names empty", {"prenoms": []}, "00366", "prenoms"),
-        ("year missing", {"anneeDateNaissance": None}, "00366", "anneeDateNaissance"),
-        ("month missing", {"moisDateNaissance": None}, "00366", "moisDateNaissance"),
-        ("day missing", {"jourDateNaissance": None}, "00366", "jourDateNaissance"),
-        ("month out of range", {"moisDateNaissance": 13}, "00366", "moisDateNaissance"),
-        (
-            "impossible date",
-            {"jourDateNaissance": 30, "moisDateNaissance": 2},
-            "00366",
-            "jourDateNaissance",
-        ),
+        "year missing",
+        "month missing",
+        "day missing",
+        "month out of range",
+        "impossible date",
         (
             "country missing",
             {"codeCogInseePaysNaissance": None},
             "00366",
             "codeCogInseePaysNaissance",
         ),
-        (
-            "country not a COG code",
-            {"codeCogInseePaysNaissance": "FR"},
-            "00366",
-            "codeCogInseePaysNaissance",
-        ),
+        "country not a COG code",
         (
             "commune missing",
             {"codeCogInseeCommuneNaissance": None},
@@ -632,13 +627,13 @@ FRANCE_TRAVAIL_ACCEPTED = [
 GIP_REFUSED = _refused(
     GIP,
     [
-        ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
-        ("first names missing", {"prenoms": None}, "00366", "prenoms"),
+        "birth name missing",
+        "first names missing",
         ("eleven first names", {"prenoms": ["A"] * 11}, "00366", "prenoms"),
-        ("year missing", {"anneeDateNaissance": None}, "00366", "anneeDateNaissance"),
-        ("month missing", {"moisDateNaissance": None}, "00366", "moisDateNaissance"),
-        ("day missing", {"jourDateNaissance": None}, "00366", "jourDateNaissance"),
-        ("day out of range", {"jourDateNaissance": 32}, "00366", "jourDateNaissance"),
+        "year missing",
+        "month missing",
+        "day missing",
+        "day out of range",
         (
             "no 29 February",
             {"anneeDateNaissance": 2001, "moisDateNaissance": 2, "jourDateNaissance": 29},
@@ -764,10 +759,10 @@ MESRI_REFUSED = [
     *_refused(
         MESRI,
         [
-            ("birth name missing", {"nomNaissance": None}, "00366", "nomNaissance"),
-            ("sex missing", {"sexeEtatCivil": None}, "00366", "sexeEtatCivil"),
-            ("day missing", {"jourDateNaissance": None}, "00366", "jourDateNaissance"),
-            ("year missing", {"anneeDateNaissance": None}, "00366", "anneeDateNaissance"),
+            "birth name missing",
+            "sex missing",
+            "day missing",
+            "year missing",
             ("sex unknown", {"sexeEtatCivil": "H"}, "00366", "sexeEtatCivil"),
             (
                 "impossible date",
@@ -775,7 +770,7 @@ MESRI_REFUSED = [
                 "00366",
                 "jourDateNaissance",
             ),
-            ("birth in the future", {"anneeDateNaissance": 2090}, "00366", "anneeDateNaissance"),
+            "birth in the future",
             ("birth name with brackets", {"nomNaissance": "MARTIN (DIT)"}, "00366", "nomNaissance"),
             (
                 "commune malformed",
@@ -1234,8 +1229,7 @@ HAND_WRITTEN_DATA = {
         "type_variante_version": "FCDEF-G1H234",
         "denomination_commerciale": "3008",
         "masse_charge_maximale": 1890,
-        "categorie_vehicule": {"code": "M1", "label": "Véhicule particulier"},
-        "genre_national": {"code": "VP", "label": "Véhicule Particulier"},
+        **PASSENGER_CAR,
         "cylindree": 1598,
         "type_carburant": {"code": "EH", "label": "Hybride"},
         "taux_co2": 115.5,
@@ -1864,11 +1858,8 @@ async def test_provider_down_then_back(
 ) -> None:
     spec = _provider(dataset).errors.unavailable
     for params in (_params(dataset, population), dataset.example_params):
-        await running.faults(down=True)
-        try:
+        async with running.faulty(down=True):
             got = await running.ask(dataset, params)
-        finally:
-            await running.faults(reset=True)
         assert (got.status, got.codes) == (spec.status, [spec.code])
         assert got.errors[0]["title"] == spec.title
         assert got.errors[0]["meta"]["provider"] == _provider(dataset).label
@@ -1879,13 +1870,10 @@ async def test_provider_down_then_back(
 @each_dataset
 async def test_timeout(running: RunningProvider, population: Population, dataset: Dataset) -> None:
     spec = _provider(dataset).errors.timeout
-    await running.faults(timeout_rate=1.0, hang_s=1.5)
-    try:
+    async with running.faulty(timeout_rate=1.0, hang_s=1.5):
         started = time.monotonic()
         got = await running.ask(dataset, _params(dataset, population), budget=0.5)
         spent = time.monotonic() - started
-    finally:
-        await running.faults(reset=True)
     assert (got.status, got.codes) == (spec.status, [spec.code])
     assert spent < 1.5
 
@@ -1938,11 +1926,8 @@ async def test_rate_limited(
     running: RunningProvider, population: Population, dataset: Dataset
 ) -> None:
     spec = _provider(dataset).errors.rate_limited
-    await running.faults(rate_limit_rate=1.0)
-    try:
+    async with running.faulty(rate_limit_rate=1.0):
         got = await running.ask(dataset, _params(dataset, population), budget=3.0)
-    finally:
-        await running.faults(reset=True)
     assert (got.status, got.codes) == (spec.status, [spec.code])
     assert got.errors[0]["title"] == spec.title
     assert got.errors[0]["meta"]["retry_in"] > 0
@@ -1952,12 +1937,9 @@ async def test_rate_limited(
 async def test_latency_is_tolerated(
     running: RunningProvider, population: Population, dataset: Dataset
 ) -> None:
-    await running.faults(latency_ms=150)
-    try:
+    async with running.faulty(latency_ms=150):
         started = time.monotonic()
         got = await running.ask(dataset, _params(dataset, population))
-    finally:
-        await running.faults(reset=True)
     assert got.status == 200
     assert time.monotonic() - started >= 0.15
 
@@ -1966,11 +1948,8 @@ async def test_latency_is_tolerated(
 async def test_transient_outage_is_retried(
     running: RunningProvider, population: Population, dataset: Dataset
 ) -> None:
-    await running.faults(fail_next=1)
-    try:
+    async with running.faulty(fail_next=1):
         got: Outcome = await running.ask(dataset, _params(dataset, population))
-    finally:
-        await running.faults(reset=True)
     assert got.status == 200
 
 

@@ -123,12 +123,20 @@ async def test_the_breaker_opens_after_failures_in_a_row_and_a_probe_closes_it()
     assert health.ping()["last_ok_status"] is not None
 
 
-async def test_a_failed_probe_opens_the_breaker_for_twice_as_long() -> None:
+async def _probing() -> ProviderHealth:
+    """A breaker (threshold 1, cool-down 10 s) opened by a failure, whose probe was just let
+    through once the cool-down was over."""
     clock = _Clock()
     health = ProviderHealth("dgfip", UNAVAILABLE, threshold=1, cool_down=10, clock=clock)
     health.record(False)
+    assert health.breaker is Breaker.OPEN
     clock.now += 10
     assert await health.admit() is True
+    return health
+
+
+async def test_a_failed_probe_opens_the_breaker_for_twice_as_long() -> None:
+    health = await _probing()
     health.record(False)
     health.probe_ended()
     assert health.breaker is Breaker.OPEN
@@ -136,11 +144,7 @@ async def test_a_failed_probe_opens_the_breaker_for_twice_as_long() -> None:
 
 
 async def test_a_probe_that_never_reached_the_provider_hands_over_to_the_next() -> None:
-    clock = _Clock()
-    health = ProviderHealth("dgfip", UNAVAILABLE, threshold=1, cool_down=10, clock=clock)
-    health.record(False)
-    clock.now += 10
-    assert await health.admit() is True
+    health = await _probing()
     waiting = asyncio.ensure_future(health.admit())
     await asyncio.sleep(0)
     health.probe_ended()  # e.g. its deadline passed before the call
