@@ -56,6 +56,10 @@ UPSTREAM_SECONDS = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 IN_FLIGHT = Gauge("particulier_in_flight", "Requests being processed by this worker.", ["lane"])
+AMQP_BLOCKED = Gauge(
+    "particulier_amqp_blocked",
+    "1 while RabbitMQ blocks this worker's publishing (a memory or disk alarm): replies wait.",
+)
 BULK_HELD_BACK = Gauge(
     "particulier_bulk_held_back",
     "Bulk requests delivered to this worker and waiting at the lane gate for interactive "

@@ -12,6 +12,7 @@ import typer
 
 from .. import registry
 from .._cli import AdminUrl, AsJson, fail, instant, listing, with_admin
+from ..sdk import node_urls
 from ..sdk.contract import Mode
 from . import admin, editors
 from .provision import ProvisioningError, RabbitMQ, vhost_of
@@ -115,7 +116,7 @@ def _provision(user: str, password: str | None, vhost: str | None) -> None:
     """The RabbitMQ user of an agency or an editor: publish requests, own reply queues."""
     settings = ProvisioningSettings()
     broker = RabbitMQ(
-        vhost or vhost_of(settings.amqp_url),
+        vhost or vhost_of(node_urls(settings.amqp_url)[0]),
         rabbitmqctl=settings.rabbitmqctl,
         node=settings.rabbitmq_node,
     )

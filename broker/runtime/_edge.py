@@ -16,6 +16,7 @@ import gc
 import logging
 import signal
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -40,6 +41,7 @@ from ..habilitations import Habilitations
 from ..journal import Journal, JournalError, JournalUnavailable
 from ..kit import Provider, Upstream
 from ..metrics import (
+    AMQP_BLOCKED,
     BULK_HELD_BACK,
     DEAD_LETTERS,
     IN_FLIGHT,
@@ -47,6 +49,8 @@ from ..metrics import (
     PROCESSING_SECONDS,
     REQUESTS,
 )
+from ..sdk import Blocking
+from ..sdk import connect as connect_amqp
 from ..sdk.contract import (
     DEAD_EXCHANGE,
     REASON_HEADER,
@@ -82,6 +86,11 @@ TRIM_EVERY = 60.0
 
 class _BoundExceeded(Exception):
     """A request outlived its handling bound (see :meth:`Worker._handling_bound`)."""
+
+
+REPLY_REFUSED_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)
+"""Seconds between the publishes of a reply RabbitMQ refused: about 8 s in all, the time a
+quorum queue takes to elect a new leader when a node is lost."""
 
 
 class Worker:
@@ -167,13 +176,13 @@ class Worker:
             held_back=BULK_HELD_BACK,
         )
         self._metrics: web.AppRunner | None = None
+        self._blocking: Blocking | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(
-            self.config.amqp_url, client_properties={"connection_name": "particulier-worker"}
-        )
+        self._connection = await connect_amqp(self.config.amqp_url, name="particulier-worker")
+        self._blocking = Blocking(self._connection, "worker", on_change=AMQP_BLOCKED.set)
         setup = await self._connection.channel()
         await topology.apply(setup, self.providers)
         await setup.close()
@@ -290,6 +299,8 @@ class Worker:
                     await queue.cancel(tag)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
+        if self._blocking is not None:
+            await self._blocking.close()
         if self._connection is not None:
             await self._connection.close()
         for upstream in self.upstreams.values():
@@ -471,24 +482,36 @@ class Worker:
     async def _publish(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reply: bytes
     ) -> None:
-        """Publish the reply (mandatory, confirmed), then ack the request (invariant 1)."""
+        """Publish the reply (mandatory, confirmed), then ack the request (invariant 1).
+
+        A reply returned (no such queue) is dead-lettered at once; one RabbitMQ refuses (a
+        nack: a replicated reply queue between two leaders, during a cluster's failover) is
+        published again a few times first."""
         assert message.reply_to is not None
-        try:
-            await channel.default_exchange.publish(
-                aio_pika.Message(
-                    reply,
-                    content_type="application/json",
-                    correlation_id=message.correlation_id,
-                    type="particulier.reply",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                ),
-                routing_key=message.reply_to,
-                mandatory=True,
-            )
-        except aio_pika.exceptions.DeliveryError:
-            await self._dead_letter(channel, message, DeadReason.REPLY_UNROUTABLE)
+        for pause in (*REPLY_REFUSED_PAUSES, None):
+            try:
+                await channel.default_exchange.publish(
+                    aio_pika.Message(
+                        reply,
+                        content_type="application/json",
+                        correlation_id=message.correlation_id,
+                        message_id=uuid.uuid4().hex,  # aiormq matches a return by it
+                        type="particulier.reply",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    ),
+                    routing_key=message.reply_to,
+                    mandatory=True,
+                )
+            except aio_pika.exceptions.PublishError:
+                break
+            except aio_pika.exceptions.DeliveryError:
+                if pause is None:
+                    break
+                await asyncio.sleep(pause)
+                continue
+            await message.ack()
             return
-        await message.ack()
+        await self._dead_letter(channel, message, DeadReason.REPLY_UNROUTABLE)
 
     async def _dead_letter(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: DeadReason

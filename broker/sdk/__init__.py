@@ -22,6 +22,7 @@ from ._batch import (
     parse_message_id,
 )
 from ._client import DEFAULT_URL, Client, load_jwks
+from ._connection import Blocking, connect, node_urls
 from ._reply import ParticulierError, ProofError, Reply, ReplyError, ReplyTimeout
 from ._results import (
     LOCAL_CODES,
@@ -65,6 +66,7 @@ __all__ = [
     "BatchRow",
     "BatchSession",
     "BatchStats",
+    "Blocking",
     "CertificationError",
     "Client",
     "ErrorObject",
@@ -84,6 +86,7 @@ __all__ = [
     "Verifier",
     "batch_queue_name",
     "check_run_id",
+    "connect",
     "contract",
     "count_rows",
     "csv_header",
@@ -94,6 +97,7 @@ __all__ = [
     "local_error",
     "message_id",
     "new_run_id",
+    "node_urls",
     "outcome_of",
     "param_kinds",
     "parse_map",

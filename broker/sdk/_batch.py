@@ -353,7 +353,9 @@ class BatchSession:
         self._channel = channel
         await channel.set_qos(prefetch_count=self._early_cap + 2 * self.window)
         queue = await channel.declare_queue(
-            self.queue_name, durable=True, arguments={"x-expires": self.queue_expires_ms}
+            self.queue_name,
+            durable=True,
+            arguments=self.client.queue_arguments(self.queue_expires_ms),
         )
         self._queue = queue
         waiting = int(getattr(queue.declaration_result, "message_count", 0) or 0)

@@ -17,7 +17,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from yarl import URL
 
 from ._batch import BatchSession
 from ._canonical import request_hash
+from ._connection import Blocking, connect, node_urls
 from ._reasons import CertificationError
 from ._reply import ParticulierError, ProofError, Reply, ReplyTimeout
 from ._rows import BatchRow
@@ -86,18 +87,25 @@ class _Pending:
 
 
 class Client:
-    """A back-office's connection to the broker."""
+    """A back-office's connection to the broker: ``url`` is a node's AMQP URL, or a cluster's
+    nodes' (a sequence, or one string separated by commas, as ``PARTICULIER_AMQP_URL``), the
+    client moving to the next node when its node is lost."""
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str | Sequence[str] | None = None,
         *,
         lane: Lane = Lane.INTERACTIVE,
         verify: bool = True,
         jwks: Mapping[str, Any] | None = None,
+        replicated: bool | None = None,
     ) -> None:
-        self.url = url or os.environ.get("PARTICULIER_AMQP_URL") or DEFAULT_URL
-        self.requester = URL(self.url).user or "guest"
+        self.urls = node_urls(url or os.environ.get("PARTICULIER_AMQP_URL") or DEFAULT_URL)
+        """The nodes' URLs: a cluster's client moves to the next when its node is lost."""
+        self.requester = URL(self.urls[0]).user or "guest"
+        self.replicated = len(self.urls) > 1 if replicated is None else replicated
+        """Reply queues are quorum queues, replicated on the cluster's nodes, so that a node
+        lost loses no reply (by default when several nodes' URLs are given)."""
         self.lane = lane
         self._verifier: Verifier | None = None
         self._jwks_source = None if jwks is not None else os.environ.get("PARTICULIER_JWKS")
@@ -106,6 +114,7 @@ class Client:
         self._jwks_fetched = time.monotonic()
         self._pending: dict[str, _Pending] = {}
         self._connection: AbstractRobustConnection | None = None
+        self._blocking: Blocking | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._queue: AbstractQueue | None = None
@@ -127,6 +136,12 @@ class Client:
         return connection is not None and connection.connected.is_set()
 
     @property
+    def blocked(self) -> bool:
+        """RabbitMQ blocks this client's publishing now (a resource alarm): requests wait for
+        it to clear; logged when it starts and ends."""
+        return self._blocking is not None and self._blocking.blocked
+
+    @property
     def reply_queue(self) -> str:
         assert self._queue is not None, "not connected"
         return self._queue.name
@@ -138,9 +153,8 @@ class Client:
         return await self._connection.channel()
 
     async def connect(self) -> None:
-        self._connection = await aio_pika.connect_robust(
-            self.url, client_properties={"connection_name": "particulier-client"}
-        )
+        self._connection = await connect(self.urls, name="particulier-client")
+        self._blocking = Blocking(self._connection, "particulier client")
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
         # Durable, so that replies published while the broker restarts are kept; RabbitMQ
@@ -148,9 +162,15 @@ class Client:
         self._queue = await self._channel.declare_queue(
             reply_queue(self.requester, uuid.uuid4().hex),
             durable=True,
-            arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS},
+            arguments=self.queue_arguments(REPLY_QUEUE_EXPIRES_MS),
         )
         self._consumer_tag = await self._queue.consume(self._on_reply)
+
+    def queue_arguments(self, expires_ms: int) -> dict[str, Any]:
+        """A reply queue's: deleted once unused for ``expires_ms``, replicated if
+        :attr:`replicated`."""
+        replicated = {"x-queue-type": "quorum"} if self.replicated else {}
+        return {"x-expires": expires_ms, **replicated}
 
     async def close(self) -> None:
         for pending in self._pending.values():
@@ -165,6 +185,9 @@ class Client:
             with contextlib.suppress(Exception):
                 await self._queue.cancel(self._consumer_tag)
                 await self._queue.delete(if_unused=False, if_empty=False)
+        if self._blocking is not None:
+            await self._blocking.close()
+            self._blocking = None
         if self._connection is not None:
             await self._connection.close()
             self._connection = None

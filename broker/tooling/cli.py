@@ -66,13 +66,13 @@ def _logging(verbose: bool = False) -> None:
 @topology_app.command("apply")
 def topology_apply() -> None:
     """Declare exchanges, queues and dead-lettering (idempotent)."""
-    import aio_pika
 
     from .. import registry, topology
     from ..config import settings
+    from ..sdk import connect
 
     async def main() -> None:
-        connection = await aio_pika.connect(settings().amqp_url)
+        connection = await connect(settings().amqp_url, name="particulier-topology")
         async with connection:
             await topology.apply(await connection.channel(), registry.providers())
 

@@ -11,23 +11,19 @@ import functools
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 
 import aio_pika
 import asyncpg
-import httpx
 import pytest
 
-from broker import registry, topology
 from broker.sdk import Client, Reply
 from broker.sdk.contract import DEAD_QUEUE
-from broker.simulation import Population
 
-from ..conftest import Services, Simulator, free_port
+from ..conftest import Services, Simulator
+from .processes import apply_topology, found_people, worker_process
 
 pytestmark = pytest.mark.slow
 
@@ -46,54 +42,6 @@ def vhost_url(services: Services) -> Iterator[str]:
     )
     yield services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
-
-
-@asynccontextmanager
-async def worker_process(
-    amqp_url: str, simulator: Simulator
-) -> AsyncIterator[subprocess.Popen[bytes]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PARTICULIER_AMQP_URL": amqp_url,
-        "PARTICULIER_SIMULATOR_URL": simulator.url,
-    }
-    process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; killed with SIGKILL below)
-        [sys.executable, "-m", "broker.tooling.cli", "worker", "cnav", "--metrics-port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(150):
-                try:
-                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, "worker exited"
-                await asyncio.sleep(0.1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-async def apply_topology(amqp_url: str) -> None:
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        await topology.apply(await connection.channel(), registry.providers())
-
-
-def found_people(count: int, start: int) -> list[dict[str, object]]:
-    population = Population(1_000_000)
-    people = (population.person(i) for i in range(start, start + 2 * count))
-    return [p.params() for p in people if p.found][:count]
 
 
 async def test_worker_killed_mid_run_loses_nothing(vhost_url: str, simulator: Simulator) -> None:

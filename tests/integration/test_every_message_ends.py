@@ -21,21 +21,12 @@ from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from broker.sdk.contract import DEAD_QUEUE, DEADLINE_HEADER, EXCHANGE, REASON_HEADER
-from broker.simulation import Population
 
 from ..conftest import Services, Simulator
-from .amqp import decode, raw_request, take_dead_letter
-from .conftest import Agency, journal_rows
+from .amqp import channel_of, decode, raw_request, take_dead_letter
+from .conftest import DATASET, SIRET, Agency, journal_rows, person
 
-DATASET = "cnav.quotient_familial"
-SIRET = "13002526500013"
-POPULATION = Population(1_000_000)
 MARKER = "x-test-marker"
-
-
-def person(index: int) -> dict[str, Any]:
-    found = next(p for p in map(POPULATION.person, range(index, index + 100)) if p.found)
-    return found.params()
 
 
 def request(index: int, **extra: Any) -> dict[str, Any]:
@@ -79,9 +70,7 @@ async def test_reply_to_outside_the_requesters_prefix_is_dead_lettered(
 async def test_a_reply_never_reaches_another_agencys_queue(
     services: Services, worker: object, agency: Agency
 ) -> None:
-    other = await aio_pika.connect(agency.url)
-    async with other:
-        channel = await other.channel()
+    async with channel_of(agency.url) as channel:
         inbox = await channel.declare_queue(f"reply.{agency.user}.inbox", auto_delete=True)
         marker = uuid.uuid4().hex
         await raw_request(
@@ -90,6 +79,25 @@ async def test_a_reply_never_reaches_another_agencys_queue(
         letter = await take_dead_letter(services.amqp_url, marker)
         assert letter.headers[REASON_HEADER] == "reply-to-refused"
         assert await inbox.get(fail=False) is None
+
+
+async def test_a_reply_to_a_queue_that_does_not_exist_is_dead_lettered_at_once(
+    services: Services, worker: object
+) -> None:
+    """RabbitMQ returns the reply (no such queue, the requester gone): it is dead-lettered
+    ``reply-unroutable`` at once, not published again as a refused one would be."""
+    before = dead_letters("reply-unroutable")
+    marker = uuid.uuid4().hex
+    await raw_request(
+        services.amqp_url,
+        request(5),
+        reply=False,
+        reply_to=f"reply.guest.gone-{marker}",
+        message_id=marker,
+    )
+    letter = await take_dead_letter(services.amqp_url, marker, timeout=5.0)  # retries: 7.7 s
+    assert letter.headers[REASON_HEADER] == "reply-unroutable"
+    assert dead_letters("reply-unroutable") == before + 1
 
 
 async def test_empty_reply_to_is_dead_lettered(services: Services, worker: object) -> None:
@@ -144,9 +152,7 @@ async def test_more_unhashable_requests_than_the_bulk_prefetch_leave_the_lane_wo
     services: Services, worker: object
 ) -> None:
     """130 such requests used to hold the bulk lane's 128 slots until the consumer timeout."""
-    connection = await aio_pika.connect(services.amqp_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
+    async with channel_of(services.amqp_url, publisher_confirms=True) as channel:
         replies = await channel.declare_queue(f"reply.guest.{uuid.uuid4().hex}", exclusive=True)
         exchange = await channel.get_exchange(EXCHANGE, ensure=False)
         bodies = [{**request(7), "version": 2**70} for _ in range(130)] + [request(8)]

@@ -33,12 +33,14 @@ from ...sdk import (
     RowMapping,
     batch_queue_name,
     check_run_id,
+    connect,
     count_rows,
     csv_header,
     detect_delimiter,
     file_digest,
     input_format,
     new_run_id,
+    node_urls,
     outcome_of,
     param_kinds,
     read_rows,
@@ -132,7 +134,7 @@ def start_run(options: RunOptions, console: Console) -> int:
     if console.is_terminal:
         console.print(f"[dim]counting the rows of {options.input.name}…[/]", highlight=False)
     total = count_rows(options.input, fmt, delimiter=delimiter)
-    requester = URL(settings().amqp_url).user or "guest"
+    requester = URL(node_urls(settings().amqp_url)[0]).user or "guest"
     spec = RunSpec(
         run_id=run_id,
         dataset=declared.id,
@@ -457,10 +459,9 @@ def run_status(
 
 def _queue_depth(queue: str) -> int | None:
     """Replies waiting in the run's queue, or ``None`` if the broker or queue is not there."""
-    import aio_pika
 
     async def depth() -> int | None:
-        connection = await aio_pika.connect(settings().amqp_url, timeout=3)
+        connection = await connect(settings().amqp_url, name="particulier-batch", timeout=3)
         async with connection:
             channel = await connection.channel()
             try:

@@ -1,0 +1,255 @@
+"""The broker on a three-node RabbitMQ cluster (``deploy/rabbitmq/cluster.sh``): the node
+leading a lane queue killed, a rolling restart, a worker killed among three, a memory alarm.
+
+After each run: every request answered, none answered twice with different content, each
+disclosure with its journal row, and the journal's chain verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from broker.journal import verify
+from broker.sdk import Client, Lane, Reply
+from broker.topology import queue_name
+
+from ..conftest import Services, Simulator
+from .processes import WorkerProcess, apply_topology, found_people, worker_process
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq" / "cluster.sh"
+NODES = (1, 2, 3)
+DATASET = "cnav.quotient_familial"
+SIRET = "13002526500013"
+LANE_QUEUE = queue_name("cnav", Lane.BULK)
+
+
+def cluster(*args: str) -> str:
+    done = subprocess.run(
+        ["bash", str(SCRIPT), *args], check=True, capture_output=True, text=True, timeout=300
+    )
+    return done.stdout.strip()
+
+
+def ctl(node: int, *args: str) -> str:
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", "-n", cluster("node", str(node)), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def nodes() -> Iterator[None]:
+    cluster("start")
+    yield
+    cluster("clean")
+
+
+@pytest.fixture
+def vhost(nodes: None) -> Iterator[str]:
+    name = f"particulier-cluster-{uuid.uuid4().hex[:8]}"
+    ctl(1, "add_vhost", name)
+    ctl(1, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    yield name
+    cluster("start")  # a test that failed midway may have left a node down
+    ctl(1, "delete_vhost", name)
+
+
+@pytest.fixture
+def urls(vhost: str) -> list[str]:
+    return cluster("urls", "guest:guest", vhost).split(",")
+
+
+def leader(vhost: str, queue: str, *, asking: int = 1) -> int:
+    """The node leading ``queue`` (a quorum queue), as node ``asking`` sees it."""
+    rows = json.loads(
+        ctl(asking, "list_queues", "-p", vhost, "name", "leader", "--formatter", "json")
+    )
+    (row,) = [r for r in rows if r["name"] == queue]
+    return int(str(row["leader"]).split("@")[0].rsplit("-", 1)[1])
+
+
+async def run(
+    client: Client,
+    people: Sequence[dict[str, object]],
+    fault: Callable[[], Awaitable[None]],
+    *,
+    rate: float | None = None,
+    after: int = 200,
+) -> list[Reply]:
+    """Ask for every person (at ``rate`` per second, else all at once), inflict ``fault``
+    once ``after`` replies are in, and wait for every reply. Prints the run's figures: its
+    length, the longest wait between two replies, the duplicate replies the client ignored."""
+    calls: list[asyncio.Future[Reply]] = []
+    answered_at: list[float] = []
+    began = time.monotonic()
+
+    async def ask() -> None:
+        for person in people:
+            call = asyncio.ensure_future(
+                client.request(DATASET, person, recipient=SIRET, lane=Lane.BULK, timeout=300)
+            )
+            call.add_done_callback(lambda _: answered_at.append(time.monotonic()))
+            calls.append(call)
+            if rate is not None:
+                await asyncio.sleep(1 / rate)
+
+    asking = asyncio.create_task(ask())
+    while len(answered_at) < after:
+        assert not any(c.done() and c.exception() for c in calls), "a request failed early"
+        await asyncio.sleep(0.05)
+    await fault()
+    assert len(answered_at) < len(people), "the run ended before the fault"
+    await asyncio.wait_for(asking, 300)
+    replies = await asyncio.gather(*calls)
+    gaps = [b - a for a, b in itertools.pairwise(answered_at)]
+    print(
+        f"\n{len(replies)} replies in {time.monotonic() - began:.1f} s, longest wait between "
+        f"two {max(gaps):.1f} s, {client.ignored} duplicate replies ignored"
+    )
+    return replies
+
+
+async def assert_whole(
+    replies: Sequence[Reply], people: Sequence[dict[str, object]], services: Services
+) -> None:
+    """Every person answered with their own data, once per request in the journal, and the
+    journal's chain intact."""
+    assert [r.status for r in replies] == [200] * len(people)
+    for person, reply in zip(people, replies, strict=True):
+        assert reply.data is not None
+        assert reply.data["allocataires"][0]["nom_naissance"] == person["nomNaissance"]
+    correlation_ids = [r.correlation_id for r in replies]
+    assert len(set(correlation_ids)) == len(people)
+    conn = await asyncpg.connect(services.admin_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT correlation_id, count(DISTINCT reply_digest) AS contents FROM journal"
+            " WHERE correlation_id = ANY($1) GROUP BY correlation_id",
+            correlation_ids,
+        )
+        assert len(rows) == len(people), "a disclosure without its journal row"
+        assert all(r["contents"] == 1 for r in rows), "a request answered twice, differently"
+        checked = await verify(conn)
+    finally:
+        await conn.close()
+    assert checked.problem is None, checked.problem
+
+
+async def test_the_node_leading_a_lane_queue_killed_mid_run_loses_nothing(
+    vhost: str, urls: list[str], simulator: Simulator, services: Services
+) -> None:
+    await apply_topology(urls)
+    simulator.faults("cnav").latency_ms = 20
+    people = found_people(2000, start=500_000)
+    killed: list[int] = []
+
+    async def kill_the_leader() -> None:
+        killed.append(leader(vhost, LANE_QUEUE))
+        await asyncio.to_thread(cluster, "kill", str(killed[0]))
+
+    async with worker_process(urls, simulator), Client(urls, lane=Lane.BULK) as client:
+        replies = await run(client, people, kill_the_leader)
+    survivor = next(n for n in NODES if n != killed[0])
+    assert leader(vhost, LANE_QUEUE, asking=survivor) != killed[0]
+    await asyncio.to_thread(cluster, "start-node", str(killed[0]))
+    await assert_whole(replies, people, services)
+
+
+async def test_a_rolling_restart_of_the_three_nodes_during_a_run_loses_nothing(
+    urls: list[str], simulator: Simulator, services: Services
+) -> None:
+    await apply_topology(urls)
+    simulator.faults("cnav").latency_ms = 20
+    people = found_people(2000, start=520_000)
+    restarted_while: list[bool] = []
+
+    async def restart_each_node() -> None:
+        for node in NODES:
+            await asyncio.to_thread(cluster, "stop-node", str(node))
+            await asyncio.to_thread(cluster, "start-node", str(node))
+            await asyncio.sleep(2)  # its quorum queue members catch up
+        restarted_while.append(True)
+
+    async with worker_process(urls, simulator), Client(urls, lane=Lane.BULK) as client:
+        replies = await run(client, people, restart_each_node, rate=40, after=50)
+    assert restarted_while == [True]
+    await assert_whole(replies, people, services)
+
+
+async def test_one_of_three_workers_killed_mid_run_loses_nothing(
+    urls: list[str], simulator: Simulator, services: Services
+) -> None:
+    await apply_topology(urls)
+    simulator.faults("cnav").latency_ms = 50
+    people = found_people(2000, start=540_000)
+    async with (
+        worker_process(urls, simulator) as first,
+        worker_process(urls[1:] + urls[:1], simulator),
+        worker_process(urls[2:] + urls[:2], simulator),
+        Client(urls, lane=Lane.BULK) as client,
+    ):
+
+        async def kill_one() -> None:
+            first.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(first.wait)
+
+        replies = await run(client, people, kill_one)
+    await assert_whole(replies, people, services)
+
+
+async def until(condition: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    ends = time.monotonic() + seconds
+    while not await condition():
+        assert time.monotonic() < ends, f"not {what} within {seconds:g} s"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_memory_alarm_blocks_publishers_who_say_so_and_resume(
+    urls: list[str], simulator: Simulator, services: Services
+) -> None:
+    await apply_topology(urls)
+    simulator.faults("cnav").latency_ms = 500  # replies in flight whenever the alarm starts
+    people = found_people(1500, start=560_000)
+    seen_blocked: list[str] = []
+
+    async def alarm(worker: WorkerProcess, client: Client) -> None:
+        ctl(1, "set_vm_memory_high_watermark", "0.000001")
+        try:
+
+            async def client_blocked() -> bool:
+                return client.blocked
+
+            async def worker_blocked() -> bool:
+                return await worker.metric("particulier_amqp_blocked") == 1
+
+            await until(client_blocked, 15, "the client blocked")
+            seen_blocked.append("client")
+            await until(worker_blocked, 15, "the worker blocked")
+            seen_blocked.append("worker")
+            await asyncio.sleep(2)
+        finally:
+            ctl(1, "set_vm_memory_high_watermark", "0.4")
+
+    async with worker_process(urls, simulator) as worker, Client(urls, lane=Lane.BULK) as client:
+        replies = await run(client, people, lambda: alarm(worker, client), rate=100, after=100)
+        assert not client.blocked
+        assert await worker.metric("particulier_amqp_blocked") == 0
+    assert seen_blocked == ["client", "worker"]
+    await assert_whole(replies, people, services)
