@@ -37,6 +37,7 @@ from .environment import (
     load_average,
     postgres_pids,
     rabbitmq_pids,
+    with_children,
 )
 from .load import (
     DATASET,
@@ -79,6 +80,9 @@ class Config:
     cache_requests: int = 5_000
     gateway_rates: tuple[float, ...] = (25.0, 100.0, 200.0)
     gateway_seconds: float = 20.0
+    soak_seconds: float = 1200.0
+    soak_window: float = 60.0
+    """The soak's figures are given per window (a minute)."""
 
     @classmethod
     def quick(cls) -> Config:
@@ -97,6 +101,8 @@ class Config:
             cache_requests=1_000,
             gateway_rates=(25.0, 100.0),
             gateway_seconds=5.0,
+            soak_seconds=20.0,
+            soak_window=5.0,
         )
 
 
@@ -195,7 +201,7 @@ class Bench:
         }
         if self.worker is not None:
             worker = self.worker
-            groups["worker"] = lambda: [worker.pid]
+            groups["worker"] = lambda: with_children(worker.pid)
         if self.extra_workers:
             extra_pids = [w.pid for w in self.extra_workers]
             groups["bulk_worker"] = lambda: extra_pids
@@ -675,6 +681,70 @@ async def case_gateway(bench: Bench, run: int) -> None:
     bench.record("gateway", figures)
 
 
+# -- soak -----------------------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float:
+    """The process's resident set now (``VmRSS``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise LookupError(pid)
+
+
+SOAK_PEOPLE_FROM = 200_000
+"""The soak asks for distinct people from there on, so that the reply cache does not answer
+for the provider (other cases use the first ones)."""
+
+
+def _people_from(first: int) -> Callable[[int], Mapping[str, Any]]:
+    return lambda index: request_params(1, offset=first + index)[0]
+
+
+async def case_soak(bench: Bench, run: int) -> None:
+    """One worker for ``soak_seconds`` (20 minutes) at half the path's throughput, open loop:
+    its RSS at the start and at each window's end, error replies (5xx and no reply), p99."""
+    rate = 0.5 * await reference_throughput(bench)
+    worker = await bench.use_worker("production")
+    cfg = bench.config
+    windows: list[dict[str, Any]] = []
+    rss_start = rss_mib(worker.pid)
+    asked = SOAK_PEOPLE_FROM
+    async with bench.client() as client:
+        for window in range(max(1, round(cfg.soak_seconds / cfg.soak_window))):
+            result = await open_loop(
+                client, _people_from(asked), rate=rate, duration=cfg.soak_window
+            )
+            asked += result.sent
+            errors = sum(n for s, n in result.statuses.items() if s.startswith("5"))
+            windows.append(
+                {
+                    "window": window + 1,
+                    "answered": result.answered,
+                    "error_replies": errors + sum(result.failures.values()),
+                    "p99_ms": percentiles(result.latencies).get("p99"),
+                    "worker_rss_mib": rss_mib(worker.pid),
+                }
+            )
+            bench.log(f"soak window {window + 1}: {windows[-1]}")
+    figures = {
+        "target_rate_rps": round(rate, 1),
+        "seconds": cfg.soak_seconds,
+        "worker_rss_start_mib": rss_start,
+        "worker_rss_end_mib": windows[-1]["worker_rss_mib"],
+        "error_replies": sum(w["error_replies"] for w in windows),
+        "answered": sum(w["answered"] for w in windows),
+        "p99_ms_per_window": [w["p99_ms"] for w in windows],
+        "windows": windows,
+    }
+    bench.record("soak", figures)
+    bench.log(
+        f"soak: {figures['answered']} answered at {rate:.0f} req/s, "
+        f"{figures['error_replies']} error replies, worker RSS {rss_start} -> "
+        f"{figures['worker_rss_end_mib']} MiB"
+    )
+
+
 async def _through_amqp(bench: Bench, rate: float, duration: float) -> LoadResult:
     await bench.env.empty_cache()
     async with bench.client() as client:
@@ -1150,6 +1220,8 @@ class Case:
     """The rest of the summary, after the spread of ``keys``."""
     goal: str = ""
     note: str = ""
+    rounds: int | None = None
+    """How many times the case runs (default ``--runs``): the soak, once."""
 
     def summarise(self, bench: Bench) -> dict[str, Any]:
         summary = _summary(bench, self.name, self.keys)
@@ -1290,6 +1362,21 @@ CASES: dict[str, Case] = {
             case_gateway,
             more=summarise_gateway,
             note="open loop, simulator at zero latency, one worker, client verifying proofs",
+        ),
+        Case(
+            "soak",
+            "10",
+            "20 minutes at half the throughput, one worker",
+            case_soak,
+            keys=(
+                "target_rate_rps",
+                "answered",
+                "error_replies",
+                "worker_rss_start_mib",
+                "worker_rss_end_mib",
+            ),
+            note="open loop, distinct people, simulator at zero latency; run only when named",
+            rounds=1,
         ),
         Case(
             "profile",

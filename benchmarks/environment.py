@@ -84,6 +84,16 @@ def rabbitmq_pids() -> list[int]:
     return _pids_where(lambda p: (p / "comm").read_text().strip() == "beam.smp")
 
 
+def with_children(pid: int) -> list[int]:
+    """``pid`` and its children (``particulier worker --processes N``'s workers)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return [pid]
+    children = [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    return [pid, *children]
+
+
 def postgres_pids(database: str) -> list[int]:
     """The backends serving ``database`` (their titles name it)."""
 
@@ -251,6 +261,8 @@ class BenchEnv:
     keep_logs: bool = False
     worker_env: Mapping[str, str] = field(default_factory=dict)
     """Settings given to every worker (``--worker-env``)."""
+    worker_processes: int = 1
+    """``particulier worker --processes`` of the production worker (``--worker-processes``)."""
     workdir: Path = field(init=False)
     vhost: str = field(init=False)
     database: str = field(init=False)
@@ -429,7 +441,9 @@ class BenchEnv:
         benchmark-only variant (``options``: more arguments of ``benchmarks.bench_worker``)."""
         port = free_port()
         if variant == "production" and not options:
-            args = ["-m", "broker.tooling.cli", "worker", provider, "--metrics-port", str(port)]
+            args = ["-m", "broker.tooling.cli", "worker", provider]
+            args += ["--processes", str(self.worker_processes)]
+            args += ["--metrics-port", str(port)]
             if lane is not None:
                 args += ["--lane", lane]
         else:

@@ -147,6 +147,13 @@ def render(results: dict[str, Any]) -> str:
     if bat:
         add("5 batch rows/s", bat.get("rows_per_s"), digits=0)
         add("5 runner peak RSS (MiB)", bat.get("peak_rss_mib"))
+    soak = summary.get("soak", {})
+    if soak:
+        add("10 soak rate (req/s, half of case 2)", soak.get("target_rate_rps"), digits=0)
+        add("10 soak requests answered", soak.get("answered"), digits=0)
+        add("10 soak error replies (5xx, none)", soak.get("error_replies"), digits=0)
+        add("10 soak worker RSS at start (MiB)", soak.get("worker_rss_start_mib"))
+        add("10 soak worker RSS at end (MiB)", soak.get("worker_rss_end_mib"))
     for name, budget in (("signing", "≤ 10%"), ("journal", "≤ 15%")):
         item = costs.get(name)
         if item:

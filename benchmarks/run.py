@@ -46,12 +46,15 @@ ORDER = (
     "coalescing",
     "cache",
     "gateway",
+    "soak",
 )
+ON_REQUEST = ("soak",)
+"""Cases run only when named (``--cases soak``): the soak lasts 20 minutes."""
 
 
 def _select(text: str | None) -> list[str]:
     if not text:
-        return list(ORDER)
+        return [name for name in ORDER if name not in ON_REQUEST]
     chosen: set[str] = set()
     for token in (t.strip() for t in text.split(",")):
         if not token:
@@ -108,7 +111,11 @@ async def _main(args: argparse.Namespace, config: Config, selected: list[str]) -
     }
     out = args.out
     _log(f"machine: {results['machine']['cores']} cores, load {load_average()}")
-    env = BenchEnv(keep_logs=args.keep_logs, worker_env=dict(args.worker_env))
+    env = BenchEnv(
+        keep_logs=args.keep_logs,
+        worker_env=dict(args.worker_env),
+        worker_processes=args.worker_processes,
+    )
     results["label"] = env.label
 
     def save() -> None:
@@ -126,7 +133,9 @@ async def _main(args: argparse.Namespace, config: Config, selected: list[str]) -
         phases: list[list[str]] = [list(interleaved)] if interleaved else []
         phases += [[n] for n in selected if n not in interleaved]
         for phase in phases:
-            rounds = config.cost_runs if phase in (["costs"], ["loop"]) else config.runs
+            rounds = CASES[phase[0]].rounds or (
+                config.cost_runs if phase in (["costs"], ["loop"]) else config.runs
+            )
             try:
                 for run in range(rounds):
                     for name in phase:
@@ -166,6 +175,13 @@ def main() -> None:
         "--keep-logs", action="store_true", help="keep the work directory (process logs, profiles)"
     )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes of the production worker (particulier worker --processes N)",
+    )
     parser.add_argument(
         "--worker-env",
         action="append",

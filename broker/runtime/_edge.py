@@ -484,9 +484,10 @@ class Worker:
     ) -> None:
         """Publish the reply (mandatory, confirmed), then ack the request (invariant 1).
 
-        A reply returned (no such queue) is dead-lettered at once; one RabbitMQ refuses (a
-        nack: a replicated reply queue between two leaders, during a cluster's failover) is
-        published again a few times first."""
+        A reply RabbitMQ refuses (a nack) or returns while its queue exists (a replicated
+        reply queue between two leaders, during a cluster's failover) is published again a
+        few times; one returned for want of a queue (the requester gone) is dead-lettered at
+        once."""
         assert message.reply_to is not None
         for pause in (*REPLY_REFUSED_PAUSES, None):
             try:
@@ -503,7 +504,10 @@ class Worker:
                     mandatory=True,
                 )
             except aio_pika.exceptions.PublishError:
-                break
+                if pause is None or not await self._queue_exists(message.reply_to):
+                    break
+                await asyncio.sleep(pause)
+                continue
             except aio_pika.exceptions.DeliveryError:
                 if pause is None:
                     break
@@ -512,6 +516,20 @@ class Worker:
             await message.ack()
             return
         await self._dead_letter(channel, message, DeadReason.REPLY_UNROUTABLE)
+
+    async def _queue_exists(self, name: str) -> bool:
+        """Whether queue ``name`` exists (a passive declaration, on a channel of its own since
+        a refused one closes its channel); when it cannot be told, say it does."""
+        if self._connection is None:
+            return True
+        try:
+            async with self._connection.channel() as channel:
+                await channel.declare_queue(name, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return False
+        except (aio_pika.exceptions.AMQPError, OSError):
+            return True
+        return True
 
     async def _dead_letter(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: DeadReason

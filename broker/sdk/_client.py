@@ -155,7 +155,10 @@ class Client:
     async def connect(self) -> None:
         self._connection = await connect(self.urls, name="particulier-client")
         self._blocking = Blocking(self._connection, "particulier client")
-        self._channel = await self._connection.channel(publisher_confirms=True)
+        # a returned request (no queue took it) raises, and is published again
+        self._channel = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
         self._exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
         # Durable, so that replies published while the broker restarts are kept; RabbitMQ
         # deletes it once unused for REPLY_QUEUE_EXPIRES_MS.

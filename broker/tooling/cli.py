@@ -92,11 +92,23 @@ def worker_command(
         list[Lane] | None,
         typer.Option(help="Lanes to consume (default both); a process per lane isolates them."),
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes, one a core (default: the cores this command may use); "
+            "process i serves /metrics on the metrics port + i.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: bool = False,
 ) -> None:
-    """Run a worker for some providers (or --all) until SIGTERM."""
+    """Run workers for some providers (or --all) until SIGTERM: one process a core, each
+    serving every lane and provider named."""
     from .. import registry
+    from ..config import settings
     from ..runtime import run
+    from .processes import cores, supervise, worker_argv
 
     _logging(verbose)
     names = list(registry.providers()) if all_providers else list(providers or [])
@@ -105,7 +117,15 @@ def worker_command(
     unknown = [n for n in names if n not in registry.providers()]
     if unknown:
         raise typer.BadParameter(f"unknown providers: {', '.join(unknown)}")
-    asyncio.run(run(names, metrics_port=metrics_port, lanes=tuple(lane or Lane)))
+    count = processes or cores()
+    if count == 1:
+        asyncio.run(run(names, metrics_port=metrics_port, lanes=tuple(lane or Lane)))
+        return
+    base = metrics_port or settings().metrics_port
+    lanes = [arg for one in lane or () for arg in ("--lane", one.value)]
+    shared = [*names, *lanes, "--processes", "1", *(["--verbose"] if verbose else [])]
+    commands = [worker_argv([*shared, "--metrics-port", str(base + i)]) for i in range(count)]
+    raise typer.Exit(supervise(commands))
 
 
 @app.command("simulator")

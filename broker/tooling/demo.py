@@ -113,7 +113,7 @@ async def run_demo(count: int, concurrency: int, latency_ms: float) -> int:
         token = await _gateway_token(env)
         await stack.enter_async_context(
             started(
-                ["worker", "cnav", "--metrics-port", str(config.metrics_port)],
+                ["worker", "cnav", "--processes", "1", "--metrics-port", str(config.metrics_port)],
                 f"http://127.0.0.1:{config.metrics_port}/healthz",
                 env=env,
             )

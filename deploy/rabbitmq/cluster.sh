@@ -51,6 +51,7 @@ EOF
   echo "[]." > "$home/enabled_plugins"
   if [ "$(id -u)" = 0 ]; then chown -R rabbitmq:rabbitmq "$home"; fi
   if ctl "$n" ping >/dev/null 2>&1; then return 0; fi
+  rm -f "$home/pid"  # a killed node's, which `rabbitmqctl wait` would read
   as_rabbitmq env \
     RABBITMQ_NODENAME="$(node "$n")" \
     RABBITMQ_NODE_PORT=$((PORT + n)) \
@@ -79,11 +80,21 @@ stop_node() {
   ctl "$n" stop >/dev/null 2>&1 || true
 }
 
+gone() {  # the process has exited: no such process, or a zombie nobody has reaped yet
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ -z "$state" ] || [ "$state" = Z ]
+}
+
 kill_node() {
-  local pid
+  local pid tries=0
   pid=$(cat "$DIR/node-$1/pid")
   kill -9 "$pid"
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  until gone "$pid"; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ]; then echo "node $1 (pid $pid) still running" >&2; exit 1; fi
+    sleep 0.1
+  done
 }
 
 case "${1:-}" in

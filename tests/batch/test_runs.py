@@ -178,7 +178,7 @@ async def queue_exists(amqp_url: str, name: str) -> bool:
 async def worker_process(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
     """``particulier worker cnav`` as a process of its own, until the block ends."""
     port = free_port()
-    args = ["worker", "cnav", "--metrics-port", str(port)]
+    args = ["worker", "cnav", "--processes", "1", "--metrics-port", str(port)]
     async with started(args, f"http://127.0.0.1:{port}/healthz", env=env, quiet=True) as worker:
         yield worker
 

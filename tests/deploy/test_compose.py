@@ -76,7 +76,7 @@ def test_setup_runs_the_three_commands_once_before_the_workers() -> None:
     worker = services["worker"]
     assert worker["depends_on"]["setup"]["condition"] == "service_completed_successfully"
     assert worker["depends_on"]["simulator"]["condition"] == "service_healthy"
-    assert worker["command"] == ["worker", "--all"]
+    assert worker["command"] == ["worker", "--all", "--processes", "1"]
 
 
 def test_workers_scale() -> None:

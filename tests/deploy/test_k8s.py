@@ -80,7 +80,7 @@ def test_worker_probes_serve_on_the_metrics_port() -> None:
     # liveness must not restart it for that
     assert container["livenessProbe"]["httpGet"]["path"] != "/healthz"
     assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
-    assert container["args"] == ["worker", "--all"]
+    assert container["args"] == ["worker", "--all", "--processes", "1"]
     config = _find("ConfigMap", "particulier-config")["data"]
     assert config["PARTICULIER_METRICS_PORT"] == str(port)
     annotations = worker["spec"]["template"]["metadata"]["annotations"]

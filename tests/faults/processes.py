@@ -60,6 +60,8 @@ async def worker_process(
             "broker.tooling.cli",
             "worker",
             provider,
+            "--processes",
+            "1",
             "--metrics-port",
             str(port),
         ],

@@ -12,8 +12,6 @@ import os
 import signal
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 
 import aio_pika
 import asyncpg
@@ -29,19 +27,6 @@ pytestmark = pytest.mark.slow
 
 DATASET = "cnav.quotient_familial"
 SIRET = "13002526500013"
-
-
-@pytest.fixture
-def vhost_url(services: Services) -> Iterator[str]:
-    vhost = f"particulier-faults-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-        capture_output=True,
-    )
-    yield services.amqp_url.rsplit("/", 1)[0] + "/" + vhost
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
 
 
 async def test_worker_killed_mid_run_loses_nothing(vhost_url: str, simulator: Simulator) -> None:
