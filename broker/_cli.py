@@ -24,7 +24,6 @@ __all__ = [
     "json_default",
     "json_lines",
     "listing",
-    "stamp",
     "with_admin",
 ]
 
@@ -78,11 +77,11 @@ def listing(
     table = Table(*columns)
     for item in items:
         cells = (of(item) for of in columns.values())
-        table.add_row(*(stamp(c) if isinstance(c, datetime) or c is None else c for c in cells))
+        table.add_row(*(_stamp(c) if isinstance(c, datetime) or c is None else c for c in cells))
     console().print(table)
 
 
-def stamp(value: datetime | None) -> str:
+def _stamp(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -503,13 +503,9 @@ class Worker:
                     routing_key=message.reply_to,
                     mandatory=True,
                 )
-            except aio_pika.exceptions.PublishError:
-                if pause is None or not await self._queue_exists(message.reply_to):
-                    break
-                await asyncio.sleep(pause)
-                continue
-            except aio_pika.exceptions.DeliveryError:
-                if pause is None:
+            except aio_pika.exceptions.DeliveryError as refused:
+                returned = isinstance(refused, aio_pika.exceptions.PublishError)
+                if pause is None or (returned and not await self._queue_exists(message.reply_to)):
                     break
                 await asyncio.sleep(pause)
                 continue

@@ -125,7 +125,7 @@ def worker_command(
     lanes = [arg for one in lane or () for arg in ("--lane", one.value)]
     shared = [*names, *lanes, "--processes", "1", *(["--verbose"] if verbose else [])]
     commands = [worker_argv([*shared, "--metrics-port", str(base + i)]) for i in range(count)]
-    raise typer.Exit(supervise(commands))
+    supervise(commands)
 
 
 @app.command("simulator")

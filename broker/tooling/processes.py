@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["cores", "supervise", "worker_argv"]
 
@@ -50,7 +50,7 @@ class _Child:
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     pause: float = _FIRST_PAUSE
-    restart_at: float | None = field(default=None)
+    restart_at: float | None = None
 
     def start(self) -> None:
         parent = os.getpid()
@@ -60,8 +60,8 @@ class _Child:
         log.info("worker process %d started (pid %d)", self.index, self.process.pid)
 
 
-def supervise(commands: Sequence[Sequence[str]]) -> int:
-    """Run each command as a child until SIGTERM or SIGINT; returns the exit status."""
+def supervise(commands: Sequence[Sequence[str]]) -> None:
+    """Run each command as a child until SIGTERM or SIGINT."""
     stopping: list[int] = []
 
     def stop(signum: int, _: object) -> None:
@@ -80,7 +80,6 @@ def supervise(commands: Sequence[Sequence[str]]) -> int:
         for s, handler in previous.items():
             signal.signal(s, handler)
         _stop(children, stopping[0] if stopping else signal.SIGTERM)
-    return 0
 
 
 def _look_after(child: _Child) -> None:
