@@ -103,8 +103,6 @@ _LIBRARY_RULES: tuple[tuple[str, str], ...] = (
     ("aiormq/", "aio-pika/aiormq"),
     ("pamqp/", "aio-pika/aiormq"),
     ("asyncpg/", "journal"),
-    ("httpx/", "upstream HTTP"),
-    ("httpx_aiohttp/", "upstream HTTP"),
     ("aiohttp/web", "metrics"),
     ("aiohttp/", "upstream HTTP"),
     ("yarl/", "upstream HTTP"),

@@ -29,7 +29,7 @@ from ._dataset import (
 from ._declaration import Declaration, VersionedUpstream, declared
 from ._endpoint import Answer, Endpoint, Envelope, Refusal, UpstreamRequest
 from ._renaming import Record, Renaming, Shape
-from ._upstream import Upstream, UpstreamCall
+from ._upstream import Upstream, UpstreamCall, UpstreamResponse
 
 __all__ = [
     "FRANCE",
@@ -53,6 +53,7 @@ __all__ = [
     "Upstream",
     "UpstreamCall",
     "UpstreamRequest",
+    "UpstreamResponse",
     "VersionedUpstream",
     "declared",
     "identifier_text",

@@ -19,9 +19,7 @@ from ..errors import ErrorSpec, ProblemError, ProviderErrors
 from ._renaming import Record, Renaming
 
 if TYPE_CHECKING:
-    import httpx
-
-    from ._upstream import UpstreamCall
+    from ._upstream import UpstreamCall, UpstreamResponse
 
 __all__ = ["Answer", "Endpoint", "Envelope", "Refusal", "UpstreamRequest"]
 
@@ -151,7 +149,7 @@ class Endpoint(Generic[P]):
         body = self.body_of(call, response)
         if not isinstance(body, dict):
             raise call.invalid()
-        envelope, status = self.envelope, response.status_code
+        envelope, status = self.envelope, response.status
         code = envelope.code_of(body)
         if envelope.ok is not None:
             if status == 200 and code == envelope.ok:
@@ -167,7 +165,7 @@ class Endpoint(Generic[P]):
             raise ProblemError(refusal[0], parameter=refusal[1])
         raise ProblemError(refusal)
 
-    def body_of(self, call: UpstreamCall, response: httpx.Response) -> Any:
+    def body_of(self, call: UpstreamCall, response: UpstreamResponse) -> Any:
         """The answer's body read: JSON, unless the upstream speaks something else."""
         return call.json(response)
 

@@ -1,4 +1,4 @@
-"""The HTTP side of a worker: one pooled client per provider, retries bounded by deadlines.
+"""The HTTP side of a worker: one pooled session per provider, retries bounded by deadlines.
 
 A provider's ``fetch`` receives an :class:`UpstreamCall` and only maps answers; transport
 failures, retries and their codes are handled here once for every provider.
@@ -11,34 +11,43 @@ import json
 import socket
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import httpx
-from httpx_aiohttp import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception_type,
     wait_random_exponential,
 )
+from yarl import URL
 
 from ..errors import BROKER, ProblemError, ProviderErrors
 from ..metrics import UPSTREAM_ERRORS, UPSTREAM_RETRIES, UPSTREAM_SECONDS
 
-__all__ = ["Upstream", "UpstreamCall"]
+__all__ = ["Upstream", "UpstreamCall", "UpstreamResponse"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """An upstream's answer, read whole: what a provider maps."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
 
 
 class _Transient(Exception):
     """An attempt that may succeed if repeated (5xx, 429, timeout, DNS or network failure)."""
 
-    def __init__(self, kind: str, response: httpx.Response | None = None) -> None:
+    def __init__(self, kind: str, response: UpstreamResponse | None = None) -> None:
         super().__init__(kind)
         self.kind = kind
         self.response = response
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
+def _retry_after(response: UpstreamResponse | None) -> float | None:
     if response is None:
         return None
     value = response.headers.get("retry-after")
@@ -48,25 +57,22 @@ def _retry_after(response: httpx.Response | None) -> float | None:
         return None
 
 
-def _failure_of(exc: httpx.TransportError) -> str:
-    """``dns``, ``network`` or ``timeout``: what an exchange that never got an answer met.
-
-    The aiohttp transport reports every connector failure as a connect timeout; its causes say
-    whether the name did not resolve or the connection was refused or cut."""
+def _failure_of(exc: BaseException) -> str:
+    """``dns``, ``network`` or ``timeout``: what an exchange that never got an answer met."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, socket.gaierror | aiohttp.ClientConnectorDNSError):
             return "dns"
-        if isinstance(cause, ConnectionError | aiohttp.ClientConnectionError) and not isinstance(
-            cause, aiohttp.ServerTimeoutError
-        ):
-            return "network"
         cause = cause.__cause__ or cause.__context__
-    return "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
+    return "timeout" if isinstance(exc, TimeoutError) else "network"
 
 
 class Upstream:
-    """A provider's upstream: one ``httpx.AsyncClient`` shared by every request."""
+    """A provider's upstream: one ``aiohttp.ClientSession`` shared by every request.
+
+    Plain aiohttp: httpx's layers above the same pool cost about a sixth of a worker's CPU
+    (``docs/benchmarks.md``, H1), and httpx's own pool scans every connection on every
+    request."""
 
     def __init__(
         self,
@@ -77,36 +83,40 @@ class Upstream:
         timeout: float = 10.0,
         attempts: int = 3,
         max_connections: int = 512,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.name = name
         self.errors = errors
         self.timeout = timeout
         self.attempts = attempts
-        # httpx's own pool scans every connection on every request: with hundreds in flight
-        # that costs more CPU than the rest of the path (10x measured); aiohttp's pool does not.
-        # Parsed URLs of recent paths: httpx would parse the same few paths on every call.
+        self.base_url = URL(base_url)
         self.url = functools.lru_cache(maxsize=64)(self._join)
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=timeout,
-            transport=transport
-            or AiohttpTransport(
-                client=lambda: aiohttp.ClientSession(
-                    connector=aiohttp.TCPConnector(limit=max_connections)
-                )
-            ),
-        )
+        """The URL of a path (relative to ``base_url``); the few paths of a provider parsed
+        once."""
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
 
-    def _join(self, path: str) -> httpx.URL:
-        return self._client.base_url.join(path)
+    def _join(self, path: str) -> URL:
+        return self.base_url.join(URL(path))
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled session, opened on first use (it belongs to the running loop); it keeps
+        no cookie, since one citizen's answer must carry nothing into another's request."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
 
     def call(self, deadline: float | None) -> UpstreamCall:
         """A call context for one request; ``deadline`` is a ``time.monotonic()`` instant."""
         return UpstreamCall(self, deadline)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 class UpstreamCall:
@@ -148,7 +158,7 @@ class UpstreamCall:
         json_body: Any = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> UpstreamResponse:
         """Send one request, retrying transient failures; any other answer is returned.
 
         Raises :class:`ProblemError` with the provider's timeout, unavailable, rate-limited or
@@ -173,9 +183,7 @@ class UpstreamCall:
                 raise ProblemError(errors.dns) from None
             if exc.kind == "network":
                 raise ProblemError(BROKER.NETWORK_ERROR) from None
-            if exc.kind == "timeout" or (
-                exc.response is not None and exc.response.status_code == 504
-            ):
+            if exc.kind == "timeout" or (exc.response is not None and exc.response.status == 504):
                 raise ProblemError(errors.timeout) from None
             if exc.kind == "rate_limited":
                 wait = _retry_after(exc.response)
@@ -193,34 +201,35 @@ class UpstreamCall:
         json_body: Any,
         content: bytes | None,
         headers: Mapping[str, str] | None,
-    ) -> httpx.Response:
+    ) -> UpstreamResponse:
         remaining = self._remaining()
         if remaining <= 0:
             raise _Transient("timeout")
         started = time.perf_counter()
         try:
-            response = await self._upstream._client.request(
+            async with self._upstream.session.request(
                 method,
                 self._upstream.url(path),
                 params=params,
                 json=json_body,
-                content=content,
+                data=content,
                 headers=headers,
-                timeout=remaining,
-            )
-        except httpx.TransportError as exc:
+                timeout=aiohttp.ClientTimeout(total=remaining),
+            ) as answer:
+                response = UpstreamResponse(answer.status, answer.headers, await answer.read())
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise _Transient(_failure_of(exc)) from None
         finally:
             spent = time.perf_counter() - started
             self.elapsed += spent
             UPSTREAM_SECONDS.labels(self._upstream.name).observe(spent)
-        if response.status_code == 429:
+        if response.status == 429:
             raise _Transient("rate_limited", response)
-        if response.status_code >= 500:
+        if response.status >= 500:
             raise _Transient("status_5xx", response)
         return response
 
-    def json(self, response: httpx.Response) -> Any:
+    def json(self, response: UpstreamResponse) -> Any:
         """The decoded body, or the provider's "unknown answer" error when it is not JSON."""
         try:
             return json.loads(response.content)

@@ -18,9 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from broker import registry
-from broker.errors import ProblemError
+from broker.errors import ProblemError, ProviderErrors
 from broker.kit import Dataset, Provider, Upstream, validate_params
 from broker.simulation import (
     Case,
@@ -123,6 +125,33 @@ class RunningProvider:
             and c.version == dataset.version
             and not SKIPPED_CODES.intersection(c.error_codes)
         ]
+
+
+@asynccontextmanager
+async def upstream_answering(
+    name: str, errors: ProviderErrors, answer: httpx.Response
+) -> AsyncIterator[Upstream]:
+    """An upstream that answers every request with ``answer`` (its status, headers and body),
+    over real HTTP: an answer no simulator would give."""
+
+    async def handle(_request: web.Request) -> web.Response:
+        headers = {
+            k: v
+            for k, v in answer.headers.items()
+            if k.lower() not in ("content-length", "transfer-encoding")
+        }
+        return web.Response(status=answer.status_code, body=answer.content, headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    upstream = Upstream(name, str(server.make_url(f"/{name}/")), errors, timeout=2.0)
+    try:
+        yield upstream
+    finally:
+        await upstream.aclose()
+        await server.close()
 
 
 def outcome_matches(case: Case, got: Outcome) -> bool:

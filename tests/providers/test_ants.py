@@ -32,7 +32,7 @@ from workers.ants.extrait_immatriculation_vehicule import DATASET, ENDPOINT
 from workers.ants.simulator import person_of, plate_of
 
 from ._data import BASE, SAMPLE_RECORDS
-from .conftest import Outcome, RunningProvider
+from .conftest import Outcome, RunningProvider, upstream_answering
 
 ERRORS = PROVIDER.errors
 HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f"{_soap.SIV}#{OPERATION}"}
@@ -108,13 +108,8 @@ def _born(record: Mapping[str, Any], year: int, rattachement: str) -> dict[str, 
 
 async def _fetch_from(answer: httpx.Response, params: Mapping[str, Any]) -> dict[str, Any]:
     """Fetch from an upstream answering ``answer``."""
-    upstream = Upstream(
-        "ants", "http://ants.invalid/", ERRORS, transport=httpx.MockTransport(lambda _r: answer)
-    )
-    try:
+    async with upstream_answering("ants", ERRORS, answer) as upstream:
         return await DATASET.fetch(upstream.call(None), validate_params(DATASET.params, params))
-    finally:
-        await upstream.aclose()
 
 
 def _siv_answer(dossier: Mapping[str, Any]) -> httpx.Response:

@@ -47,6 +47,7 @@ from .conftest import (
     leaf_paths,
     outcome_matches,
     reference_scopes,
+    upstream_answering,
 )
 
 DATASETS = registry.datasets()
@@ -1294,17 +1295,9 @@ async def _fetch(
 ) -> dict[str, Any]:
     """Fetch ``dataset`` from an upstream answering ``answer``, with the provider's base params."""
     name = dataset.provider_name
-    upstream = Upstream(
-        name,
-        f"http://{name}.invalid/",
-        _provider(dataset).errors,
-        transport=httpx.MockTransport(lambda _r: answer),
-    )
     params = validate_params(dataset.params, BASE[name] if raw is None else raw)
-    try:
+    async with upstream_answering(name, _provider(dataset).errors, answer) as upstream:
         return await dataset.fetch(upstream.call(None), params)
-    finally:
-        await upstream.aclose()
 
 
 async def _refused_upstream(dataset: Dataset, answer: httpx.Response) -> ProblemError:
@@ -1889,13 +1882,24 @@ def _refusing_url() -> str:
 @each_dataset
 @pytest.mark.parametrize("failure", ["name that does not resolve", "connection refused"])
 async def test_an_unreachable_upstream_says_why(
-    population: Population, dataset: Dataset, failure: str
+    population: Population, dataset: Dataset, failure: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A DNS failure is the provider's DNS error (``xx004``; DSNJ, whose ``39004`` is its quota,
     answers its server error), a refused or cut connection the network error ``00501``, both
-    with ``retry_in``; neither is a timeout."""
+    with ``retry_in``; neither is a timeout.
+
+    The resolver answers that ``.invalid`` names do not exist itself: this machine's DNS
+    server sometimes takes longer than the deadline to say so, which is a timeout."""
     provider = _provider(dataset)
     dns = failure.startswith("name")
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     url = "http://upstream.invalid/" if dns else _refusing_url()
     upstream = Upstream(provider.name, url, provider.errors, attempts=2)
     try:

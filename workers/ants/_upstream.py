@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
-import httpx
 from pydantic import BeforeValidator, Field
 
 from broker.errors import BROKER, UNKNOWN_PARAMETERS_DETAIL, ErrorSpec, ProblemError, ProviderErrors
@@ -26,6 +25,7 @@ from broker.kit import (
     ErrorCode,
     UpstreamCall,
     UpstreamRequest,
+    UpstreamResponse,
     normalise_name,
 )
 
@@ -124,7 +124,7 @@ def _first_names(names: list[str]) -> set[str]:
 class Registration(Endpoint[RegistrationParams]):
     """The SIV's file: the record is the one physical person on it the citizen is."""
 
-    def body_of(self, call: UpstreamCall, response: httpx.Response) -> Any:
+    def body_of(self, call: UpstreamCall, response: UpstreamResponse) -> Any:
         try:
             return _soap.read(response.content, ANSWER)
         except _soap.Unreadable:
