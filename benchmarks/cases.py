@@ -75,6 +75,9 @@ class Config:
     """Rounds of the signing/journal ablation: its effects are near the machine's noise."""
     probe_rate: float = 25.0
     probe_seconds: float = 30.0
+    clerk_rate: float = 5.0
+    """The counter clerk of ``make demo``: one request every 0.2 s."""
+    clerk_latency_ms: float = 50.0
     flood_concurrency: int = 512
     coalescing_people: int = 5_000
     cache_requests: int = 5_000
@@ -697,6 +700,10 @@ SOAK_PEOPLE_FROM = 200_000
 for the provider (other cases use the first ones)."""
 
 
+LANES_PEOPLE_FROM = 300_000
+"""The lane cases' probes ask for distinct people from there on (20,000 per run)."""
+
+
 def _people_from(first: int) -> Callable[[int], Mapping[str, Any]]:
     return lambda index: request_params(1, offset=first + index)[0]
 
@@ -1097,6 +1104,19 @@ async def case_lanes_slow(bench: Bench, run: int) -> None:
         await bench.env.set_faults(PROVIDER, {"reset": True})
 
 
+async def case_lanes_clerk(bench: Bench, run: int) -> None:
+    """``make demo``'s situation: a clerk asking once every 0.2 s, a provider answering in
+    50 ms, beside a nightly run's flood."""
+    await bench.use_worker("production")
+    cfg = bench.config
+    latency = cfg.clerk_latency_ms
+    await bench.env.set_faults(PROVIDER, {"latency_ms": latency, "jitter_ms": latency / 5})
+    try:
+        await _lanes(bench, run, "lanes_clerk", rate=cfg.clerk_rate)
+    finally:
+        await bench.env.set_faults(PROVIDER, {"reset": True})
+
+
 async def case_lanes_split(bench: Bench, run: int) -> None:
     """The same with one worker process per lane (``particulier worker --lane``), the bulk
     one niced: the deployment that isolates the lanes."""
@@ -1104,28 +1124,30 @@ async def case_lanes_split(bench: Bench, run: int) -> None:
     await _lanes(bench, run, "lanes_split")
 
 
-async def _lanes(bench: Bench, run: int, case: str) -> None:
+async def _lanes(bench: Bench, run: int, case: str, rate: float | None = None) -> None:
     cfg = bench.config
+    rate = cfg.probe_rate if rate is None else rate
     env = bench.env
     workers = [w for w in (bench.worker, *bench.extra_workers) if w is not None]
 
-    async def probe() -> tuple[LoadResult, CpuMeter, float]:
-        """The interactive probe, and the bulk requests answered meanwhile per second."""
+    async def probe(people: int) -> tuple[LoadResult, CpuMeter, float]:
+        """The interactive probe, and the bulk requests answered meanwhile per second; each
+        probe asks about people nobody asked about, so that the reply cache answers none."""
         meter = bench.meter()
         async with bench.client() as client:
             bulk_before = await env.answered(workers, "bulk")
             meter.start()
             result = await open_loop(
                 client,
-                lambda i: bench.params(i + 7_000),
-                rate=cfg.probe_rate,
+                _people_from(LANES_PEOPLE_FROM + people),
+                rate=rate,
                 duration=cfg.probe_seconds,
             )
             meter.stop()
             bulk_rate = (await env.answered(workers, "bulk") - bulk_before) / result.elapsed
         return result, meter, bulk_rate
 
-    idle, idle_meter, _ = await probe()
+    idle, idle_meter, _ = await probe(run * 20_000)
     assert bench.jwks_file is not None
     alone_seconds = 5.0
     flood_seconds = cfg.probe_seconds + alone_seconds + 10
@@ -1151,7 +1173,7 @@ async def _lanes(bench: Bench, run: int, case: str) -> None:
     await asyncio.sleep(alone_seconds)
     bulk_alone = (await env.answered(workers, "bulk") - alone_before) / alone_seconds
     depth_before = (await env.queue_state(BULK_QUEUE))[0]
-    loaded, loaded_meter, bulk_beside = await probe()
+    loaded, loaded_meter, bulk_beside = await probe(run * 20_000 + 10_000)
     depth_after = (await env.queue_state(BULK_QUEUE))[0]
     await asyncio.to_thread(flood.process.wait, flood_seconds + 60)
     await env.stop(flood)
@@ -1164,7 +1186,7 @@ async def _lanes(bench: Bench, run: int, case: str) -> None:
     idle_p99 = percentiles(idle.latencies).get("p99")
     loaded_p99 = percentiles(loaded.latencies).get("p99")
     figures = {
-        "probe_rate_rps": cfg.probe_rate,
+        "probe_rate_rps": rate,
         "probe_seconds": cfg.probe_seconds,
         "idle_latency_ms": percentiles(idle.latencies),
         "loaded_latency_ms": percentiles(loaded.latencies),
@@ -1408,6 +1430,14 @@ CASES: dict[str, Case] = {
             case_lanes_slow,
             keys=_LANES_KEYS,
             goal=_LANES_GOAL,
+        ),
+        Case(
+            "lanes_clerk",
+            "6",
+            "the same as make demo: a clerk every 0.2 s, provider at 50 ms",
+            case_lanes_clerk,
+            keys=_LANES_KEYS,
+            goal=f"{_LANES_GOAL}; bulk keeps >= 80% of its rate alone",
         ),
         Case(
             "lanes_split",

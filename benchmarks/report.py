@@ -190,6 +190,7 @@ def render(results: dict[str, Any]) -> str:
     for key, label in (
         ("lanes", "one worker"),
         ("lanes_slow", "one worker, provider at 200 ms"),
+        ("lanes_clerk", "one worker, a clerk every 0.2 s, provider at 50 ms"),
         ("lanes_split", "worker per lane, bulk niced"),
     ):
         item = summary.get(key)

@@ -40,6 +40,7 @@ ORDER = (
     "loop",
     "lanes",
     "lanes_slow",
+    "lanes_clerk",
     "lanes_split",
     "hiding",
     "batch",

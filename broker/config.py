@@ -37,12 +37,21 @@ class Settings(BaseSettings):
     bulk_prefetch: int = 128
     bulk_floor: int = Field(
         default=1,
-        description="Bulk requests using the worker at once while interactive traffic is "
-        "recent (those waiting for their upstream do not count).",
+        description="Bulk requests that may always use the worker at once, however busy the "
+        "interactive lane (those waiting for their upstream do not count); the share the "
+        "bulk lane starts from when interactive traffic arrives.",
     )
     interactive_hold: float = Field(
         default=1.0,
-        description="Seconds the bulk floor holds after the last interactive request.",
+        description="Seconds after the last interactive request during which the bulk lane "
+        "gets a share that follows the interactive lane rather than bulk_prefetch.",
+    )
+    interactive_slowdown: float = Field(
+        default=0.25,
+        description="How much longer an interactive request may take because of bulk work "
+        "while interactive traffic is recent (0.25: a quarter longer than with nothing in its "
+        "way, its upstream call included): a request slowed more halves the bulk share, one "
+        "that was not gives it one request more; a negative value keeps the share at the floor.",
     )
     default_deadline: float = Field(
         default=30.0, description="Seconds granted to a request that sets no deadline."

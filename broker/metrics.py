@@ -7,6 +7,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "BULK_HELD_BACK",
+    "BULK_LIMIT",
     "CACHE_LOOKUPS",
     "IN_FLIGHT",
     "PROCESSING_SECONDS",
@@ -59,6 +60,11 @@ IN_FLIGHT = Gauge("particulier_in_flight", "Requests being processed by this wor
 AMQP_BLOCKED = Gauge(
     "particulier_amqp_blocked",
     "1 while RabbitMQ blocks this worker's publishing (a memory or disk alarm): replies wait.",
+)
+BULK_LIMIT = Gauge(
+    "particulier_bulk_limit",
+    "Bulk requests this worker lets use its event loop at once now: the bulk prefetch, or "
+    "while interactive traffic is recent the share the interactive requests leave.",
 )
 BULK_HELD_BACK = Gauge(
     "particulier_bulk_held_back",

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from ..db.pool import ArgumentError, is_unavailable
+from ..sdk.contract import Lane
 from .chain import head_mac, row_hash, utc
 from .entry import ENTRY_COLUMNS, ENTRY_TYPES, JournalEntry
 from .settings import JournalSettings, journal_key
@@ -55,6 +56,8 @@ class _Pending:
     reply: bytes
     future: asyncio.Future[None]
     queued_at: float = field(default=0.0)
+    urgent: bool = False
+    """An interactive request's row: its batch is written without waiting for companions."""
 
 
 _LOCK_HEAD = """
@@ -166,7 +169,9 @@ class Journal:
 
     ``max_batch`` bounds the rows of one transaction; ``max_delay`` is the longest a row waits
     for companions before its batch is written. Rows that queue while a batch is being written
-    go out in the next one without waiting: under load, batches form by themselves.
+    go out in the next one without waiting: under load, batches form by themselves. A row of
+    the interactive lane waits for nobody: a person's request is not held for a nightly run's
+    rows (its batch goes with whatever is pending).
     """
 
     def __init__(
@@ -188,6 +193,8 @@ class Journal:
         self._reply_ttl = reply_ttl or timedelta(hours=JournalSettings().reply_ttl_hours)
         self._timeout = timeout
         self._pending: list[_Pending] = []
+        self._urgent = False
+        """Whether an interactive request's row is pending."""
         self._wakeup = asyncio.Event()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -233,8 +240,10 @@ class Journal:
         except (TypeError, ValueError) as exc:
             raise JournalError(f"journal row refused ({type(exc).__name__})") from None
         loop = asyncio.get_running_loop()
-        pending = _Pending(row, bytes(reply), loop.create_future(), loop.time())
+        urgent = entry.lane == Lane.INTERACTIVE
+        pending = _Pending(row, bytes(reply), loop.create_future(), loop.time(), urgent)
         self._pending.append(pending)
+        self._urgent = self._urgent or urgent
         self._arrived.set()
         self._wakeup.set()
         await pending.future
@@ -265,6 +274,7 @@ class Journal:
             await self._gather(loop)
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
+            self._urgent = any(p.urgent for p in self._pending)
             try:
                 await self._flush(batch)
             except Exception:  # never let the writer die: its callers would wait forever
@@ -281,7 +291,7 @@ class Journal:
         """
         deadline = self._pending[0].queued_at + self._max_delay
         gap = self._max_delay / 5
-        while len(self._pending) < self._max_batch and not self._closing:
+        while len(self._pending) < self._max_batch and not self._closing and not self._urgent:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return

@@ -43,6 +43,7 @@ from ..kit import Provider, Upstream
 from ..metrics import (
     AMQP_BLOCKED,
     BULK_HELD_BACK,
+    BULK_LIMIT,
     DEAD_LETTERS,
     IN_FLIGHT,
     JOURNAL_WAITS,
@@ -173,7 +174,9 @@ class Worker:
             floor=self.config.bulk_floor,
             ceiling=self.config.bulk_prefetch,
             hold=self.config.interactive_hold,
+            slowdown=self.config.interactive_slowdown,
             held_back=BULK_HELD_BACK,
+            limit_gauge=BULK_LIMIT,
         )
         self._metrics: web.AppRunner | None = None
         self._blocking: Blocking | None = None
@@ -299,6 +302,7 @@ class Worker:
                     await queue.cancel(tag)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
+        self._gate.close()
         if self._blocking is not None:
             await self._blocking.close()
         if self._connection is not None:

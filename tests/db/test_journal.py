@@ -31,7 +31,7 @@ async def test_concurrent_records_are_grouped_and_committed(fresh_database: Data
     await journal.start()
     try:
         n = 3000
-        entries = [entry(i) for i in range(n)]
+        entries = [entry(i, lane="bulk") for i in range(n)]
         started = time.perf_counter()
         await asyncio.gather(*(journal.record(e, b"reply %d" % i) for i, e in enumerate(entries)))
         elapsed = time.perf_counter() - started
@@ -51,8 +51,28 @@ async def test_concurrent_records_are_grouped_and_committed(fresh_database: Data
         await pool.close()
 
 
+async def test_a_persons_row_waits_for_no_companion(fresh_database: Database) -> None:
+    """A bulk row waits for companions (here up to 6 s, a fifth of ``max_delay``, for a second
+    one); an interactive row arriving meanwhile is written at once, with it."""
+    db = fresh_database
+    pool = await create_pool(db.app_url, max_size=4)
+    journal = Journal(pool, key=JOURNAL_KEY, max_delay=30.0)
+    await journal.start()
+    try:
+        bulk = asyncio.create_task(journal.record(entry(1, lane="bulk"), b"bulk"))
+        await asyncio.sleep(0.2)
+        assert not bulk.done(), "a lone bulk row waits for companions"
+        async with asyncio.timeout(3):
+            await journal.record(entry(2, lane="interactive"), b"person")
+            await bulk
+        assert journal.stats.batches == 1
+    finally:
+        await journal.close()
+        await pool.close()
+
+
 async def test_steady_rate_latency(fresh_database: Database) -> None:
-    """2,000 requests per second arriving one by one, as workers would send them."""
+    """2,000 bulk requests per second arriving one by one, as workers would send them."""
     db = fresh_database
     pool = await create_pool(db.app_url, max_size=4)
     journal = Journal(pool, key=JOURNAL_KEY)
@@ -61,7 +81,7 @@ async def test_steady_rate_latency(fresh_database: Database) -> None:
 
     async def one(i: int) -> None:
         started = time.perf_counter()
-        await journal.record(entry(i), b"x" * 800)
+        await journal.record(entry(i, lane="bulk"), b"x" * 800)
         latencies.append(time.perf_counter() - started)
 
     try:
