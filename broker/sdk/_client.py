@@ -18,7 +18,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,16 @@ __all__ = [
 
 
 REPLY_QUEUE_EXPIRES_MS = 10 * 60 * 1000
+ASK_AGAIN_AFTER = 10.0
+"""Seconds after the client's connection came back (its node lost) before it asks again the
+requests unanswered for that long: longer than a worker goes on publishing a reply
+RabbitMQ will not route (about 8 s, while a replicated reply queue changes leader), after which
+the reply is dead-lettered. Asked again with the same ``message_id``, a request already
+answered is answered from the journal with the same reply; the reply that does arrive first
+wins, a second one is ignored."""
+ASK_AGAIN_ROUNDS = 6
+"""Rounds of asking again after a reconnection (a minute): a request whose reply was lost in
+the failover is asked until answered or out of time, never more than once a round."""
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
@@ -84,6 +94,9 @@ class _Pending:
     future: asyncio.Future[Reply]
     request_hash: str
     message_id: str
+    publish: dict[str, Any] = field(default_factory=dict)
+    """How the request was published: what asking it again publishes."""
+    sent_at: float = float("inf")
 
 
 class Client:
@@ -119,8 +132,11 @@ class Client:
         self._exchange: AbstractExchange | None = None
         self._queue: AbstractQueue | None = None
         self._consumer_tag = ""
+        self._asking_again: set[asyncio.Task[None]] = set()
         self.ignored = 0
         """Replies that matched no pending call (late, duplicate or foreign)."""
+        self.asked_again = 0
+        """Requests published again after the connection came back."""
 
     async def __aenter__(self) -> Client:
         await self.connect()
@@ -154,6 +170,7 @@ class Client:
 
     async def connect(self) -> None:
         self._connection = await connect(self.urls, name="particulier-client")
+        self._connection.reconnect_callbacks.add(self._on_reconnect)
         self._blocking = Blocking(self._connection, "particulier client")
         # a returned request (no queue took it) raises, and is published again
         self._channel = await self._connection.channel(
@@ -175,7 +192,30 @@ class Client:
         replicated = {"x-queue-type": "quorum"} if self.replicated else {}
         return {"x-expires": expires_ms, **replicated}
 
+    def _on_reconnect(self, *_: object) -> None:
+        task = asyncio.get_running_loop().create_task(self._ask_again())
+        self._asking_again.add(task)
+        task.add_done_callback(self._asking_again.discard)
+
+    async def _ask_again(self) -> None:
+        """Every :data:`ASK_AGAIN_AFTER` seconds for :data:`ASK_AGAIN_ROUNDS` rounds after a
+        reconnection, publish again the requests unanswered for that long (see there)."""
+        for _ in range(ASK_AGAIN_ROUNDS):
+            await asyncio.sleep(ASK_AGAIN_AFTER)
+            waited = time.monotonic() - ASK_AGAIN_AFTER
+            for pending in list(self._pending.values()):
+                if pending.future.done() or pending.sent_at > waited:
+                    continue
+                try:
+                    await self.publish(**pending.publish)
+                except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError):
+                    return  # the connection is gone again: the next reconnection asks
+                pending.sent_at = time.monotonic()
+                self.asked_again += 1
+
     async def close(self) -> None:
+        for task in self._asking_again:
+            task.cancel()
         for pending in self._pending.values():
             if not pending.future.done():
                 pending.future.cancel()
@@ -297,9 +337,11 @@ class Client:
                 agent=agent,
             ),
             message_id,
+            publish,
         )
         try:
             await self._publish_until(publish, ends)
+            self._pending[correlation_id].sent_at = time.monotonic()
             return await asyncio.wait_for(future, max(0.0, ends - time.monotonic()))
         except TimeoutError:
             raise ReplyTimeout(f"no reply within {timeout:.1f}s") from None

@@ -17,8 +17,9 @@ import aio_pika
 import asyncpg
 import pytest
 
-from broker.sdk import Client, Reply
+from broker.sdk import Client, Lane, Reply
 from broker.sdk.contract import DEAD_QUEUE
+from broker.topology import queue_name
 
 from ..conftest import Services, Simulator
 from .processes import apply_topology, found_people, worker_process
@@ -83,6 +84,47 @@ async def test_rabbitmq_restart_during_a_run_answers_every_request(
         replies: list[Reply] = await asyncio.gather(*calls)
     assert [r.status for r in replies] == [200] * len(people)
     assert time.monotonic() - started < 150
+
+
+def _close_connections(vhost: str, name: str) -> int:
+    """Close, from RabbitMQ's side, the connections of ``vhost`` named ``name``."""
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_connections", "-p", vhost, "pid", "client_properties"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pids = [line.split("\t", 1)[0] for line in listed.splitlines() if f'"{name}"' in line]
+    for pid in pids:
+        subprocess.run(
+            ["rabbitmqctl", "-q", "close_connection", pid, "test"], check=True, capture_output=True
+        )
+    return len(pids)
+
+
+async def test_a_request_lost_while_the_client_reconnects_is_asked_again(
+    vhost_url: str, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client's connection lost, and the request it had sent lost too (here purged from
+    its lane queue, as a node's failure can lose a request or its reply): once reconnected,
+    the client asks again what is still unanswered, and gets its reply."""
+    monkeypatch.setattr("broker.sdk._client.ASK_AGAIN_AFTER", 1.0)
+    await apply_topology(vhost_url)
+    (person,) = found_people(1, start=400_000)
+    async with Client(vhost_url) as client:
+        call = asyncio.ensure_future(client.request(DATASET, person, recipient=SIRET, timeout=60))
+        await asyncio.sleep(0.5)
+        lane = queue_name("cnav", Lane.INTERACTIVE)
+        connection = await aio_pika.connect(vhost_url)
+        async with connection:
+            channel = await connection.channel()
+            assert await (await channel.get_queue(lane)).purge() is not None
+        vhost = vhost_url.rsplit("/", 1)[1]
+        assert await asyncio.to_thread(_close_connections, vhost, "particulier-client") == 1
+        async with worker_process(vhost_url, simulator):
+            reply = await call
+    assert reply.status == 200
+    assert client.asked_again == 1
 
 
 def _postgresql(action: str, *, check: bool = True) -> None:
