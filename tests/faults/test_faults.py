@@ -120,7 +120,7 @@ async def test_a_request_lost_while_the_client_reconnects_is_asked_again(
             channel = await connection.channel()
             assert await (await channel.get_queue(lane)).purge() is not None
         vhost = vhost_url.rsplit("/", 1)[1]
-        assert await asyncio.to_thread(_close_connections, vhost, "particulier-client") == 1
+        assert await asyncio.to_thread(_close_connections, vhost, "particulier-client") >= 1
         async with worker_process(vhost_url, simulator):
             reply = await call
     assert reply.status == 200
