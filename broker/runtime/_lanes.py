@@ -56,22 +56,26 @@ class Permit:
 
     @asynccontextmanager
     async def released(self) -> AsyncIterator[None]:
-        """Give the permit back while awaiting I/O that costs the loop nothing."""
+        """Give the permit back while awaiting I/O that costs the loop nothing (an
+        interactive request's: count the time away, which the gate leaves out)."""
         gate = self._gate
-        left = time.monotonic()
-        try:
-            if gate is None or not self.held:
-                yield
-                return
-            self.held = False
-            gate._release()
+        if gate is None:
+            left = time.monotonic()
             try:
                 yield
             finally:
-                await gate._acquire(resuming=True)
-                self.held = True
+                self.away += time.monotonic() - left
+            return
+        if not self.held:
+            yield
+            return
+        self.held = False
+        gate._release()
+        try:
+            yield
         finally:
-            self.away += time.monotonic() - left
+            await gate._acquire(resuming=True)
+            self.held = True
 
 
 class LaneGate:
@@ -159,6 +163,7 @@ class LaneGate:
             self.share = max(self.floor, self.share // 2)
         elif self.share < self.ceiling:
             self.share += 1
+        self._show_limit()
         self._admit()
 
     def _quiet(self) -> None:
@@ -166,7 +171,12 @@ class LaneGate:
         self._recent_until = time.monotonic() + self.hold
         if self._calm is not None:
             self._calm.cancel()
-        self._calm = asyncio.get_running_loop().call_later(self.hold, self._admit)
+        self._calm = asyncio.get_running_loop().call_later(self.hold, self._calmed)
+
+    def _calmed(self) -> None:
+        """The hold is over (unless a request came since): the ceiling applies."""
+        self._show_limit()
+        self._admit()
 
     def close(self) -> None:
         """Forget the pending end of the hold (a worker stopping)."""
@@ -204,7 +214,6 @@ class LaneGate:
     def _admit(self) -> None:
         """Hand permits to waiters, the resuming first, while the limit allows."""
         limit = self.limit
-        self._show_limit()
         while self.bulk < limit and (self._resuming or self._starting):
             turn = (self._resuming or self._starting).popleft()
             self._left_queue()

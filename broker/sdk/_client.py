@@ -18,7 +18,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,7 @@ class _Pending:
     future: asyncio.Future[Reply]
     request_hash: str
     message_id: str
-    publish: dict[str, Any] = field(default_factory=dict)
+    publish: dict[str, Any]
     """How the request was published: what asking it again publishes."""
     sent_at: float = float("inf")
 
