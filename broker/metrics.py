@@ -3,6 +3,8 @@ lanes, statuses, error codes and provider names."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
@@ -16,10 +18,12 @@ __all__ = [
     "PROVIDER_MAINTENANCE",
     "PROVIDER_UP",
     "REQUESTS",
+    "STEPS",
     "UPSTREAM_COALESCED",
     "UPSTREAM_ERRORS",
     "UPSTREAM_RETRIES",
     "UPSTREAM_SECONDS",
+    "Step",
 ]
 
 _LATENCY_BUCKETS = (
@@ -56,6 +60,36 @@ UPSTREAM_SECONDS = Histogram(
     ["provider"],
     buckets=_LATENCY_BUCKETS,
 )
+
+
+class Step(StrEnum):
+    """The steps of a request in a worker, each timed by ``particulier_step_seconds``: where
+    a request's time goes (the upstream exchange itself is ``particulier_upstream_seconds``)."""
+
+    REPLAY = "replay"
+    """The idempotency look-up: whether this message id was answered already."""
+    ANSWER = "answer"
+    """The pipeline: validation, habilitation, cache, upstream call, mapping and mask."""
+    CACHE_READ = "cache_read"
+    CACHE_WRITE = "cache_write"
+    SEAL = "seal"
+    """Signing the reply and making its journal entry."""
+    JOURNAL = "journal"
+    """The journal row committed (an outage waited out included)."""
+    REPLY = "reply"
+    """The reply published and confirmed by RabbitMQ."""
+    ACK = "ack"
+
+
+STEP_SECONDS = Histogram(
+    "particulier_step_seconds",
+    "Time a request spends in one step of the worker's path (replay, answer, cache_read, "
+    "cache_write, seal, journal, reply, ack).",
+    ["step"],
+    buckets=(0.0001, 0.00025, 0.0005, *_LATENCY_BUCKETS),
+)
+STEPS = {step: STEP_SECONDS.labels(step.value) for step in Step}
+"""Each step's histogram, looked up once."""
 IN_FLIGHT = Gauge("particulier_in_flight", "Requests being processed by this worker.", ["lane"])
 AMQP_BLOCKED = Gauge(
     "particulier_amqp_blocked",

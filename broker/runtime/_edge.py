@@ -49,6 +49,8 @@ from ..metrics import (
     JOURNAL_WAITS,
     PROCESSING_SECONDS,
     REQUESTS,
+    STEPS,
+    Step,
 )
 from ..sdk import Blocking
 from ..sdk import connect as connect_amqp
@@ -415,16 +417,19 @@ class Worker:
     ) -> None:
         """Replay the journaled reply of this ``message_id``, or serve the request."""
         if answered is not None:
-            saved = await self._journal_call(
-                self.journal.replay, request.requester, request.message_id
-            )
+            with STEPS[Step.REPLAY].time():
+                saved = await self._journal_call(
+                    self.journal.replay, request.requester, request.message_id
+                )
             if saved is not None:
                 await self._deliver(channel, message, self.sealer.replay(request, saved))
                 return
         try:
             async with asyncio.timeout(self._handling_bound(request)) as bound:
-                answer = await self.pipeline.answer(request, permit)
-                sealed = self.sealer.seal(request, answer)
+                with STEPS[Step.ANSWER].time():
+                    answer = await self.pipeline.answer(request, permit)
+                with STEPS[Step.SEAL].time():
+                    sealed = self.sealer.seal(request, answer)
         except TimeoutError:
             if bound.expired():
                 raise _BoundExceeded from None
@@ -474,7 +479,8 @@ class Worker:
         ``answered`` resolves once the row is committed, so that copies of the same request
         waiting in this process replay it even if this delivery's channel has died."""
         try:
-            await self._journal_call(self.journal.record, sealed.entry, sealed.reply)
+            with STEPS[Step.JOURNAL].time():
+                await self._journal_call(self.journal.record, sealed.entry, sealed.reply)
         except JournalError:
             log.exception("journal refused a row; request dead-lettered")
             await self._dead_letter(channel, message, DeadReason.JOURNAL_REFUSED)
@@ -495,25 +501,27 @@ class Worker:
         assert message.reply_to is not None
         for pause in (*REPLY_REFUSED_PAUSES, None):
             try:
-                await channel.default_exchange.publish(
-                    aio_pika.Message(
-                        reply,
-                        content_type="application/json",
-                        correlation_id=message.correlation_id,
-                        message_id=uuid.uuid4().hex,  # aiormq matches a return by it
-                        type="particulier.reply",
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    ),
-                    routing_key=message.reply_to,
-                    mandatory=True,
-                )
+                with STEPS[Step.REPLY].time():
+                    await channel.default_exchange.publish(
+                        aio_pika.Message(
+                            reply,
+                            content_type="application/json",
+                            correlation_id=message.correlation_id,
+                            message_id=uuid.uuid4().hex,  # aiormq matches a return by it
+                            type="particulier.reply",
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=message.reply_to,
+                        mandatory=True,
+                    )
             except aio_pika.exceptions.DeliveryError as refused:
                 returned = isinstance(refused, aio_pika.exceptions.PublishError)
                 if pause is None or (returned and not await self._queue_exists(message.reply_to)):
                     break
                 await asyncio.sleep(pause)
                 continue
-            await message.ack()
+            with STEPS[Step.ACK].time():
+                await message.ack()
             return
         await self._dead_letter(channel, message, DeadReason.REPLY_UNROUTABLE)
 

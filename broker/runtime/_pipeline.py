@@ -23,7 +23,7 @@ from ..france_connect import FranceConnectError, Introspection, Introspector
 from ..habilitations import Grant, check_recipient
 from ..journal import pseudonym
 from ..kit import Dataset, Params, Provider, Upstream, UpstreamCall, validate_params
-from ..metrics import CACHE_LOOKUPS, UPSTREAM_COALESCED
+from ..metrics import CACHE_LOOKUPS, STEPS, UPSTREAM_COALESCED, Step
 from ..sdk.contract import PING, RIGHTS, Mode
 from ._health import Health
 from ._request import Request
@@ -270,7 +270,8 @@ class Pipeline:
         """The cache's answer, if it holds one; a cache that cannot be read is a miss."""
         assert self.cache is not None
         try:
-            hit = await self.cache.get(key)
+            with STEPS[Step.CACHE_READ].time():
+                hit = await self.cache.get(key)
         except Exception as exc:
             log.warning("reply cache unreadable (%s); asking the provider", type(exc).__name__)
             CACHE_LOOKUPS.labels(dataset.provider_name, "error").inc()
@@ -302,9 +303,10 @@ class Pipeline:
         counted: the answer still goes out."""
         assert self.cache is not None
         try:
-            await self.cache.put(
-                key, dataset=dataset.id, lifetime=dataset.cache_seconds, data=data, error=error
-            )
+            with STEPS[Step.CACHE_WRITE].time():
+                await self.cache.put(
+                    key, dataset=dataset.id, lifetime=dataset.cache_seconds, data=data, error=error
+                )
         except Exception as exc:
             log.warning("reply cache unwritable (%s)", type(exc).__name__)
             CACHE_LOOKUPS.labels(dataset.provider_name, "error").inc()

@@ -10,6 +10,7 @@ from typing import Any
 
 import aio_pika
 import pytest
+from prometheus_client import REGISTRY
 
 from broker.sdk import Client, ProofError, Reply
 from broker.sdk.contract import REASON_HEADER, ReplyBody
@@ -41,6 +42,22 @@ async def test_happy_path_returns_every_group_with_a_verified_proof(client: Clie
         "cnaf_enfants",
         "cnaf_adresse",
     }
+
+
+def _timed(step: str) -> float:
+    return REGISTRY.get_sample_value("particulier_step_seconds_count", {"step": step}) or 0.0
+
+
+async def test_each_step_of_a_request_is_timed_once(client: Client) -> None:
+    steps = ("replay", "answer", "cache_read", "cache_write", "seal", "journal", "reply", "ack")
+    before = {step: _timed(step) for step in steps}
+    reply = await client.request(DATASET, found_person(700), recipient=SIRET, timeout=10)
+    assert reply.status == 200
+    for _ in range(50):  # the ack is timed after the reply has left
+        if _timed("ack") > before["ack"]:
+            break
+        await asyncio.sleep(0.02)
+    assert {step: _timed(step) - before[step] for step in steps} == dict.fromkeys(steps, 1.0)
 
 
 async def test_unknown_person_is_not_found(client: Client) -> None:
