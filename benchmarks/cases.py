@@ -64,6 +64,8 @@ class Config:
     concurrency: int = 256
     warmup: int = 1_000
     latency_duration: float = 30.0
+    idle_requests: int = 500
+    """Requests of the idle case, one at a time, on each side."""
     hiding_requests: int = 20_000
     hiding_latency_ms: float = 200.0
     hiding_jitter_ms: float = 50.0
@@ -94,6 +96,7 @@ class Config:
             requests=2_000,
             warmup=200,
             latency_duration=6.0,
+            idle_requests=100,
             hiding_requests=2_000,
             batch_rows=2_000,
             profile_seconds=5.0,
@@ -441,6 +444,64 @@ async def case_latency(bench: Bench, run: int) -> None:
         f"p99 {figures['latency_ms'].get('p99')} ms; less upstream p50 "
         f"{figures['latency_less_upstream_ms'].get('p50')} p99 "
         f"{figures['latency_less_upstream_ms'].get('p99')} ms"
+    )
+
+
+IDLE_PEOPLE_FROM = 200_000
+"""The idle case asks for distinct people from there on (``idle_requests`` per round), as a
+clerk does: each request a miss of the reply cache."""
+
+IDLE_STEPS: tuple[str, ...] = ("processing", "replay", "answer", "cache_read", "upstream")
+IDLE_STEPS += ("cache_write", "seal", "journal", "reply", "ack")
+"""The worker's timed steps the idle case reports, in the path's order (``answer`` holds the
+cache's and the upstream's; ``processing`` holds them all)."""
+
+
+async def case_idle(bench: Bench, run: int) -> None:
+    """One request at a time on an idle broker, provider at zero latency: the path's round
+    trip against the raw transport's with the same durability (quorum queue, persistent
+    messages, publisher confirms), in turn, the first alternating by round; and the mean
+    time of each step of the worker's path (``particulier_step_seconds``)."""
+    count = bench.config.idle_requests
+    worker = await bench.use_worker("production")
+    people = _people_from(IDLE_PEOPLE_FROM + run * count)
+
+    async def path() -> LoadResult:
+        async with bench.client() as client:
+            return await closed_loop(client, people, concurrency=1, count=count)
+
+    async def raw() -> LoadResult:
+        async with replier(bench):
+            bodies = baseline_bodies(bench, count)
+            return await baseline.run_client(bench.env.amqp_url, bodies, concurrency=1)
+
+    before = await bench.env.step_seconds(worker)
+    if run % 2 == 0:
+        result, transport = await path(), await raw()
+    else:
+        transport, result = await raw(), await path()
+    after = await bench.env.step_seconds(worker)
+    steps_ms = {}
+    for step in IDLE_STEPS:
+        (seconds, times), (seconds_before, times_before) = (
+            after.get(step, (0.0, 0.0)),
+            before.get(step, (0.0, 0.0)),
+        )
+        if times > times_before:
+            steps_ms[step] = round(1000 * (seconds - seconds_before) / (times - times_before), 3)
+    latency, raw_latency = percentiles(result.latencies), percentiles(transport.latencies)
+    figures = {
+        "latency_ms": latency,
+        "transport_latency_ms": raw_latency,
+        "ratio_p50": round(latency["p50"] / raw_latency["p50"], 2),
+        "steps_ms": steps_ms,
+        "statuses": dict(result.statuses),
+        "path_first": run % 2 == 0,
+    }
+    bench.record("idle", figures)
+    bench.log(
+        f"idle run {run + 1}: path p50 {latency['p50']} ms, transport p50 {raw_latency['p50']} "
+        f"ms ({figures['ratio_p50']}x); worker steps (ms) {steps_ms}"
     )
 
 
@@ -1303,6 +1364,21 @@ CASES: dict[str, Case] = {
                 "cpu_cores_used.worker",
             ),
             goal="p50 <= 5 ms, p99 <= 25 ms (end to end less upstream)",
+        ),
+        Case(
+            "idle",
+            "3",
+            "one request at a time, idle broker, against the raw transport",
+            case_idle,
+            keys=(
+                "latency_ms.p50",
+                "latency_ms.p99",
+                "transport_latency_ms.p50",
+                "transport_latency_ms.p99",
+                "ratio_p50",
+                *(f"steps_ms.{step}" for step in IDLE_STEPS),
+            ),
+            goal="path p50 <= 2 x the transport's p50",
         ),
         Case(
             "loop",

@@ -221,6 +221,14 @@ def launch(args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess
         )
 
 
+_TIMED = {
+    "particulier_step_seconds": "step",
+    "particulier_upstream_seconds": "upstream",
+    "particulier_processing_seconds": "processing",
+}
+"""The worker's histograms :meth:`BenchEnv.step_seconds` reads, and what each times."""
+
+
 @dataclass
 class Service:
     """A child process (simulator, worker, replier) with its pid and log file."""
@@ -481,6 +489,26 @@ class BenchEnv:
                             if sample.name.endswith("_total") and sample.labels["lane"] == lane
                         )
         return total
+
+    async def step_seconds(self, worker: Service) -> dict[str, tuple[float, float]]:
+        """``(seconds, count)`` so far of each step of the worker's path
+        (``particulier_step_seconds``), of its upstream exchanges (``upstream``) and of its
+        requests from delivery to ack (``processing``)."""
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{worker.metrics_port}/metrics")).text
+        totals: dict[str, list[float]] = {}
+        for family in text_string_to_metric_families(text):
+            kind = _TIMED.get(family.name)
+            if kind is None:
+                continue
+            for sample in family.samples:
+                step = sample.labels.get("step", kind)
+                kept = totals.setdefault(step, [0.0, 0.0])
+                if sample.name.endswith("_sum"):
+                    kept[0] += sample.value
+                elif sample.name.endswith("_count"):
+                    kept[1] += sample.value
+        return {step: (seconds, count) for step, (seconds, count) in totals.items()}
 
     async def set_faults(self, provider: str, values: Mapping[str, Any]) -> None:
         async with httpx.AsyncClient() as http:

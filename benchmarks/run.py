@@ -35,6 +35,7 @@ ORDER = (
     "baseline",
     "path",
     "latency",
+    "idle",
     "profile",
     "costs",
     "loop",
