@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from ..conftest import Simulator, free_port
 class WorkerProcess:
     process: subprocess.Popen[bytes]
     metrics_url: str
+    log: str
+    """The worker's output (its log), a file kept for a failing test to show."""
 
     def send_signal(self, sig: int) -> None:
         self.process.send_signal(sig)
@@ -48,6 +51,9 @@ async def worker_process(
     """``particulier worker <provider>`` on ``amqp_url`` (a cluster's nodes, comma separated),
     ready once its health check answers; SIGTERM at the end unless already killed."""
     port = free_port()
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (the process writes it; kept)
+        prefix=f"particulier-worker-{provider}-", suffix=".log", delete=False
+    )
     env = {
         **os.environ,
         "PARTICULIER_AMQP_URL": amqp_url if isinstance(amqp_url, str) else ",".join(amqp_url),
@@ -66,9 +72,11 @@ async def worker_process(
             str(port),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    log.close()
+    print(f"worker {provider} logs to {log.name}")
     try:
         async with httpx.AsyncClient() as http:
             for _ in range(300):
@@ -79,7 +87,7 @@ async def worker_process(
                     pass
                 assert process.poll() is None, "worker exited"
                 await asyncio.sleep(0.1)
-        yield WorkerProcess(process, f"http://127.0.0.1:{port}/metrics")
+        yield WorkerProcess(process, f"http://127.0.0.1:{port}/metrics", log.name)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
