@@ -52,7 +52,7 @@ from ..metrics import (
     STEPS,
     Step,
 )
-from ..sdk import Blocking
+from ..sdk import Blocking, Publisher
 from ..sdk import connect as connect_amqp
 from ..sdk.contract import (
     DEAD_EXCHANGE,
@@ -182,12 +182,14 @@ class Worker:
         )
         self._metrics: web.AppRunner | None = None
         self._blocking: Blocking | None = None
+        self._publisher: Publisher | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._connection = await connect_amqp(self.config.amqp_url, name="particulier-worker")
         self._blocking = Blocking(self._connection, "worker", on_change=AMQP_BLOCKED.set)
+        self._publisher = Publisher(self._connection)
         setup = await self._connection.channel()
         await topology.apply(setup, self.providers)
         await setup.close()
@@ -197,12 +199,12 @@ class Worker:
         }
         for lane in self.lanes:
             prefetch = prefetch_of[lane]
-            channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+            channel = await self._connection.channel()  # replies go on the publisher's
             await channel.set_qos(prefetch_count=prefetch)
             self._channels.append(channel)
             for name in topology.served(self.providers):
                 queue = await channel.get_queue(topology.queue_name(name, lane), ensure=True)
-                callback = self._consumer(lane, channel)
+                callback = self._consumer(lane)
                 paused = lane is Lane.BULK and name in self.providers and self.health.paused(name)
                 tag = None if paused else await queue.consume(callback)
                 self._consumers[(name, lane)] = (queue, callback, tag)
@@ -307,6 +309,8 @@ class Worker:
         self._gate.close()
         if self._blocking is not None:
             await self._blocking.close()
+        if self._publisher is not None:
+            await self._publisher.close()
         if self._connection is not None:
             await self._connection.close()
         for upstream in self.upstreams.values():
@@ -318,6 +322,12 @@ class Worker:
         log.info("worker stopped")
 
     # -- one message --------------------------------------------------------------------------
+
+    @property
+    def publisher(self) -> Publisher:
+        """Where replies and dead letters are published (confirmed, mandatory)."""
+        assert self._publisher is not None, "the worker is not started"
+        return self._publisher
 
     def _processing(self, message_type: str | None, lane: Lane) -> Any:
         """The histogram child of a dataset and lane; ``type`` is the requester's text, so
@@ -333,7 +343,7 @@ class Worker:
     def _requests(self, dataset: str, lane: str, status: str, code: str) -> Any:
         return REQUESTS.labels(dataset, lane, status, code)
 
-    def _consumer(self, lane: Lane, channel: AbstractChannel) -> Any:
+    def _consumer(self, lane: Lane) -> Any:
         async def on_message(message: AbstractIncomingMessage) -> None:
             task = asyncio.current_task()
             if task is not None:
@@ -349,17 +359,17 @@ class Worker:
                 async with gate as permit:
                     IN_FLIGHT.labels(lane.value).inc()
                     try:
-                        await self._handle(lane, channel, message, permit)
+                        await self._handle(lane, message, permit)
                     finally:
                         IN_FLIGHT.labels(lane.value).dec()
             except asyncio.CancelledError:
                 raise
             except _BoundExceeded:
                 log.error("request held past the worker's bound; dead-lettered")
-                await self._last_resort(channel, message, DeadReason.DEADLINE_EXCEEDED)
+                await self._last_resort(message, DeadReason.DEADLINE_EXCEEDED)
             except Exception:
                 log.exception("unexpected failure; request dead-lettered")
-                await self._last_resort(channel, message, DeadReason.INTERNAL_FAILURE)
+                await self._last_resort(message, DeadReason.INTERNAL_FAILURE)
             finally:
                 self._processing(message.type, lane).observe(time.perf_counter() - started)
                 if task is not None:
@@ -370,15 +380,14 @@ class Worker:
     async def _handle(
         self,
         lane: Lane,
-        channel: AbstractChannel,
         message: AbstractIncomingMessage,
         permit: Permit,
     ) -> None:
         if not message.reply_to:
-            await self._dead_letter(channel, message, DeadReason.NO_REPLY_TO)
+            await self._dead_letter(message, DeadReason.NO_REPLY_TO)
             return
         if not own_reply_queue(message.user_id, message.reply_to):
-            await self._dead_letter(channel, message, DeadReason.REPLY_TO_REFUSED)
+            await self._dead_letter(message, DeadReason.REPLY_TO_REFUSED)
             return
         assert message.user_id is not None  # own_reply_queue needs a requester
         request = read_request(
@@ -393,14 +402,14 @@ class Worker:
             hash_request=self._hash_request,
         )
         if not message.message_id:
-            await self._answer(request, channel, message, permit, None)
+            await self._answer(request, message, permit, None)
             return
         key = (request.requester, request.message_id)
         while (first := self._in_flight.get(key)) is not None and not first.done():
             await asyncio.shield(first)  # done once its reply is journaled: replay that
         answered = self._in_flight[key] = asyncio.get_running_loop().create_future()
         try:
-            await self._answer(request, channel, message, permit, answered)
+            await self._answer(request, message, permit, answered)
         finally:
             if self._in_flight.get(key) is answered:
                 del self._in_flight[key]
@@ -410,7 +419,6 @@ class Worker:
     async def _answer(
         self,
         request: Request,
-        channel: AbstractChannel,
         message: AbstractIncomingMessage,
         permit: Permit,
         answered: asyncio.Future[None] | None,
@@ -422,7 +430,7 @@ class Worker:
                     self.journal.replay, request.requester, request.message_id
                 )
             if saved is not None:
-                await self._deliver(channel, message, self.sealer.replay(request, saved))
+                await self._deliver(message, self.sealer.replay(request, saved))
                 return
         try:
             async with asyncio.timeout(self._handling_bound(request)) as bound:
@@ -434,7 +442,7 @@ class Worker:
             if bound.expired():
                 raise _BoundExceeded from None
             raise
-        await self._deliver(channel, message, sealed, answered)
+        await self._deliver(message, sealed, answered)
         self._count(request, answer)
 
     def _count(self, request: Request, answer: Answer) -> None:
@@ -469,7 +477,6 @@ class Worker:
 
     async def _deliver(
         self,
-        channel: AbstractChannel,
         message: AbstractIncomingMessage,
         sealed: Sealed,
         answered: asyncio.Future[None] | None = None,
@@ -483,26 +490,24 @@ class Worker:
                 await self._journal_call(self.journal.record, sealed.entry, sealed.reply)
         except JournalError:
             log.exception("journal refused a row; request dead-lettered")
-            await self._dead_letter(channel, message, DeadReason.JOURNAL_REFUSED)
+            await self._dead_letter(message, DeadReason.JOURNAL_REFUSED)
             return
         if answered is not None and not answered.done():
             answered.set_result(None)
-        await self._publish(channel, message, sealed.reply)
+        await self._publish(message, sealed.reply)
 
-    async def _publish(
-        self, channel: AbstractChannel, message: AbstractIncomingMessage, reply: bytes
-    ) -> None:
+    async def _publish(self, message: AbstractIncomingMessage, reply: bytes) -> None:
         """Publish the reply (mandatory, confirmed), then ack the request (invariant 1).
 
-        A reply RabbitMQ refuses (a nack) or returns while its queue exists (a replicated
-        reply queue between two leaders, during a cluster's failover) is published again a
-        few times; one returned for want of a queue (the requester gone) is dead-lettered at
-        once."""
+        A reply RabbitMQ refuses (a nack; the next attempt goes on a new channel, see
+        :class:`~broker.sdk.Publisher`) or returns while its queue exists (a replicated reply
+        queue between two leaders, during a cluster's failover) is published again a few
+        times; one returned for want of a queue (the requester gone) is dead-lettered at once."""
         assert message.reply_to is not None
         for pause in (*REPLY_REFUSED_PAUSES, None):
             try:
                 with STEPS[Step.REPLY].time():
-                    await channel.default_exchange.publish(
+                    await self.publisher.publish(
                         aio_pika.Message(
                             reply,
                             content_type="application/json",
@@ -512,7 +517,6 @@ class Worker:
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                         ),
                         routing_key=message.reply_to,
-                        mandatory=True,
                     )
             except aio_pika.exceptions.DeliveryError as refused:
                 returned = isinstance(refused, aio_pika.exceptions.PublishError)
@@ -523,7 +527,7 @@ class Worker:
             with STEPS[Step.ACK].time():
                 await message.ack()
             return
-        await self._dead_letter(channel, message, DeadReason.REPLY_UNROUTABLE)
+        await self._dead_letter(message, DeadReason.REPLY_UNROUTABLE)
 
     async def _queue_exists(self, name: str) -> bool:
         """Whether queue ``name`` exists (a passive declaration, on a channel of its own since
@@ -539,16 +543,13 @@ class Worker:
             return True
         return True
 
-    async def _dead_letter(
-        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: DeadReason
-    ) -> None:
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: DeadReason) -> None:
         """Keep an unanswerable message, with why, in ``particulier.dead``; then ack it."""
-        exchange = await channel.get_exchange(DEAD_EXCHANGE, ensure=False)
         headers = dict(message.headers or {})
         headers[REASON_HEADER] = reason.value
         headers[REQUESTER_HEADER] = message.user_id or ""
         headers["x-original-routing-key"] = message.routing_key or ""
-        await exchange.publish(
+        await self.publisher.publish(
             aio_pika.Message(
                 message.body,
                 headers=headers,
@@ -559,14 +560,13 @@ class Worker:
                 type=message.type,
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
+            exchange=DEAD_EXCHANGE,
             routing_key=message.routing_key or "",
         )
         DEAD_LETTERS.labels(reason.value).inc()
         await message.ack()
 
-    async def _last_resort(
-        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: DeadReason
-    ) -> None:
+    async def _last_resort(self, message: AbstractIncomingMessage, reason: DeadReason) -> None:
         """End a request that failed outside every coded path: dead-letter it, or, if even
         that fails, hand it back to RabbitMQ (its delivery limit dead-letters it in the end).
 
@@ -578,7 +578,7 @@ class Worker:
         except aio_pika.exceptions.ChannelInvalidStateError:
             return
         try:
-            await self._dead_letter(channel, message, reason)
+            await self._dead_letter(message, reason)
         except Exception:
             log.exception("could not dead-letter a request; handed back to RabbitMQ")
             with contextlib.suppress(Exception):

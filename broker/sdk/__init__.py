@@ -22,7 +22,7 @@ from ._batch import (
     parse_message_id,
 )
 from ._client import DEFAULT_URL, Client, load_jwks
-from ._connection import Blocking, connect, node_urls
+from ._connection import Blocking, Publisher, connect, node_urls
 from ._reply import ParticulierError, ProofError, Reply, ReplyError, ReplyTimeout
 from ._results import (
     LOCAL_CODES,
@@ -76,6 +76,7 @@ __all__ = [
     "Pacer",
     "ParticulierError",
     "ProofError",
+    "Publisher",
     "Reply",
     "ReplyBody",
     "ReplyError",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import time
 import uuid
@@ -25,7 +26,6 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
-    AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustConnection,
@@ -34,7 +34,7 @@ from yarl import URL
 
 from ._batch import BatchSession
 from ._canonical import request_hash
-from ._connection import Blocking, connect, node_urls
+from ._connection import Blocking, Publisher, connect, node_urls
 from ._reasons import CertificationError
 from ._reply import ParticulierError, ProofError, Reply, ReplyTimeout
 from ._rows import BatchRow
@@ -58,6 +58,8 @@ __all__ = [
 
 
 REPLY_QUEUE_EXPIRES_MS = 10 * 60 * 1000
+log = logging.getLogger("particulier.sdk")
+
 ASK_AGAIN_AFTER = 10.0
 """Seconds after the client's connection came back (its node lost) before it asks again the
 requests unanswered for that long: longer than a worker goes on publishing a reply
@@ -129,7 +131,7 @@ class Client:
         self._connection: AbstractRobustConnection | None = None
         self._blocking: Blocking | None = None
         self._channel: AbstractChannel | None = None
-        self._exchange: AbstractExchange | None = None
+        self._publisher: Publisher | None = None
         self._queue: AbstractQueue | None = None
         self._consumer_tag = ""
         self._asking_again: set[asyncio.Task[None]] = set()
@@ -172,11 +174,9 @@ class Client:
         self._connection = await connect(self.urls, name="particulier-client")
         self._connection.reconnect_callbacks.add(self._on_reconnect)
         self._blocking = Blocking(self._connection, "particulier client")
-        # a returned request (no queue took it) raises, and is published again
-        self._channel = await self._connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
-        self._exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
+        # a returned or refused request raises, and is published again
+        self._publisher = Publisher(self._connection)
+        self._channel = await self._connection.channel()
         # Durable, so that replies published while the broker restarts are kept; RabbitMQ
         # deletes it once unused for REPLY_QUEUE_EXPIRES_MS.
         self._queue = await self._channel.declare_queue(
@@ -193,6 +193,7 @@ class Client:
         return {"x-expires": expires_ms, **replicated}
 
     def _on_reconnect(self, *_: object) -> None:
+        log.info("connection back: %d requests pending may be asked again", len(self._pending))
         task = asyncio.get_running_loop().create_task(self._ask_again())
         self._asking_again.add(task)
         task.add_done_callback(self._asking_again.discard)
@@ -203,15 +204,20 @@ class Client:
         for _ in range(ASK_AGAIN_ROUNDS):
             await asyncio.sleep(ASK_AGAIN_AFTER)
             waited = time.monotonic() - ASK_AGAIN_AFTER
+            asked = 0
             for pending in list(self._pending.values()):
                 if pending.future.done() or pending.sent_at > waited:
                     continue
                 try:
                     await self.publish(**pending.publish)
-                except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError):
-                    return  # the connection is gone again: the next reconnection asks
+                except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+                    log.warning("asking again paused (%s) until the next round", type(exc).__name__)
+                    break
                 pending.sent_at = time.monotonic()
                 self.asked_again += 1
+                asked += 1
+            if asked:
+                log.info("asked again %d requests unanswered since the reconnection", asked)
 
     async def close(self) -> None:
         for task in self._asking_again:
@@ -231,6 +237,9 @@ class Client:
         if self._blocking is not None:
             await self._blocking.close()
             self._blocking = None
+        if self._publisher is not None:
+            await self._publisher.close()
+            self._publisher = None
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -382,7 +391,7 @@ class Client:
         agent: str | None = None,
     ) -> None:
         """Publish one request (confirmed) without waiting for its reply."""
-        assert self._exchange is not None, "not connected"
+        assert self._publisher is not None, "not connected"
         body: dict[str, Any] = {"dataset": dataset, "params": dict(params)}
         if recipient is not None:
             body["recipient"] = recipient
@@ -404,14 +413,14 @@ class Client:
             deadline=None if deadline is None else int(deadline * 1000),
             cache_control="no-cache" if no_cache else None,
         )
-        await self._exchange.publish(
+        await self._publisher.publish(
             aio_pika.Message(
                 json.dumps(body, ensure_ascii=False).encode(),
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 **properties.message_fields(),
             ),
+            exchange=EXCHANGE,
             routing_key=routing_key(lane or self.lane, dataset),
-            mandatory=True,
         )
 
     def batch(

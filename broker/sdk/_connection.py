@@ -5,7 +5,8 @@ aio-pika reconnects to the one URL it was given (mosquito/aio-pika#141); a clust
 must move to another node when its node is lost, so each connection attempt here goes to the
 next node's URL. A resource alarm (memory or disk) makes RabbitMQ block every publishing
 connection of the cluster until it clears: publishes then wait, and a process that waits
-silently looks hung, so :class:`Blocking` watches for it and says so.
+silently looks hung, so :class:`Blocking` watches for it and says so. A channel RabbitMQ
+keeps refusing after a failover is replaced by :class:`Publisher`.
 """
 
 from __future__ import annotations
@@ -18,17 +19,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from aio_pika.robust_connection import RobustConnection
 from yarl import URL
 
-__all__ = ["Blocking", "connect", "node_urls"]
+__all__ = ["Blocking", "Publisher", "connect", "node_urls"]
 
 log = logging.getLogger("particulier.amqp")
 
 RECONNECT_INTERVAL = 1.0
 """Seconds between connection attempts (each to the next node)."""
 CONNECT_TIMEOUT = 10.0
+REFUSED_CHANNEL_GRACE = 5.0
+"""Seconds a replaced channel stays open, for the confirms still due on it."""
 
 
 def node_urls(urls: str | Sequence[str]) -> list[str]:
@@ -159,3 +162,74 @@ class Blocking:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+
+class Publisher:
+    """Confirmed, mandatory publishes on a channel of their own, replaced when RabbitMQ
+    refuses (nacks) a publish.
+
+    RabbitMQ 3.10 keeps nacking every publish to a quorum queue on a channel opened while that
+    queue was electing a new leader, its node lost, which is when a robust connection reopens
+    its channels; a channel opened afterwards publishes at once (``docs/operations.md``, "On a
+    RabbitMQ cluster"). So a refused publish raises as before, for its caller to publish again
+    (or dead-letter), and the next publish goes on a new channel. A returned message (no queue
+    took it) is the caller's to judge and keeps the channel.
+    """
+
+    def __init__(self, connection: AbstractRobustConnection) -> None:
+        self._connection = connection
+        self._channel: AbstractChannel | None = None
+        self._exchanges: dict[str, tuple[AbstractChannel, AbstractExchange]] = {}
+        self._opening = asyncio.Lock()
+        self._closing: set[asyncio.Task[None]] = set()
+        self.replaced = 0
+        """Channels replaced after a refusal."""
+
+    async def publish(
+        self, message: aio_pika.Message, *, routing_key: str, exchange: str = ""
+    ) -> None:
+        channel = self._channel or await self._open()
+        on, target = self._exchanges.get(exchange, (None, None))
+        if on is not channel or target is None:
+            target = channel.default_exchange
+            if exchange:
+                target = await channel.get_exchange(exchange, ensure=False)
+            self._exchanges[exchange] = (channel, target)
+        try:
+            await target.publish(message, routing_key=routing_key, mandatory=True)
+        except aio_pika.exceptions.DeliveryError as refused:
+            if not isinstance(refused, aio_pika.exceptions.PublishError):
+                self._replace(channel)
+            raise
+
+    async def _open(self) -> AbstractChannel:
+        async with self._opening:
+            if self._channel is None:
+                self._channel = await self._connection.channel(
+                    publisher_confirms=True, on_return_raises=True
+                )
+            return self._channel
+
+    def _replace(self, refused: AbstractChannel) -> None:
+        if self._channel is not refused:
+            return  # replaced already, by another refusal
+        self._channel = None
+        self.replaced += 1
+        log.warning("RabbitMQ refused a publish: publishing on a new channel")
+        task = asyncio.get_running_loop().create_task(self._close_later(refused))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close_later(channel: AbstractChannel) -> None:
+        await asyncio.sleep(REFUSED_CHANNEL_GRACE)
+        with contextlib.suppress(Exception):
+            await channel.close()
+
+    async def close(self) -> None:
+        for task in self._closing:
+            task.cancel()
+        if self._channel is not None:
+            with contextlib.suppress(Exception):
+                await self._channel.close()
+            self._channel = None

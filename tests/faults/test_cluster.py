@@ -14,7 +14,9 @@ import signal
 import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -156,16 +158,21 @@ async def run(
     client: Client,
     people: Sequence[dict[str, object]],
     fault: Callable[[], Awaitable[None]],
+    services: Services,
     *,
     rate: float | None = None,
     after: int = 200,
 ) -> list[Reply]:
     """Ask for every person (at ``rate`` per second, else all at once), inflict ``fault``
     once ``after`` replies are in, and wait for every reply. Prints the run's figures: its
-    length, the longest wait between two replies, the duplicate replies the client ignored."""
+    length, the longest wait between two replies, the duplicate replies the client ignored.
+
+    When some go unanswered, says how many requests the journal holds (the run's, the tests
+    running one at a time): all of them, and replies were lost; fewer, and requests were."""
     calls: list[asyncio.Future[Reply]] = []
     answered_at: list[float] = []
     began = time.monotonic()
+    began_at = datetime.now(UTC)
 
     async def ask() -> None:
         for person in people:
@@ -188,8 +195,18 @@ async def run(
     failed = [o for o in outcomes if isinstance(o, BaseException)]
     if failed:
         why = await dead_reasons(client)
+        conn = await asyncpg.connect(services.admin_url)
+        try:
+            journaled = await conn.fetchval(
+                "SELECT count(DISTINCT message_id) FROM journal WHERE recorded_at >= $1",
+                began_at,
+            )
+        finally:
+            await conn.close()
+        kinds = Counter(type(f).__name__ for f in failed)
         raise AssertionError(
-            f"{len(failed)} unanswered ({failed[0]!r}, {client.asked_again} asked again); "
+            f"{len(failed)} of {len(people)} unanswered ({dict(kinds)}, {client.asked_again} "
+            f"asked again, {client.ignored} replies ignored); {journaled} requests journaled; "
             f"{why}; reply queue {client.reply_queue}; queues: {queues_held()}"
         )
     replies = [o for o in outcomes if isinstance(o, Reply)]
@@ -228,12 +245,6 @@ async def assert_whole(
     assert checked.problem is None, checked.problem
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, about 1 run in 6: some requests go unanswered while no queue holds "
-    "them or their replies, and the client, which kept its connection, has nothing to ask "
-    "again (docs/operations.md)",
-)
 async def test_the_node_leading_a_lane_queue_killed_mid_run_loses_nothing(
     vhost: str, urls: list[str], simulator: Simulator, services: Services
 ) -> None:
@@ -246,18 +257,13 @@ async def test_the_node_leading_a_lane_queue_killed_mid_run_loses_nothing(
         await asyncio.to_thread(cluster, "kill", str(killed[0]))
 
     async with worker_process(urls, simulator), Client(urls, lane=Lane.BULK) as client:
-        replies = await run(client, people, kill_the_leader)
+        replies = await run(client, people, kill_the_leader, services)
     survivor = next(n for n in NODES if n != killed[0])
     assert leader(vhost, LANE_QUEUE, asking=survivor) != killed[0]
     await asyncio.to_thread(cluster, "start-node", str(killed[0]))
     await assert_whole(replies, people, services)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the same known defect, seen once in about 10 runs: a node stopped under the "
-    "client's reply queue (docs/operations.md)",
-)
 async def test_a_rolling_restart_of_the_three_nodes_during_a_run_loses_nothing(
     urls: list[str], simulator: Simulator, services: Services
 ) -> None:
@@ -272,7 +278,7 @@ async def test_a_rolling_restart_of_the_three_nodes_during_a_run_loses_nothing(
         restarted_while.append(True)
 
     async with worker_process(urls, simulator), Client(urls, lane=Lane.BULK) as client:
-        replies = await run(client, people, restart_each_node, rate=40, after=50)
+        replies = await run(client, people, restart_each_node, services, rate=40, after=50)
     assert restarted_while == [True]
     await assert_whole(replies, people, services)
 
@@ -292,7 +298,7 @@ async def test_one_of_three_workers_killed_mid_run_loses_nothing(
             first.send_signal(signal.SIGKILL)
             await asyncio.to_thread(first.wait)
 
-        replies = await run(client, people, kill_one)
+        replies = await run(client, people, kill_one, services)
     await assert_whole(replies, people, services)
 
 
@@ -329,7 +335,9 @@ async def test_a_memory_alarm_blocks_publishers_who_say_so_and_resume(
             ctl(1, "set_vm_memory_high_watermark", "0.4")
 
     async with worker_process(urls, simulator) as worker, Client(urls, lane=Lane.BULK) as client:
-        replies = await run(client, people, lambda: alarm(worker, client), rate=100, after=100)
+        replies = await run(
+            client, people, lambda: alarm(worker, client), services, rate=100, after=100
+        )
         assert not client.blocked
         assert await worker.metric("particulier_amqp_blocked") == 0
     assert seen_blocked == ["client", "worker"]
