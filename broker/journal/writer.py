@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from ..db.grouped import Grouped
 from ..db.pool import ArgumentError, is_unavailable
 from ..sdk.contract import Lane
 from .chain import head_mac, row_hash, utc
@@ -100,10 +102,11 @@ UPDATE journal_head SET seq = ${head}, hash = ${head + 1}, mac = ${head + 2}, re
 _INSERT = _insert_statement()
 
 _REPLAY = """
-SELECT reply FROM replies
-WHERE requester = $1 AND message_id = $2 AND day >= $3 AND created_at >= $4
-ORDER BY created_at
-LIMIT 1
+SELECT DISTINCT ON (r.requester, r.message_id) r.requester, r.message_id, r.reply
+FROM replies r
+JOIN unnest($1::text[], $2::text[]) AS asked(requester, message_id) USING (requester, message_id)
+WHERE r.day >= $3 AND r.created_at >= $4
+ORDER BY r.requester, r.message_id, r.created_at
 """
 
 
@@ -200,6 +203,7 @@ class Journal:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._partitions: set[date] = set()
+        self._replays = Grouped(self._replay_many)
         self.stats = JournalStats()
 
     async def start(self) -> None:
@@ -250,17 +254,23 @@ class Journal:
 
     async def replay(self, requester: str, message_id: str) -> bytes | None:
         """The reply already sent for this request, when it was answered within the TTL."""
-        since = datetime.now(UTC) - self._reply_ttl
         try:
             async with asyncio.timeout(self._timeout):
-                value = await self._pool.fetchval(
-                    _REPLAY, _text(requester), _text(message_id), since.date(), since
-                )
+                return await self._replays((_text(requester), _text(message_id)))
         except Exception as exc:
             if is_unavailable(exc):
                 raise _failure(exc) from None
             raise
-        return None if value is None else bytes(value)
+
+    async def _replay_many(self, asked: Sequence[tuple[str, str]]) -> list[bytes | None]:
+        """The look-ups made meanwhile, in one statement (every request makes one)."""
+        since = datetime.now(UTC) - self._reply_ttl
+        requesters, message_ids = zip(*asked, strict=True)
+        rows = await self._pool.fetch(
+            _REPLAY, list(requesters), list(message_ids), since.date(), since
+        )
+        found = {(r["requester"], r["message_id"]): bytes(r["reply"]) for r in rows}
+        return [found.get(key) for key in asked]
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
