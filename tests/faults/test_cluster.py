@@ -19,11 +19,12 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aio_pika
 import asyncpg
 import pytest
 
 from broker.journal import verify
-from broker.sdk import Client, Lane, Reply
+from broker.sdk import Client, Lane, Publisher, Reply, connect
 from broker.topology import queue_name
 
 from ..conftest import Services, Simulator
@@ -281,6 +282,47 @@ async def test_a_rolling_restart_of_the_three_nodes_during_a_run_loses_nothing(
         replies = await run(client, people, restart_each_node, services, rate=40, after=50)
     assert restarted_while == [True]
     await assert_whole(replies, people, services)
+
+
+async def test_a_channel_opened_while_a_quorum_queue_elects_a_leader_still_publishes(
+    vhost: str, urls: list[str]
+) -> None:
+    """RabbitMQ 3.10 nacks for good the publishes to a quorum queue on a channel opened during
+    its election (docs/operations.md); the publisher opened then delivers all the same."""
+    name = f"test.elected.{uuid.uuid4().hex[:8]}"
+    declaring = await connect(urls[0], name="particulier-test")
+    async with declaring:
+        channel = await declaring.channel()
+        queue = await channel.declare_queue(
+            name, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        del queue
+    killed = leader(vhost, name, asking=1)
+    survivor = next(n for n in NODES if n != killed)
+    await asyncio.to_thread(cluster, "kill", str(killed))
+    connection = await connect(urls[survivor - 1], name="particulier-test")
+    publisher = Publisher(connection)
+    try:
+        ends = time.monotonic() + 60
+        for index in range(20):
+            while True:
+                try:
+                    await publisher.publish(aio_pika.Message(str(index).encode()), routing_key=name)
+                    break
+                except aio_pika.exceptions.DeliveryError:
+                    assert time.monotonic() < ends, f"message {index} refused for a minute"
+                    await asyncio.sleep(0.2)
+        print(f"\n20 published; {publisher.replaced} channels replaced after a refusal")
+        consumer = await connection.channel()
+        taken = await consumer.get_queue(name, ensure=False)
+        bodies = []
+        while (message := await taken.get(no_ack=True, fail=False)) is not None:
+            bodies.append(message.body)
+        assert sorted(int(b) for b in bodies) == list(range(20))
+    finally:
+        await publisher.close()
+        await connection.close()
+        await asyncio.to_thread(cluster, "start-node", str(killed))
 
 
 async def test_one_of_three_workers_killed_mid_run_loses_nothing(
