@@ -451,8 +451,18 @@ IDLE_PEOPLE_FROM = 200_000
 """The idle case asks for distinct people from there on (``idle_requests`` per round), as a
 clerk does: each request a miss of the reply cache."""
 
-IDLE_STEPS: tuple[str, ...] = ("processing", "replay", "answer", "cache_read", "upstream")
-IDLE_STEPS += ("cache_write", "seal", "journal", "reply", "ack")
+IDLE_STEPS = (
+    "processing",
+    "replay",
+    "answer",
+    "cache_read",
+    "upstream",
+    "cache_write",
+    "seal",
+    "journal",
+    "reply",
+    "ack",
+)
 """The worker's timed steps the idle case reports, in the path's order (``answer`` holds the
 cache's and the upstream's; ``processing`` holds them all)."""
 

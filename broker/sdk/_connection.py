@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from aio_pika.robust_connection import RobustConnection
 from yarl import URL
 
@@ -179,7 +179,6 @@ class Publisher:
     def __init__(self, connection: AbstractRobustConnection) -> None:
         self._connection = connection
         self._channel: AbstractChannel | None = None
-        self._exchanges: dict[str, tuple[AbstractChannel, AbstractExchange]] = {}
         self._opening = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
         self.replaced = 0
@@ -189,12 +188,9 @@ class Publisher:
         self, message: aio_pika.Message, *, routing_key: str, exchange: str = ""
     ) -> None:
         channel = self._channel or await self._open()
-        on, target = self._exchanges.get(exchange, (None, None))
-        if on is not channel or target is None:
-            target = channel.default_exchange
-            if exchange:
-                target = await channel.get_exchange(exchange, ensure=False)
-            self._exchanges[exchange] = (channel, target)
+        target = channel.default_exchange
+        if exchange:
+            target = await channel.get_exchange(exchange, ensure=False)  # no I/O
         try:
             await target.publish(message, routing_key=routing_key, mandatory=True)
         except aio_pika.exceptions.DeliveryError as refused:
