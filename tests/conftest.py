@@ -202,6 +202,37 @@ def _empty_reply_cache(request: pytest.FixtureRequest) -> Iterator[None]:
         )
 
 
+TASKS_DUMPED_BEFORE_TIMEOUT = 20.0
+"""Seconds before pytest-timeout ends a test that every asyncio task's stack is printed."""
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _tasks_dumped_before_the_timeout(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """A hang is an await that never ends; the timeout's own traceback shows only the event
+    loop waiting, so shortly before it every task's stack is printed (in the test's stderr)."""
+    if not asyncio.iscoroutinefunction(getattr(request, "function", None)):
+        yield
+        return
+    marker = request.node.get_closest_marker("timeout")
+    timeout = float(
+        marker.args[0]
+        if marker is not None and marker.args
+        else request.config.getoption("timeout", None) or request.config.getini("timeout")
+    )
+    handle = asyncio.get_running_loop().call_later(
+        max(timeout - TASKS_DUMPED_BEFORE_TIMEOUT, 1.0), _print_tasks, request.node.nodeid
+    )
+    yield
+    handle.cancel()
+
+
+def _print_tasks(test: str) -> None:
+    tasks = asyncio.all_tasks()
+    print(f"{test} is about to time out; its {len(tasks)} asyncio tasks:", file=sys.stderr)
+    for task in tasks:
+        task.print_stack(file=sys.stderr)
+
+
 def pytest_terminal_summary(terminalreporter: object) -> None:
     from tests.conformance.test_conformance import SKIPPED
 

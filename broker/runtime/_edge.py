@@ -52,7 +52,7 @@ from ..metrics import (
     STEPS,
     Step,
 )
-from ..sdk import Blocking, Publisher
+from ..sdk import Blocking, Publisher, Unconfirmed, close_in_time
 from ..sdk import connect as connect_amqp
 from ..sdk.contract import (
     DEAD_EXCHANGE,
@@ -312,7 +312,7 @@ class Worker:
         if self._publisher is not None:
             await self._publisher.close()
         if self._connection is not None:
-            await self._connection.close()
+            await close_in_time(self._connection)
         for upstream in self.upstreams.values():
             await upstream.aclose()
         if self.pipeline.introspector is not None:
@@ -499,8 +499,9 @@ class Worker:
     async def _publish(self, message: AbstractIncomingMessage, reply: bytes) -> None:
         """Publish the reply (mandatory, confirmed), then ack the request (invariant 1).
 
-        A reply RabbitMQ refuses (a nack; the next attempt goes on a new channel, see
-        :class:`~broker.sdk.Publisher`) or returns while its queue exists (a replicated reply
+        A reply RabbitMQ refuses (a nack) or leaves unconfirmed (the next attempt goes on a new
+        channel, see :class:`~broker.sdk.Publisher`; a copy may have arrived, which the
+        requester ignores) or returns while its queue exists (a replicated reply
         queue between two leaders, during a cluster's failover) is published again a few
         times; one returned for want of a queue (the requester gone) is dead-lettered at once."""
         assert message.reply_to is not None
@@ -518,7 +519,7 @@ class Worker:
                         ),
                         routing_key=message.reply_to,
                     )
-            except aio_pika.exceptions.DeliveryError as refused:
+            except (aio_pika.exceptions.DeliveryError, Unconfirmed) as refused:
                 returned = isinstance(refused, aio_pika.exceptions.PublishError)
                 if pause is None or (returned and not await self._queue_exists(message.reply_to)):
                     break

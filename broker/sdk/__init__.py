@@ -22,7 +22,7 @@ from ._batch import (
     parse_message_id,
 )
 from ._client import DEFAULT_URL, Client, load_jwks
-from ._connection import Blocking, Publisher, connect, node_urls
+from ._connection import Blocking, Publisher, Unconfirmed, close_in_time, connect, node_urls
 from ._reply import ParticulierError, ProofError, Reply, ReplyError, ReplyTimeout
 from ._results import (
     LOCAL_CODES,
@@ -84,9 +84,11 @@ __all__ = [
     "ReplyTimeout",
     "RequestBody",
     "RowMapping",
+    "Unconfirmed",
     "Verifier",
     "batch_queue_name",
     "check_run_id",
+    "close_in_time",
     "connect",
     "contract",
     "count_rows",

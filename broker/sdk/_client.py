@@ -34,7 +34,14 @@ from yarl import URL
 
 from ._batch import BatchSession
 from ._canonical import request_hash
-from ._connection import Blocking, Publisher, connect, node_urls
+from ._connection import (
+    CLOSE_TIMEOUT,
+    Blocking,
+    Publisher,
+    close_in_time,
+    connect,
+    node_urls,
+)
 from ._reasons import CertificationError
 from ._reply import ParticulierError, ProofError, Reply, ReplyTimeout
 from ._rows import BatchRow
@@ -232,8 +239,9 @@ class Client:
             and not self._connection.is_closed
         ):
             with contextlib.suppress(Exception):
-                await self._queue.cancel(self._consumer_tag)
-                await self._queue.delete(if_unused=False, if_empty=False)
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await self._queue.cancel(self._consumer_tag)
+                    await self._queue.delete(if_unused=False, if_empty=False)
         if self._blocking is not None:
             await self._blocking.close()
             self._blocking = None
@@ -241,7 +249,7 @@ class Client:
             await self._publisher.close()
             self._publisher = None
         if self._connection is not None:
-            await self._connection.close()
+            await close_in_time(self._connection)
             self._connection = None
 
     async def request(
@@ -361,11 +369,13 @@ class Client:
         """Publish, waiting out a broker restart (the robust connection comes back by itself).
 
         A publish whose confirm was lost may have reached the broker: the request can then be
-        answered twice, and the second reply is ignored."""
+        answered twice, and the second reply is ignored. No attempt outlasts the request's
+        time (``ends``): past it, :class:`TimeoutError`."""
         delay = 0.2
         while True:
             try:
-                await self.publish(**publish)
+                async with asyncio.timeout(max(0.0, ends - time.monotonic())):
+                    await self.publish(**publish)
                 return
             except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError):
                 if time.monotonic() + delay >= ends:

@@ -23,7 +23,7 @@ from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from aio_pika.robust_connection import RobustConnection
 from yarl import URL
 
-__all__ = ["Blocking", "Publisher", "connect", "node_urls"]
+__all__ = ["Blocking", "Publisher", "Unconfirmed", "close_in_time", "connect", "node_urls"]
 
 log = logging.getLogger("particulier.amqp")
 
@@ -32,6 +32,19 @@ RECONNECT_INTERVAL = 1.0
 CONNECT_TIMEOUT = 10.0
 REFUSED_CHANNEL_GRACE = 5.0
 """Seconds a replaced channel stays open, for the confirms still due on it."""
+PUBLISH_TIMEOUT = 15.0
+"""Seconds a publish may take, its channel's opening included, while RabbitMQ does not block
+publishing; past them it raises :class:`Unconfirmed`."""
+WAIT_STEP = 0.5
+"""Seconds between a waiting publisher's looks at whether RabbitMQ blocks publishing."""
+BLOCKED_PROBE = 0.1
+"""Seconds a waiting publisher gives the connection to prove it is not blocked."""
+CLOSE_TIMEOUT = 5.0
+"""Seconds a channel's closing may take (a dead connection never answers)."""
+
+
+class Unconfirmed(aio_pika.exceptions.AMQPError):
+    """RabbitMQ neither confirmed nor refused a publish in time; it may have taken it."""
 
 
 def node_urls(urls: str | Sequence[str]) -> list[str]:
@@ -105,6 +118,20 @@ async def connect(
     raise error
 
 
+async def _blocked(connection: AbstractRobustConnection, wait: float) -> bool:
+    """Whether RabbitMQ blocks the connection's publishing: it is up but not ready within
+    ``wait`` seconds (aiormq's public ``ready()``)."""
+    transport = connection.transport
+    underlay = transport.connection if transport is not None else None
+    if underlay is None or not underlay.is_opened:
+        return False
+    try:
+        await asyncio.wait_for(underlay.ready(), wait)
+    except TimeoutError:
+        return underlay.is_opened
+    return False
+
+
 class Blocking:
     """Whether RabbitMQ blocks a connection's publishing (a resource alarm), watched through
     aiormq's public ``ready()``: a connection that is up but not ready is blocked.
@@ -130,14 +157,7 @@ class Blocking:
 
     async def _watch(self) -> None:
         while True:
-            transport = self._connection.transport
-            underlay = transport.connection if transport is not None else None
-            blocked = False
-            if underlay is not None and underlay.is_opened:
-                try:
-                    await asyncio.wait_for(underlay.ready(), self.POLL_SECONDS)
-                except TimeoutError:
-                    blocked = underlay.is_opened
+            blocked = await _blocked(self._connection, self.POLL_SECONDS)
             if blocked != self.blocked:
                 self._change(blocked)
             await asyncio.sleep(self.POLL_SECONDS)
@@ -166,7 +186,7 @@ class Blocking:
 
 class Publisher:
     """Confirmed, mandatory publishes on a channel of their own, replaced when RabbitMQ
-    refuses (nacks) a publish.
+    refuses (nacks) a publish or leaves it unconfirmed.
 
     RabbitMQ 3.10 keeps nacking every publish to a quorum queue on a channel opened while that
     queue was electing a new leader, its node lost, which is when a robust connection reopens
@@ -174,20 +194,53 @@ class Publisher:
     RabbitMQ cluster"). So a refused publish raises as before, for its caller to publish again
     (or dead-letter), and the next publish goes on a new channel. A returned message (no queue
     took it) is the caller's to judge and keeps the channel.
+
+    No publish waits for good: opening a channel on a connection that died meanwhile, or a
+    confirm that never comes (a node gone silent), ends in :class:`Unconfirmed` after
+    :data:`PUBLISH_TIMEOUT`, not counting the time RabbitMQ blocks publishing: that wait is
+    one RabbitMQ announces and ends (and :class:`Blocking` says so).
     """
 
-    def __init__(self, connection: AbstractRobustConnection) -> None:
+    def __init__(
+        self, connection: AbstractRobustConnection, *, timeout: float = PUBLISH_TIMEOUT
+    ) -> None:
         self._connection = connection
+        self._timeout = timeout
         self._channel: AbstractChannel | None = None
         self._opening = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
         self.replaced = 0
-        """Channels replaced after a refusal."""
+        """Channels replaced after a refusal or a publish left unconfirmed."""
 
     async def publish(
         self, message: aio_pika.Message, *, routing_key: str, exchange: str = ""
     ) -> None:
+        used: list[AbstractChannel] = []
+        attempt = asyncio.ensure_future(self._publish(message, routing_key, exchange, used))
+        unblocked = 0.0  # seconds waited while RabbitMQ did not block publishing
+        try:
+            while unblocked < self._timeout:
+                step = min(WAIT_STEP, self._timeout - unblocked)
+                done, _ = await asyncio.wait({attempt}, timeout=step)
+                if done:
+                    return attempt.result()
+                if not await _blocked(self._connection, BLOCKED_PROBE):
+                    unblocked += step
+        finally:
+            attempt.cancel()
+        if used:
+            self._replace(used[0], "left a publish unconfirmed")
+        raise Unconfirmed(f"no confirm within {self._timeout:.0f} s")
+
+    async def _publish(
+        self,
+        message: aio_pika.Message,
+        routing_key: str,
+        exchange: str,
+        used: list[AbstractChannel],
+    ) -> None:
         channel = self._channel or await self._open()
+        used.append(channel)
         target = channel.default_exchange
         if exchange:
             target = await channel.get_exchange(exchange, ensure=False)  # no I/O
@@ -195,7 +248,7 @@ class Publisher:
             await target.publish(message, routing_key=routing_key, mandatory=True)
         except aio_pika.exceptions.DeliveryError as refused:
             if not isinstance(refused, aio_pika.exceptions.PublishError):
-                self._replace(channel)
+                self._replace(channel, "refused a publish")
             raise
 
     async def _open(self) -> AbstractChannel:
@@ -206,26 +259,32 @@ class Publisher:
                 )
             return self._channel
 
-    def _replace(self, refused: AbstractChannel) -> None:
-        if self._channel is not refused:
-            return  # replaced already, by another refusal
+    def _replace(self, channel: AbstractChannel, why: str) -> None:
+        if self._channel is not channel:
+            return  # replaced already
         self._channel = None
         self.replaced += 1
-        log.warning("RabbitMQ refused a publish: publishing on a new channel")
-        task = asyncio.get_running_loop().create_task(self._close_later(refused))
+        log.warning("RabbitMQ %s: publishing on a new channel", why)
+        task = asyncio.get_running_loop().create_task(self._close_later(channel))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
     @staticmethod
     async def _close_later(channel: AbstractChannel) -> None:
         await asyncio.sleep(REFUSED_CHANNEL_GRACE)
-        with contextlib.suppress(Exception):
-            await channel.close()
+        await close_in_time(channel)
 
     async def close(self) -> None:
         for task in self._closing:
             task.cancel()
         if self._channel is not None:
-            with contextlib.suppress(Exception):
-                await self._channel.close()
+            await close_in_time(self._channel)
             self._channel = None
+
+
+async def close_in_time(resource: AbstractChannel | AbstractRobustConnection) -> None:
+    """Close a channel or a connection, giving up after :data:`CLOSE_TIMEOUT` (a dead
+    connection never answers)."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await resource.close()

@@ -90,13 +90,23 @@ def entry(index: int = 0, **changes: object) -> JournalEntry:
 
 
 class Proxy:
-    """A TCP relay to PostgreSQL that the test can cut and restore: an outage on demand."""
+    """A TCP relay (to PostgreSQL unless told otherwise) that the test can cut and restore,
+    an outage on demand, or freeze and thaw: a peer gone silent, its connections still open."""
 
     def __init__(self, target_host: str = "127.0.0.1", target_port: int = 5432) -> None:
         self.target = (target_host, target_port)
         self.port = 0
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def freeze(self) -> None:
+        """Forward nothing more, either way, until :meth:`thaw`."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -122,6 +132,7 @@ class Proxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    await self._flowing.wait()
                     dst.write(data)
                     await dst.drain()
             dst.transport.abort()
