@@ -94,6 +94,8 @@ class _BoundExceeded(Exception):
 REPLY_REFUSED_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)
 """Seconds between the publishes of a reply RabbitMQ refused: about 8 s in all, the time a
 quorum queue takes to elect a new leader when a node is lost."""
+QUEUE_CHECK_TIMEOUT = 5.0
+"""Seconds to tell whether a returned reply's queue exists; past them, it is taken to."""
 
 
 class Worker:
@@ -536,11 +538,11 @@ class Worker:
         if self._connection is None:
             return True
         try:
-            async with self._connection.channel() as channel:
+            async with asyncio.timeout(QUEUE_CHECK_TIMEOUT), self._connection.channel() as channel:
                 await channel.declare_queue(name, passive=True)
         except aio_pika.exceptions.ChannelNotFoundEntity:
             return False
-        except (aio_pika.exceptions.AMQPError, OSError):
+        except (aio_pika.exceptions.AMQPError, OSError, TimeoutError):
             return True
         return True
 

@@ -134,7 +134,7 @@ async def test_a_publish_left_unconfirmed_ends_in_time_and_the_next_goes_on_a_ne
         await proxy.stop()
 
 
-async def test_a_publish_waits_out_a_resource_alarm_it_is_told_of(
+async def test_a_publish_held_by_a_resource_alarm_outlasts_its_bound_and_completes(
     services: Services,
     queues: tuple[str, str, aio_pika.abc.AbstractQueue],
 ) -> None:
