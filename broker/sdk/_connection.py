@@ -40,7 +40,7 @@ WAIT_STEP = 0.5
 BLOCKED_PROBE = 0.1
 """Seconds a waiting publisher gives the connection to prove it is not blocked."""
 CLOSE_TIMEOUT = 5.0
-"""Seconds a channel's closing may take (a dead connection never answers)."""
+"""Seconds the closing of a channel, a connection or a reply queue may take."""
 
 
 class Unconfirmed(aio_pika.exceptions.AMQPError):
