@@ -191,7 +191,7 @@ class Worker:
     async def start(self) -> None:
         self._connection = await connect_amqp(self.config.amqp_url, name="particulier-worker")
         self._blocking = Blocking(self._connection, "worker", on_change=AMQP_BLOCKED.set)
-        self._publisher = Publisher(self._connection)
+        self._publisher = Publisher(self._connection, self._blocking)
         setup = await self._connection.channel()
         await topology.apply(setup, self.providers)
         await setup.close()

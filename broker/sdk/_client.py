@@ -182,7 +182,7 @@ class Client:
         self._connection.reconnect_callbacks.add(self._on_reconnect)
         self._blocking = Blocking(self._connection, "particulier client")
         # a returned or refused request raises, and is published again
-        self._publisher = Publisher(self._connection)
+        self._publisher = Publisher(self._connection, self._blocking)
         self._channel = await self._connection.channel()
         # Durable, so that replies published while the broker restarts are kept; RabbitMQ
         # deletes it once unused for REPLY_QUEUE_EXPIRES_MS.

@@ -35,10 +35,6 @@ REFUSED_CHANNEL_GRACE = 5.0
 PUBLISH_TIMEOUT = 15.0
 """Seconds a publish may take, its channel's opening included, while RabbitMQ does not block
 publishing; past them it raises :class:`Unconfirmed`."""
-WAIT_STEP = 0.5
-"""Seconds between a waiting publisher's looks at whether RabbitMQ blocks publishing."""
-BLOCKED_PROBE = 0.1
-"""Seconds a waiting publisher gives the connection to prove it is not blocked."""
 CLOSE_TIMEOUT = 5.0
 """Seconds the closing of a channel, a connection or a reply queue may take."""
 
@@ -153,13 +149,22 @@ class Blocking:
         self._on_change = on_change
         self.blocked = False
         self._since = 0.0
+        self._while_blocked: list[Callable[[], None]] = []
         self._task = asyncio.create_task(self._watch())
+
+    def while_blocked(self, call: Callable[[], None]) -> None:
+        """Have ``call()`` called at each look (every :attr:`POLL_SECONDS`) that finds the
+        connection blocked."""
+        self._while_blocked.append(call)
 
     async def _watch(self) -> None:
         while True:
             blocked = await _blocked(self._connection, self.POLL_SECONDS)
             if blocked != self.blocked:
                 self._change(blocked)
+            if blocked:
+                for call in self._while_blocked:
+                    call()
             await asyncio.sleep(self.POLL_SECONDS)
 
     def _change(self, blocked: bool) -> None:
@@ -197,18 +202,26 @@ class Publisher:
 
     No publish waits for good: opening a channel on a connection that died meanwhile, or a
     confirm that never comes (a node gone silent), ends in :class:`Unconfirmed` after
-    :data:`PUBLISH_TIMEOUT`, not counting the time RabbitMQ blocks publishing: that wait is
-    one RabbitMQ announces and ends (and :class:`Blocking` says so).
+    :data:`PUBLISH_TIMEOUT`. While ``blocking`` finds RabbitMQ blocking publishing, a wait it
+    announces and ends, the publishes in flight keep their whole timeout ahead of them.
     """
 
     def __init__(
-        self, connection: AbstractRobustConnection, *, timeout: float = PUBLISH_TIMEOUT
+        self,
+        connection: AbstractRobustConnection,
+        blocking: Blocking | None = None,
+        *,
+        timeout: float = PUBLISH_TIMEOUT,
     ) -> None:
         self._connection = connection
         self._timeout = timeout
         self._channel: AbstractChannel | None = None
         self._opening = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
+        self._bounds: set[asyncio.Timeout] = set()
+        """The timeouts of the publishes in flight."""
+        if blocking is not None:
+            blocking.while_blocked(self._extend)
         self.replaced = 0
         """Channels replaced after a refusal or a publish left unconfirmed."""
 
@@ -216,21 +229,24 @@ class Publisher:
         self, message: aio_pika.Message, *, routing_key: str, exchange: str = ""
     ) -> None:
         used: list[AbstractChannel] = []
-        attempt = asyncio.ensure_future(self._publish(message, routing_key, exchange, used))
-        unblocked = 0.0  # seconds waited while RabbitMQ did not block publishing
         try:
-            while unblocked < self._timeout:
-                step = min(WAIT_STEP, self._timeout - unblocked)
-                done, _ = await asyncio.wait({attempt}, timeout=step)
-                if done:
-                    return attempt.result()
-                if not await _blocked(self._connection, BLOCKED_PROBE):
-                    unblocked += step
-        finally:
-            attempt.cancel()
-        if used:
-            self._replace(used[0], "left a publish unconfirmed")
-        raise Unconfirmed(f"no confirm within {self._timeout:.0f} s")
+            async with asyncio.timeout(self._timeout) as bound:
+                self._bounds.add(bound)
+                try:
+                    await self._publish(message, routing_key, exchange, used)
+                finally:
+                    self._bounds.discard(bound)
+        except TimeoutError:
+            if used:
+                self._replace(used[0], "left a publish unconfirmed")
+            raise Unconfirmed(f"no confirm within {self._timeout:.0f} s") from None
+
+    def _extend(self) -> None:
+        """RabbitMQ blocks publishing now: what is in flight waits without using its time."""
+        later = asyncio.get_running_loop().time() + self._timeout
+        for bound in self._bounds:
+            if (when := bound.when()) is not None and when < later:
+                bound.reschedule(later)
 
     async def _publish(
         self,

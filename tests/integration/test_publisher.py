@@ -141,7 +141,7 @@ async def test_a_publish_held_by_a_resource_alarm_outlasts_its_bound_and_complet
     _, taking, queue = queues
     connection = await connect(services.amqp_url, name="particulier-test")
     blocking = Blocking(connection, "test")
-    publisher = Publisher(connection, timeout=2.0)
+    publisher = Publisher(connection, blocking, timeout=2.0)
     try:
         with memory_alarm():
             publish = asyncio.ensure_future(
