@@ -114,20 +114,6 @@ async def connect(
     raise error
 
 
-async def _blocked(connection: AbstractRobustConnection, wait: float) -> bool:
-    """Whether RabbitMQ blocks the connection's publishing: it is up but not ready within
-    ``wait`` seconds (aiormq's public ``ready()``)."""
-    transport = connection.transport
-    underlay = transport.connection if transport is not None else None
-    if underlay is None or not underlay.is_opened:
-        return False
-    try:
-        await asyncio.wait_for(underlay.ready(), wait)
-    except TimeoutError:
-        return underlay.is_opened
-    return False
-
-
 class Blocking:
     """Whether RabbitMQ blocks a connection's publishing (a resource alarm), watched through
     aiormq's public ``ready()``: a connection that is up but not ready is blocked.
@@ -159,7 +145,14 @@ class Blocking:
 
     async def _watch(self) -> None:
         while True:
-            blocked = await _blocked(self._connection, self.POLL_SECONDS)
+            transport = self._connection.transport
+            underlay = transport.connection if transport is not None else None
+            blocked = False
+            if underlay is not None and underlay.is_opened:
+                try:
+                    await asyncio.wait_for(underlay.ready(), self.POLL_SECONDS)
+                except TimeoutError:
+                    blocked = underlay.is_opened
             if blocked != self.blocked:
                 self._change(blocked)
             if blocked:
@@ -228,17 +221,18 @@ class Publisher:
     async def publish(
         self, message: aio_pika.Message, *, routing_key: str, exchange: str = ""
     ) -> None:
-        used: list[AbstractChannel] = []
+        channel = self._channel
         try:
             async with asyncio.timeout(self._timeout) as bound:
                 self._bounds.add(bound)
                 try:
-                    await self._publish(message, routing_key, exchange, used)
+                    channel = channel or await self._open()
+                    await self._send(channel, message, routing_key, exchange)
                 finally:
                     self._bounds.discard(bound)
         except TimeoutError:
-            if used:
-                self._replace(used[0], "left a publish unconfirmed")
+            if channel is not None:
+                self._replace(channel, "left a publish unconfirmed")
             raise Unconfirmed(f"no confirm within {self._timeout:.0f} s") from None
 
     def _extend(self) -> None:
@@ -248,15 +242,9 @@ class Publisher:
             if (when := bound.when()) is not None and when < later:
                 bound.reschedule(later)
 
-    async def _publish(
-        self,
-        message: aio_pika.Message,
-        routing_key: str,
-        exchange: str,
-        used: list[AbstractChannel],
+    async def _send(
+        self, channel: AbstractChannel, message: aio_pika.Message, routing_key: str, exchange: str
     ) -> None:
-        channel = self._channel or await self._open()
-        used.append(channel)
         target = channel.default_exchange
         if exchange:
             target = await channel.get_exchange(exchange, ensure=False)  # no I/O
